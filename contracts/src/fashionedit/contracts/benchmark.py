@@ -1,0 +1,77 @@
+"""Benchmark records (one per item, method and round) and the Table 1 report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .common import Contract, ModelInfo
+from .score import PairScore
+
+MethodFamily = Literal["SD2", "SD3", "Vanilla", "BUG", "init"]
+
+
+class MethodSpec(Contract):
+    """A row of Table 1: ``Vanilla(2)`` is family Vanilla, rounds 2."""
+
+    family: MethodFamily
+    rounds: int = Field(default=0, ge=0, le=10)
+
+    @property
+    def label(self) -> str:
+        return f"{self.family}({self.rounds})" if self.family in ("Vanilla", "BUG") else self.family
+
+    @property
+    def prompt(self) -> Literal["text", "text+image"]:
+        return "text+image" if self.family == "BUG" else "text"
+
+
+class RoundRecord(Contract):
+    """One item after one editing round (round 0 is the draft), persisted as soon as it finishes."""
+
+    item_id: str
+    family: MethodFamily
+    round: int = Field(ge=0)
+    instruction: str | None = None
+    reference: str | None = Field(default=None, description="Reference crop path (BUG rounds)")
+    output: str | None = Field(default=None, description="Output image path, relative to the run folder")
+    prompt: str | None = Field(default=None, description="Exact prompt the editor sent")
+    scores: PairScore | None = None
+    status: Literal["ok", "failed"] = "ok"
+    error: str | None = None
+    attempts: int = 1
+    elapsed_ms: float | None = None
+
+
+class Table1Row(Contract):
+    method: str
+    prompt: Literal["text", "text+image"]
+    split: str
+    n: int
+    n_failed: int = 0
+    clip: float | None = Field(default=None, description="Mean CLIP cosine x100")
+    clip_star: float | None = Field(default=None, description="Percent with cosine > threshold")
+    psnr: float | None = None
+
+
+class RunMetadata(Contract):
+    run_id: str
+    started_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    finished_at: datetime | None = None
+    dataset: str
+    manifest_sha256: str | None = None
+    seed: int
+    concurrency: int
+    clip_threshold: float
+    config: dict[str, Any] = Field(default_factory=dict)
+    services: dict[str, ModelInfo] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    offline: bool
+
+
+class BenchmarkReport(Contract):
+    metadata: RunMetadata
+    rows: list[Table1Row]
+    label: str = Field(description="'offline profile' or the models used; shown wherever the table is")

@@ -1,0 +1,186 @@
+"""One ASGI middleware that gives every service the same edge behaviour.
+
+* **Request ids**: ``X-Request-ID`` is taken from the caller (or made) and
+  echoed, and exposed through :func:`current_request_id` so backends can
+  forward it upstream.
+* **Authentication** (optional): a bearer token on every route but health,
+  metrics and docs.
+* **Admission control**: at most ``max_concurrency`` API requests in flight per
+  worker; the next gets 503 ``overloaded`` with ``Retry-After`` instead of
+  queueing without bound.
+* **One error shape**: BentoML's own error bodies (validation 400s, 500s) are
+  rewritten into :class:`ErrorResponse`; pydantic validation failures become
+  422 with per-field details.
+
+BentoML adds user middlewares *inside* its own traffic middlewares, so this is
+also why admission control lives here: BentoML's ``max_concurrency`` answers
+429 in its own shape, before we could rewrite it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hmac
+import json
+import logging
+import uuid
+from typing import Any, Awaitable, Callable
+
+from fashionedit.contracts import ErrorDetail, ErrorResponse
+
+from .errors import summarize
+
+log = logging.getLogger("fashionedit.service")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("fashionedit_request_id", default=None)
+
+# Routes that stay open without a token and are never subject to admission control.
+OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/docs.json", "/schema.json", "/favicon.ico"})
+OPEN_PREFIXES = ("/static_assets", "/docs")
+
+_STATUS_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "unauthorized",
+    404: "not_found",
+    405: "invalid_request",
+    413: "payload_too_large",
+    415: "invalid_request",
+    422: "invalid_request",
+    429: "overloaded",
+    502: "upstream_error",
+    503: "unavailable",
+    504: "upstream_timeout",
+}
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (for logs and upstream headers)."""
+    return _request_id.get()
+
+
+def _is_open(path: str) -> bool:
+    return path == "/" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+class ServicePolicyMiddleware:
+    def __init__(self, app: ASGIApp, *, max_concurrency: int, api_token: str | None = None, service: str = "service") -> None:
+        self.app = app
+        self.max_concurrency = max_concurrency
+        self.api_token = api_token.encode() if api_token else None
+        self.service = service
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request_id[:128]
+        token = _request_id.set(request_id)
+        path = scope.get("path", "")
+        try:
+            if self.api_token and not _is_open(path) and not self._authorized(headers.get("authorization", "")):
+                await self._send_error(send, 401, "unauthorized", "missing or wrong bearer token; send 'Authorization: Bearer <token>'", request_id, extra_headers={"WWW-Authenticate": "Bearer"})
+                return
+            is_api = scope.get("method") == "POST" and not _is_open(path)
+            if is_api and self.in_flight >= self.max_concurrency:
+                await self._send_error(
+                    send, 503, "overloaded", f"{self.service} is at its limit of {self.max_concurrency} requests in flight; retry shortly", request_id, extra_headers={"Retry-After": "1"}, retry_after=1.0
+                )
+                return
+            if is_api:
+                self.in_flight += 1
+            try:
+                await self.app(scope, receive, _EnvelopeSend(send, request_id, path))
+            finally:
+                if is_api:
+                    self.in_flight -= 1
+        finally:
+            _request_id.reset(token)
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        return scheme.lower() == "bearer" and self.api_token is not None and hmac.compare_digest(value.strip().encode(), self.api_token)
+
+    @staticmethod
+    async def _send_error(
+        send: Send, status: int, code: str, message: str, request_id: str, *, extra_headers: dict[str, str] | None = None, retry_after: float | None = None
+    ) -> None:
+        body = ErrorResponse.make(status, code, message, request_id=request_id, retry_after=retry_after).model_dump_json(exclude_none=True).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in (extra_headers or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _EnvelopeSend:
+    """Wraps ``send``: adds X-Request-ID, and rewrites non-envelope JSON error bodies."""
+
+    def __init__(self, send: Send, request_id: str, path: str) -> None:
+        self._send = send
+        self._request_id = request_id
+        self._path = path
+        self._start: Message | None = None
+        self._chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+            headers.append((b"x-request-id", self._request_id.encode()))
+            message = {**message, "headers": headers}
+            if message["status"] >= 400:
+                self._start = message  # hold until the body is complete
+                return
+            await self._send(message)
+            return
+        if message["type"] == "http.response.body" and self._start is not None:
+            self._chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            status, body = self._rewrite(self._start["status"], b"".join(self._chunks))
+            headers = [(k, v) for k, v in self._start["headers"] if k.lower() not in (b"content-length", b"content-type")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await self._send({**self._start, "status": status, "headers": headers})
+            await self._send({"type": "http.response.body", "body": body})
+            return
+        await self._send(message)
+
+    def _rewrite(self, status: int, body: bytes) -> tuple[int, bytes]:
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("error"), dict) and "code" in data["error"]:
+            return status, body  # already ours
+        if isinstance(data, (list, tuple)) and len(data) == 1:
+            data = data[0]  # BentoML wraps some 4xx bodies in a 1-tuple
+        message = None
+        details: list[ErrorDetail] = []
+        if isinstance(data, dict):
+            message = data.get("error") or data.get("detail")
+            raw_details = data.get("detail")
+            if status == 400 and isinstance(raw_details, list):
+                from .errors import validation_details
+
+                details = validation_details([d for d in raw_details if isinstance(d, dict)])
+                status = 422
+                message = f"invalid request: {summarize(details)}"
+        elif body:
+            message = body.decode("utf-8", errors="replace")[:500].strip()
+        if status >= 500 and status not in (502, 503, 504):
+            log.error("unexpected error serving %s (request id %s)", self._path, self._request_id)
+            message = f"internal error; quote request id {self._request_id} when reporting it"
+        code = _STATUS_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
+        if not isinstance(message, str) or not message:
+            message = {404: f"no route {self._path}"}.get(status, "request failed")
+        envelope = ErrorResponse.make(status, code, message, details=details, request_id=self._request_id)  # type: ignore[arg-type]
+        return status, envelope.model_dump_json(exclude_none=True).encode()

@@ -1,0 +1,103 @@
+"""Exceptions that services raise; each maps to one :class:`ErrorResponse`.
+
+Plain Python (no bentoml) so backends and serving logic can raise them and be
+tested without a server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fashionedit.contracts import ErrorDetail, ErrorResponse
+from fashionedit.contracts.common import ErrorCode
+
+
+class ServiceError(Exception):
+    status: int = 500
+    code: ErrorCode = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[ErrorDetail] | None = None,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.retry_after = retry_after
+        if status is not None:
+            self.status = status
+
+    def to_response(self, request_id: str | None = None) -> ErrorResponse:
+        return ErrorResponse.make(
+            self.status,
+            self.code,
+            self.message,
+            details=self.details,
+            request_id=request_id,
+            retry_after=self.retry_after,
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, round(self.retry_after)))} if self.retry_after is not None else {}
+
+
+class InvalidInput(ServiceError):
+    """The caller can fix the request (422)."""
+
+    status, code = 422, "invalid_request"
+
+    @classmethod
+    def at(cls, loc: list[str | int], message: str) -> "InvalidInput":
+        return cls(message, details=[ErrorDetail(loc=loc, message=message)])
+
+
+class NotReady(ServiceError):
+    status, code = 503, "not_ready"
+
+
+class Unavailable(ServiceError):
+    """A capability is not configured here (e.g. no CLIP weights), 503."""
+
+    status, code = 503, "unavailable"
+
+
+class Overloaded(ServiceError):
+    status, code = 503, "overloaded"
+
+
+class UpstreamError(ServiceError):
+    """The provider answered, but not with something usable (502)."""
+
+    status, code = 502, "upstream_error"
+
+
+class UpstreamUnavailable(ServiceError):
+    """The provider is rate-limiting or down after our retries (503)."""
+
+    status, code = 503, "upstream_unavailable"
+
+
+class UpstreamTimeout(ServiceError):
+    status, code = 504, "upstream_timeout"
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[ErrorDetail]:
+    """Pydantic ``errors()`` to our details, dropping the echoed input (it may be megabytes of base64)."""
+    details = []
+    for err in errors:
+        loc = [part for part in err.get("loc", ()) if part not in ("body",)]
+        message = str(err.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        details.append(ErrorDetail(loc=loc, message=message, type=err.get("type")))
+    return details
+
+
+def summarize(details: list[ErrorDetail]) -> str:
+    parts = [f"{'.'.join(str(p) for p in d.loc) or 'request'}: {d.message}" for d in details[:5]]
+    more = f" (+{len(details) - 5} more)" if len(details) > 5 else ""
+    return "; ".join(parts) + more
