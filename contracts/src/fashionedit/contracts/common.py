@@ -94,3 +94,15 @@ class Health(Contract):
     service: str
     model: ModelInfo | None = None
     message: str | None = None
+
+
+class ServiceInfo(Contract):
+    """What ``POST /v1/info`` returns: which service, which model, and its limits (never secrets)."""
+
+    service: Literal["generator", "editor", "analyzer", "scorer"] | str
+    version: str
+    ready: bool
+    model: ModelInfo | None = None
+    backends: list[str] = Field(default_factory=list, description="Backends this deployment can serve")
+    limits: dict[str, Any] = Field(default_factory=dict, description="Request limits, e.g. max pairs or references")
+    message: str | None = Field(default=None, description="Why not ready, or what is unavailable")

@@ -27,6 +27,7 @@ from . import (
     RoundRecord,
     ScoreRequest,
     ScoreResponse,
+    ServiceInfo,
 )
 
 EXPORTED: dict[str, type[BaseModel]] = {
@@ -39,6 +40,7 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "ScoreRequest": ScoreRequest,
     "ScoreResponse": ScoreResponse,
     "ErrorResponse": ErrorResponse,
+    "ServiceInfo": ServiceInfo,
     "DatasetManifest": DatasetManifest,
     "DatasetSample": DatasetSample,
     "RoundRecord": RoundRecord,

@@ -21,7 +21,7 @@ class ServiceSettings(BaseSettings):
     timeout_s: float = Field(default=300.0, gt=0, description="BentoML traffic timeout per request")
     api_token: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("api_token", "FASHIONEDIT_API_TOKEN"),
+        validation_alias=AliasChoices("FASHIONEDIT_API_TOKEN"),
         description="When set, every route except health and docs needs 'Authorization: Bearer <token>'",
     )
     load_in_background: bool = Field(

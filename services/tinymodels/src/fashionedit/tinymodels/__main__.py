@@ -1,0 +1,29 @@
+"""``python -m fashionedit.tinymodels {sd3,sd2,clip} OUT [--spec NAME] [--seed N]``: write a random-weight model folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import save_open_clip_local_dir, save_sd2_pipeline, save_sd3_pipeline
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fashionedit-tinymodels", description=__doc__)
+    parser.add_argument("kind", choices=["sd3", "sd2", "clip"])
+    parser.add_argument("out")
+    parser.add_argument("--spec", default=None, help="sd3-tiny | sd3-medium | sd2-tiny | clip-tiny | ViT-L-14 | ViT-B-32")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--with-t5", action="store_true", help="SD3 only: add a random T5 encoder and a locally trained tokenizer")
+    args = parser.parse_args(argv)
+    if args.kind == "sd3":
+        path = save_sd3_pipeline(args.out, args.spec or "sd3-tiny", seed=args.seed, with_t5=args.with_t5)
+    elif args.kind == "sd2":
+        path = save_sd2_pipeline(args.out, args.spec or "sd2-tiny", seed=args.seed)
+    else:
+        path = save_open_clip_local_dir(args.out, args.spec or "clip-tiny", seed=args.seed)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
