@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create .venv and install every FashionEdit distribution in this repo (editable),
+# plus the test tools. Safe to re-run; works offline from this machine's package mirror.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+
+# torch and torchvision must be pinned together (see DESIGN.md §6); both come from local disk here.
+python -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
+
+# Every folder with a pyproject.toml under contracts/, clients/ and services/ is one distribution.
+editables=()
+for dir in contracts clients services/*/; do
+  dir=${dir%/}
+  [ -f "$dir/pyproject.toml" ] && editables+=(-e "$dir")
+done
+python -m pip install -q "${editables[@]}" -r requirements-dev.txt
+echo "installed: ${editables[*]//-e /}"
