@@ -15,11 +15,13 @@ python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 # torch and torchvision must be pinned together (see DESIGN.md §6); both come from local disk here.
 python -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
 
-# Every folder with a pyproject.toml under contracts/, clients/ and services/ is one distribution.
+# Every folder with a pyproject.toml under contracts/, clients/ and services/ is one distribution;
+# its optional extra "all" (where defined) brings every backend's dependencies for the tests.
 editables=()
 for dir in contracts clients services/*/; do
   dir=${dir%/}
-  [ -f "$dir/pyproject.toml" ] && editables+=(-e "$dir")
+  [ -f "$dir/pyproject.toml" ] || continue
+  if grep -qE '^all *=' "$dir/pyproject.toml"; then editables+=(-e "$dir[all]"); else editables+=(-e "$dir"); fi
 done
 python -m pip install -q "${editables[@]}" -r requirements-dev.txt
 echo "installed: ${editables[*]//-e /}"
