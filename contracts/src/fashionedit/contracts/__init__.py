@@ -9,6 +9,27 @@ from .boxes import Box2D, BoxConvention, PixelBox, Repair, RepairCode, convert_t
 from .common import ErrorBody, ErrorDetail, ErrorResponse, Health, ModelInfo, ServiceInfo, Timings, Usage, WeightsIdentity
 from .dataset import DatasetDifference, DatasetManifest, DatasetSample, SelectionInfo, SplitInfo
 from .edit import BUG_PROMPT, VANILLA_PROMPT, EditMode, EditRequest, EditResponse
+from .garment import (
+    Belt,
+    Buttons,
+    ButtonPlacement,
+    ColorName,
+    Fabric,
+    GarmentAttributes,
+    HemStyle,
+    LowerGarment,
+    LowerLength,
+    LowerType,
+    Neckline,
+    Pattern,
+    PocketKind,
+    PocketPlacement,
+    Pockets,
+    SleeveLength,
+    UpperGarment,
+    UpperType,
+    Wearer,
+)
 from .generate import GeneratedImage, GenerateRequest, GenerateResponse, PromptTruncation
 from .images import ImageDecodeError, ImageLimits, ImagePayload, decode_image_bytes, encode_image, image_payload, to_rgb
 from .score import Metric, MetricStatus, PairScore, ScoreAggregate, ScorePair, ScoreRequest, ScoreResponse

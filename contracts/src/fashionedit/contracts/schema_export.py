@@ -22,6 +22,7 @@ from . import (
     EditRequest,
     EditResponse,
     ErrorResponse,
+    GarmentAttributes,
     GenerateRequest,
     GenerateResponse,
     RoundRecord,
@@ -45,6 +46,7 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "DatasetSample": DatasetSample,
     "RoundRecord": RoundRecord,
     "BenchmarkReport": BenchmarkReport,
+    "GarmentAttributes": GarmentAttributes,
 }
 
 
