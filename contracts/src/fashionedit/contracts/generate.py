@@ -62,3 +62,6 @@ class GenerateResponse(Contract):
     model: ModelInfo
     timings: Timings
     prompt_truncation: PromptTruncation | None = None
+    warnings: list[str] = Field(
+        default_factory=list, description="How the prompt was read, e.g. words the offline flats backend did not understand"
+    )
