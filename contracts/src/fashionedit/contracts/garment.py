@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .common import Contract
 
@@ -152,26 +152,45 @@ class HemStyle(str, Enum):
 
 
 class Buttons(Contract):
-    """Buttons of the upper garment; ``count == 0`` says "no buttons" (``None`` on the garment says nothing)."""
+    """Buttons of the upper garment; ``count == 0`` says "no buttons", ``count is None`` "some buttons"."""
 
-    count: int = Field(ge=0, le=12)
+    count: int | None = Field(default=None, ge=0, le=12)
     color: ColorName | None = None
     placement: ButtonPlacement | None = None
+
+    @model_validator(mode="after")
+    def _none_have_no_colour(self) -> "Buttons":
+        # "no buttons" has no colour or placement; keeping one would make two spellings of the same garment.
+        if self.count == 0:
+            self.color = self.placement = None
+        return self
 
 
 class Pockets(Contract):
     """Pockets of the upper garment; up to two on the chest and two at the hips."""
 
-    count: int = Field(ge=0, le=4)
+    count: int | None = Field(default=None, ge=0, le=4, description="0 says 'no pockets'; None 'some pockets'")
     kind: PocketKind | None = None
     placement: PocketPlacement | None = Field(
         default=None, description="Where the first two go; any beyond two go to the other place"
     )
 
+    @model_validator(mode="after")
+    def _none_have_no_kind(self) -> "Pockets":
+        if self.count == 0:
+            self.kind = self.placement = None
+        return self
+
 
 class Belt(Contract):
     present: bool = True
     color: ColorName | None = None
+
+    @model_validator(mode="after")
+    def _absent_has_no_colour(self) -> "Belt":
+        if not self.present:
+            self.color = None
+        return self
 
 
 class UpperGarment(Contract):
