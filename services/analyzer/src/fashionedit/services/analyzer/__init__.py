@@ -1,0 +1,1 @@
+"""FashionEdit difference analyzer: original + generated design -> top-k differences with boxes and crops."""

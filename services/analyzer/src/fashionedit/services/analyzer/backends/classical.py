@@ -1,0 +1,335 @@
+"""``classical``: differences measured from pixels, offline, with no weights (the offline default and a baseline).
+
+Steps, all at a working resolution (longest side ``classical_work_side``):
+
+1. **Size rule**: the generated image is resized to the original's size, each axis on its own,
+   so 0–1000 boxes mean the same relative region in both (see ``geometry.SIZE_RULE``).
+2. **Align**: a global translation by phase correlation, applied when it is confident and small
+   (generated designs are often shifted by a few pixels, which would light up every edge).
+3. **Measure** per pixel: colour difference CIEDE2000 (ΔE) on lightly blurred CIELAB, structure
+   (1 − SSIM on grey levels) and edges (Canny maps that disagree, as a local density).
+4. **Regions**: pixels over any threshold form a mask; nearby pieces are grouped by a dilation;
+   each group's box is the bounding box of its own changed pixels. A region covering much of the
+   image is split by raising the thresholds, so a widely different design still yields k regions.
+5. **Pick** the top-k by mass (the sum of the normalised difference inside), skipping any region
+   that overlaps one already chosen.
+6. **Describe** each from what was measured: the original's colour there (named from the colour
+   vocabulary), the design's colour, where the region sits on the garment (from the original's
+   foreground), and what kind of difference it is (colour, missing/added element, pattern/detail).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage.color import deltaE_ciede2000
+from skimage.metrics import structural_similarity
+
+from fashionedit.contracts import Box2D, ModelInfo, WeightsIdentity
+from fashionedit.services.common import Stopwatch
+
+from .. import colours
+from ..geometry import size_rule
+from ..parsing import ParsedDifference
+from ..settings import AnalyzerSettings
+from .base import BackendResult, ImagePair
+
+log = logging.getLogger(__name__)
+
+# Thresholds on the working image. ΔE 2000 of ~10 is an obvious colour change; SSIM and edge
+# thresholds were set on synthetic flats (benchmarks/analyzer_classical_eval.py reports the result).
+DELTA_E_THRESHOLD = 10.0
+STRUCTURE_THRESHOLD = 0.35
+EDGE_THRESHOLD = 0.25
+BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is garment, not background
+MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
+MAX_OVERLAP = 0.1
+RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
+
+
+@dataclass
+class Measurements:
+    """Per-pixel maps at the working resolution."""
+
+    original: np.ndarray  # uint8 RGB
+    generated: np.ndarray  # uint8 RGB, resized and aligned
+    lab_original: np.ndarray
+    lab_generated: np.ndarray
+    delta_e: np.ndarray
+    structure: np.ndarray
+    edges: np.ndarray
+    changed: np.ndarray  # pixels that differ at all (unblurred): trims the halo of windowed measures
+    shift: tuple[float, float]
+
+    def score(self, level: float = 1.0) -> np.ndarray:
+        """Normalised difference: 1 = at threshold (times ``level``) on the strongest measure."""
+        return np.maximum.reduce(
+            [self.delta_e / (DELTA_E_THRESHOLD * level), self.structure / (STRUCTURE_THRESHOLD * level), self.edges / (EDGE_THRESHOLD * level)]
+        )
+
+
+@dataclass
+class Region:
+    y0: int
+    x0: int
+    y1: int
+    x1: int
+    mask: np.ndarray  # changed pixels of this region (full working size, bool)
+    mass: float
+
+    @property
+    def area(self) -> int:
+        return (self.y1 - self.y0) * (self.x1 - self.x0)
+
+    def overlap(self, other: "Region") -> float:
+        iy = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
+        ix = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
+        return iy * ix / max(1, min(self.area, other.area))
+
+
+def _working_size(width: int, height: int, side: int) -> tuple[int, int]:
+    scale = min(1.0, side / max(width, height))
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def align(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+    """Translate ``moving`` onto ``reference`` by phase correlation when the match is confident and small."""
+    a = cv2.cvtColor(reference, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    b = cv2.cvtColor(moving, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if a.std() < 1.0 or b.std() < 1.0:
+        return moving, (0.0, 0.0)
+    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+    height, width = a.shape
+    if response < 0.2 or abs(dx) > 0.1 * width or abs(dy) > 0.1 * height or (abs(dx) < 0.5 and abs(dy) < 0.5):
+        return moving, (0.0, 0.0)
+    matrix = np.float32([[1, 0, -dx], [0, 1, -dy]])
+    shifted = cv2.warpAffine(moving, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return shifted, (float(dx), float(dy))
+
+
+def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Measurements:
+    width, height = _working_size(*original.size, work_side)
+    a = np.asarray(original.convert("RGB").resize((width, height), Image.Resampling.BOX), dtype=np.uint8)
+    # Size rule: the generated image is stretched to the original's frame, then to the working size.
+    b = np.asarray(generated.convert("RGB").resize((width, height), Image.Resampling.BOX), dtype=np.uint8)
+    b, shift = align(a, b)
+
+    blur_a = cv2.GaussianBlur(a, (3, 3), 0.8)
+    blur_b = cv2.GaussianBlur(b, (3, 3), 0.8)
+    lab_a, lab_b = colours.to_lab(blur_a), colours.to_lab(blur_b)
+    delta_e = deltaE_ciede2000(lab_a, lab_b).astype(np.float32)
+
+    grey_a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
+    grey_b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+    win = min(7, min(width, height) // 2 * 2 - 1)
+    _, ssim_map = structural_similarity(grey_a, grey_b, data_range=255, full=True, win_size=max(3, win))
+    structure = np.clip(1.0 - ssim_map, 0.0, 1.0).astype(np.float32)
+    # SSIM is unstable where both images are flat and dark; only trust it where there is texture.
+    texture = np.maximum(cv2.blur(cv2.Laplacian(grey_a, cv2.CV_32F) ** 2, (7, 7)), cv2.blur(cv2.Laplacian(grey_b, cv2.CV_32F) ** 2, (7, 7)))
+    structure[texture < 25.0] = 0.0
+
+    edges_a = cv2.Canny(grey_a, 60, 150) > 0
+    edges_b = cv2.Canny(grey_b, 60, 150) > 0
+    kernel = np.ones((3, 3), np.uint8)
+    # An edge counts as changed when the other image has no edge within a pixel of it.
+    only_a = edges_a & ~cv2.dilate(edges_b.astype(np.uint8), kernel).astype(bool)
+    only_b = edges_b & ~cv2.dilate(edges_a.astype(np.uint8), kernel).astype(bool)
+    edges = cv2.blur((only_a | only_b).astype(np.float32), (5, 5))
+    raw_gap = np.linalg.norm(colours.to_lab(a) - colours.to_lab(b), axis=-1)
+    changed = cv2.dilate((raw_gap > RAW_CHANGE_DELTA_E).astype(np.uint8), kernel).astype(bool)
+    return Measurements(a, b, lab_a, lab_b, delta_e, structure, edges, changed, shift)
+
+
+def find_regions(
+    score: np.ndarray, *, min_area: int, level: float = 1.0, within: np.ndarray | None = None, changed: np.ndarray | None = None
+) -> list[Region]:
+    """Connected groups of pixels whose score is over ``level``; boxes hug the ``changed`` pixels among them."""
+    height, width = score.shape
+    mask = score > level
+    if within is not None:
+        mask &= within
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+    if not mask.any():
+        return []
+    reach = max(3, round(0.025 * max(height, width))) | 1
+    grouped = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    count, labels = cv2.connectedComponents(grouped, connectivity=8)
+    regions = []
+    for label in range(1, count):
+        member = (labels == label) & mask
+        pixels = int(member.sum())
+        if pixels < min_area:
+            continue
+        tight = member & changed if changed is not None else member
+        ys, xs = np.nonzero(tight if tight.sum() * 2 >= pixels else member)
+        mass = float(np.minimum(score[member], 4.0 * level).sum())
+        regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, member, mass))
+    return regions
+
+
+def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[Region]:
+    """Regions at the base thresholds; big ones split by raising them when fewer than ``k`` were found."""
+    score = measured.score()
+    regions = find_regions(score, min_area=min_area, changed=measured.changed)
+    total = score.size
+    for _ in range(3):
+        if len(regions) >= k:
+            break
+        big = [r for r in regions if r.area > MAX_REGION_FRACTION * total]
+        if not big:
+            break
+        split_any = False
+        for region in big:
+            for level in (2.0, 4.0):
+                parts = find_regions(score, min_area=min_area, level=level, within=region.mask, changed=measured.changed)
+                if len(parts) >= 2:
+                    regions.remove(region)
+                    regions.extend(parts)
+                    split_any = True
+                    break
+        if not split_any:
+            break
+    return regions
+
+
+def pick(regions: list[Region], k: int) -> list[Region]:
+    chosen: list[Region] = []
+    for region in sorted(regions, key=lambda r: -r.mass):
+        if all(region.overlap(other) <= MAX_OVERLAP for other in chosen):
+            chosen.append(region)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+# -- descriptions --------------------------------------------------------------------------------
+
+def _border_lab(lab: np.ndarray) -> np.ndarray:
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    return np.median(border, axis=0)
+
+
+def foreground(lab: np.ndarray) -> np.ndarray:
+    """Pixels unlike the border colour: the garment, on a studio or flat-sheet background."""
+    background = _border_lab(lab)
+    return np.linalg.norm(lab - background, axis=-1) > BACKGROUND_DELTA_E
+
+
+def _garment_box(fg: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(fg)
+    if len(ys) == 0:
+        return 0, 0, fg.shape[0], fg.shape[1]
+    # Ignore stray specks: the 1st-99th percentile extent.
+    return (int(np.percentile(ys, 1)), int(np.percentile(xs, 1)), int(np.percentile(ys, 99)) + 1, int(np.percentile(xs, 99)) + 1)
+
+
+def where_on_garment(region: Region, garment: tuple[int, int, int, int]) -> str:
+    """A phrase for where the region sits, from its centre relative to the garment's extent."""
+    gy0, gx0, gy1, gx1 = garment
+    gh, gw = max(1, gy1 - gy0), max(1, gx1 - gx0)
+    cy = ((region.y0 + region.y1) / 2 - gy0) / gh
+    cx = ((region.x0 + region.x1) / 2 - gx0) / gw
+    covers_w = (region.x1 - region.x0) / gw
+    covers_h = (region.y1 - region.y0) / gh
+    if covers_w > 0.75 and covers_h > 0.75:
+        return "the whole garment"
+    side = "left" if cx < 0.35 else "right" if cx > 0.65 else None
+    side_text = f" ({side} as seen)" if side else ""
+    if covers_w > 0.75:
+        band = "top" if cy < 0.2 else "upper part" if cy < 0.45 else "middle" if cy < 0.6 else "lower part" if cy < 0.85 else "hem"
+        return f"the {band} of the garment, across its width"
+    if (cx < 0.25 or cx > 0.75) and cy < 0.6:
+        return f"the {side} sleeve or shoulder (as seen)"
+    if cy < 0.15:
+        return "the neckline and collar" + side_text
+    if cy < 0.45:
+        return ("the chest" if side else "the centre front of the chest") + side_text
+    if cy < 0.6:
+        return "the waist" + side_text
+    if cy < 0.85:
+        return ("the lower front" if not side else "the lower part") + side_text
+    return "the hem" + side_text
+
+
+def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    if not mask.any():
+        return None
+    return np.median(lab[mask], axis=0)
+
+
+def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:
+    """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
+    where = where_on_garment(region, garment)
+    changed = region.mask
+    in_original = float((fg_original & changed).sum()) / max(1, int(changed.sum()))
+    in_generated = float((fg_generated & changed).sum()) / max(1, int(changed.sum()))
+    lab_o = _median_lab(measured.lab_original, changed & fg_original) if in_original > 0 else None
+    lab_g = _median_lab(measured.lab_generated, changed & fg_generated) if in_generated > 0 else None
+    mean_de = float(measured.delta_e[changed].mean())
+
+    if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
+        name, _ = colours.name_lab(lab_o)
+        return f"At {where}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
+    if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
+        name, _ = colours.name_lab(lab_g)
+        return f"At {where}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
+    if lab_o is not None and lab_g is not None:
+        name_o, _ = colours.name_lab(lab_o)
+        name_g, _ = colours.name_lab(lab_g)
+        colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
+        if colour_gap >= DELTA_E_THRESHOLD:
+            other = f"the design's is {colours.display(name_g)}" if name_g != name_o else f"the design's is a different {colours.display(name_g)}"
+            return f"At {where}, the original is {colours.display(name_o)} where {other} (ΔE {colour_gap:.0f})."
+        edges_here = float(measured.edges[changed].mean())
+        structure_here = float(measured.structure[changed].mean())
+        return (
+            f"At {where}, the original's {colours.display(name_o)} fabric has a different pattern or detail "
+            f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
+        )
+    name, _ = colours.name_lab(_median_lab(measured.lab_original, changed) if changed.any() else np.zeros(3))
+    return f"At {where}, the original looks different from the design ({colours.display(name)} there, ΔE {mean_de:.0f})."
+
+
+class ClassicalBackend:
+    name = "classical"
+
+    def __init__(self, settings: AnalyzerSettings) -> None:
+        self.work_side = settings.classical_work_side
+        self.min_region = settings.classical_min_region
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(
+            backend=self.name,
+            model_id=f"classical-cielab-ssim-edges@{self.work_side}",
+            weights=WeightsIdentity(name="none (measured differences)", source="none"),
+            offline=True,
+        )
+
+    def close(self) -> None:
+        return None
+
+    def analyze(self, pair: ImagePair, k: int, watch: Stopwatch) -> BackendResult:
+        original, generated = pair.original, pair.generated
+        with watch.stage("measure"):
+            measured = measure(original, generated, self.work_side)
+        height, width = measured.delta_e.shape
+        with watch.stage("regions"):
+            min_area = max(4, round(self.min_region * width * height))
+            chosen = pick(candidate_regions(measured, k=k, min_area=min_area), k)
+        with watch.stage("describe"):
+            fg_o = foreground(measured.lab_original)
+            fg_g = foreground(measured.lab_generated)
+            garment = _garment_box(fg_o | fg_g)
+            differences = []
+            for region in chosen:
+                # Working-grid pixel box -> 0-1000 (the same fractions of the original).
+                box = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
+                differences.append(ParsedDifference(describe(region, measured, fg_o, fg_g, garment), box))
+        if measured.shift != (0.0, 0.0):
+            log.info("aligned the generated image by dx=%.1f dy=%.1f working pixels", *measured.shift)
+        return BackendResult(differences=differences, size_rule=size_rule(original, generated))
