@@ -6,7 +6,7 @@ from enum import Enum
 
 from pydantic import Field, model_validator
 
-from .common import Contract, ModelInfo, Timings
+from .common import Contract, ModelInfo, Timings, WeightsIdentity
 from .images import ImagePayload
 
 MAX_PAIRS_PER_REQUEST = 256
@@ -45,6 +45,7 @@ class PairScore(Contract):
     psnr: float | None = Field(default=None, description="dB, 256x256 bilinear, uint8, peak 255")
     ssim: float | None = None
     lpips: float | None = None
+    identical: bool | None = Field(default=None, description="The two images are pixel-identical at 256x256 (MSE 0); see psnr_rule")
 
 
 class ScoreAggregate(Contract):
@@ -54,12 +55,16 @@ class ScoreAggregate(Contract):
     psnr: float | None = None
     ssim: float | None = None
     lpips: float | None = None
+    clip_n: int | None = Field(default=None, description="Pairs in the CLIP mean and the CLIP* denominator")
+    psnr_n: int | None = Field(default=None, description="Pairs in the mean PSNR (fewer than n only when psnr_rule excludes identical pairs)")
 
 
 class MetricStatus(Contract):
     metric: Metric
     available: bool
     reason: str | None = None
+    weights: WeightsIdentity | None = Field(default=None, description="Weights behind a learned metric (CLIP, LPIPS)")
+    random_weights: bool = Field(default=False, description="True when those weights are random (tests only): not a model score")
 
 
 class ScoreResponse(Contract):
