@@ -19,6 +19,17 @@ VANILLA_PROMPT = "Please edit the image based on the following description:"
 BUG_PROMPT = "Please edit the first image based on the following description and the second reference image:"
 
 
+def compose_prompt(template: str, instruction: str, separator: str = "") -> str:
+    """The prompt an editor sends: the paper's ``template + description`` (no separator) by default.
+
+    A template containing ``{instruction}`` is formatted instead, so a deployment can put the
+    description anywhere; ``separator`` goes between template and description otherwise.
+    """
+    if "{instruction}" in template:
+        return template.replace("{instruction}", instruction)
+    return f"{template}{separator}{instruction}"
+
+
 class EditMode(str, Enum):
     TEXT = "text"  # text-as-prompt, the paper's Vanilla
     TEXT_IMAGE = "text+image"  # image-into-prompt, the paper's BUG

@@ -1,0 +1,34 @@
+"""Backend registry: name -> factory. Heavy imports happen inside each backend module only."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Callable
+
+from .base import EditBackend, EditJob, EditResult
+
+if TYPE_CHECKING:
+    from ..settings import EditorSettings
+
+# name -> "module:class"; modules are imported only when their backend is selected.
+REGISTRY: dict[str, str] = {
+    "openai-responses": "fashionedit.services.editor.backends.openai_responses:OpenAIResponsesBackend",
+    "openai-images": "fashionedit.services.editor.backends.openai_images:OpenAIImagesBackend",
+    "local": "fashionedit.services.editor.backends.local:LocalBackend",
+}
+
+
+def backend_factory(name: str) -> Callable[["EditorSettings"], EditBackend]:
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; known: {', '.join(REGISTRY)}") from None
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def create_backend(name: str, settings: "EditorSettings") -> EditBackend:
+    return backend_factory(name)(settings)
+
+
+__all__ = ["EditBackend", "EditJob", "EditResult", "REGISTRY", "backend_factory", "create_backend"]
