@@ -122,7 +122,9 @@ def inspect_image_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> tu
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
     except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(f"image refused as a decompression bomb: {exc}") from exc
+        raise ImageDecodeError(
+            f"image refused as a decompression bomb ({exc}); downscale it below {limits.max_pixels} pixels before sending"
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageDecodeError(f"image header could not be read ({exc}); the file may be truncated or corrupt") from exc
     if width <= 0 or height <= 0:

@@ -127,7 +127,10 @@ def save_pipeline(pipe: Any, directory: str | Path, *, spec_name: str, seed: int
     return directory
 
 
-def save_sd3_pipeline(directory: str | Path, spec: str = "sd3-tiny", *, seed: int = 0, with_t5: bool = False) -> Path:
+def save_sd3_pipeline(directory: str | Path, spec: str = "sd3-tiny", *, seed: int = 0, with_t5: bool = True) -> Path:
+    """Save a random SD3 pipeline folder. With T5 by default, like the published snapshots: diffusers
+    0.42 will not load a folder whose ``model_index.json`` lists ``[null, null]`` components unless the
+    caller passes them explicitly (``text_encoder_3=None, tokenizer_3=None``), which is how T5 is dropped."""
     directory = Path(directory)
     return save_pipeline(build_sd3_pipeline(spec, seed=seed, with_t5=with_t5, workdir=directory.parent / f".{directory.name}-tok"), directory, spec_name=spec, seed=seed)
 
