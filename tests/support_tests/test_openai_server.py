@@ -203,6 +203,9 @@ def test_responses_reject_bad_input_with_openai_errors(openai_fake: OpenAIProtoc
             tools=[{"type": "image_generation"}],
         )
     assert info.value.code == "invalid_image" and info.value.param == "input[0].content[1].image_url"
+    (logged,) = openai_fake.requests("responses")
+    assert logged["status"] == 400 and logged["model"] == "gpt-4.1-mini" and "could not decode" in logged["error"]
+    assert logged["body"]["input"][0]["content"][0]["text"] == "x"  # a rejected request is still logged
     with pytest.raises(openai.BadRequestError):
         edit_request(client, "x", [BLUE], size="huge")
 

@@ -77,6 +77,7 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+        self.log: dict[str, Any] = {}
 
 
 _DEFAULT_ERRORS: dict[int, tuple[str, str, str | None]] = {
@@ -160,18 +161,21 @@ def logged_headers(request: Request) -> dict[str, str]:
     return {k: ("<redacted>" if k in _SECRET_HEADERS else v) for k, v in request.headers.items()}
 
 
-def redact_data_urls(value: Any) -> Any:
+def redact_data_urls(value: Any, seen: dict[str, str] | None = None) -> Any:
     """Keep the logged JSON small: a data URL becomes a one-line summary of the image it carries."""
+    seen = {} if seen is None else seen
     if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
-        try:
-            mime, raw = img.parse_data_url(value)
-            return f"<data-url {mime} {len(raw)} bytes sha256={hashlib.sha256(raw).hexdigest()}>"
-        except img.ImageInputError:
-            return f"<invalid data-url {len(value)} chars>"
+        if value not in seen:
+            try:
+                mime, raw = img.parse_data_url(value)
+                seen[value] = f"<data-url {mime} {len(raw)} bytes sha256={hashlib.sha256(raw).hexdigest()}>"
+            except img.ImageInputError:
+                seen[value] = f"<invalid data-url {len(value)} chars>"
+        return seen[value]
     if isinstance(value, dict):
-        return {k: redact_data_urls(v) for k, v in value.items()}
+        return {k: redact_data_urls(v, seen) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_data_urls(v) for v in value]
+        return [redact_data_urls(v, seen) for v in value]
     return value
 
 
@@ -191,11 +195,15 @@ def require(body: dict[str, Any], name: str) -> Any:
     return body[name]
 
 
-def decode_param_image(url: Any, param: str) -> img.DecodedImage:
+def decode_param_image(url: Any, param: str, seen: dict[str, str] | None = None) -> img.DecodedImage:
     try:
-        return img.decode_data_url(url)
+        decoded = img.decode_data_url(url)
     except img.ImageInputError as exc:
         raise ApiError(400, f"Invalid image in '{param}': {exc}", param=param, code="invalid_image") from exc
+    if seen is not None:  # so the log's summary of this data URL needs no second decode
+        info = decoded.summary()
+        seen[url] = f"<data-url {decoded.mime} {info['size_bytes']} bytes sha256={info['sha256']}>"
+    return decoded
 
 
 def estimate_tokens(text: str, n_images: int) -> int:
@@ -218,8 +226,19 @@ class Parsed:
 
 def parse_responses(raw: bytes, content_type: str) -> Parsed:
     body = parse_json_body(raw)
-    log: dict[str, Any] = {"body": redact_data_urls(body)}
-    model = require(body, "model")
+    seen: dict[str, str] = {}
+    log: dict[str, Any] = {"body": body}  # redacted below, once its images are decoded
+    try:
+        return _parse_responses(body, log, seen)
+    except ApiError as exc:
+        exc.log = log  # what was understood before the error still goes into the request log
+        raise
+    finally:
+        log["body"] = redact_data_urls(body, seen)
+
+
+def _parse_responses(body: dict[str, Any], log: dict[str, Any], seen: dict[str, str]) -> Parsed:
+    model = log["model"] = require(body, "model")
     if body.get("stream"):
         raise ApiError(400, "stream=true is not supported by the local test server.", param="stream")
     texts: list[str] = []
@@ -247,7 +266,7 @@ def parse_responses(raw: bytes, content_type: str) -> Parsed:
                 param = f"input[{i}].content[{j}].image_url"
                 if part.get("image_url") is None:
                     raise ApiError(400, "input_image needs 'image_url' (file_id is not supported by the local test server).", param=param)
-                images.append(decode_param_image(part["image_url"], param))
+                images.append(decode_param_image(part["image_url"], param, seen))
             else:
                 raise ApiError(400, f"Invalid content part type {kind!r}.", param=f"input[{i}].content[{j}].type")
     tools = body.get("tools") or []
@@ -260,7 +279,7 @@ def parse_responses(raw: bytes, content_type: str) -> Parsed:
         if mask_spec:
             if not isinstance(mask_spec, dict) or not mask_spec.get("image_url"):
                 raise ApiError(400, "input_image_mask needs 'image_url' (file_id is not supported here).", param="tools[].input_image_mask")
-            mask = decode_param_image(mask_spec["image_url"], "tools[].input_image_mask.image_url")
+            mask = decode_param_image(mask_spec["image_url"], "tools[].input_image_mask.image_url", seen)
         try:
             options["_size"] = img.parse_size(tool.get("size"), images[0].image.size if images else (1024, 1024))
         except ValueError as exc:
@@ -271,7 +290,7 @@ def parse_responses(raw: bytes, content_type: str) -> Parsed:
         prompt=prompt,
         images=[d.summary() for d in images],
         mask=mask.summary() if mask else None,
-        options=redact_data_urls({k: v for k, v in options.items() if not k.startswith("_")}) if tool is not None else None,
+        options=redact_data_urls({k: v for k, v in options.items() if not k.startswith("_")}, seen) if tool is not None else None,
     )
     return Parsed(log=log, model=model, prompt=prompt, images=images, mask=mask, options=options if tool is not None else {})
 
@@ -370,6 +389,15 @@ class FilePart:
 
 
 def parse_images(fields: dict[str, list[str]], files: list[FilePart]) -> Parsed:
+    log: dict[str, Any] = {}
+    try:
+        return _parse_images(fields, files, log)
+    except ApiError as exc:
+        exc.log = log  # what was understood before the error still goes into the request log
+        raise
+
+
+def _parse_images(fields: dict[str, list[str]], files: list[FilePart], log: dict[str, Any]) -> Parsed:
     file_log = []
     for part in files:
         entry: dict[str, Any] = {"field": part.field, "filename": part.filename, "content_type": part.content_type}
@@ -382,7 +410,7 @@ def parse_images(fields: dict[str, list[str]], files: list[FilePart]) -> Parsed:
         entry["_decoded"] = decoded
         file_log.append(entry)
     flat_fields = {k: (v[0] if len(v) == 1 else v) for k, v in fields.items()}
-    log: dict[str, Any] = {"form": flat_fields, "files": [{k: v for k, v in e.items() if k != "_decoded"} for e in file_log]}
+    log.update(form=flat_fields, files=[{k: v for k, v in e.items() if k != "_decoded"} for e in file_log])
     model = flat_fields.get("model") or "dall-e-2"
     prompt = flat_fields.get("prompt")
     log.update(model=model, prompt=prompt, options={k: v for k, v in flat_fields.items() if k not in ("prompt",)})
@@ -461,8 +489,19 @@ def answer_images(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, 
 
 def parse_chat(raw: bytes, content_type: str) -> Parsed:
     body = parse_json_body(raw)
-    log: dict[str, Any] = {"body": redact_data_urls(body)}
-    model = require(body, "model")
+    seen: dict[str, str] = {}
+    log: dict[str, Any] = {"body": body}  # redacted below, once its images are decoded
+    try:
+        return _parse_chat(body, log, seen)
+    except ApiError as exc:
+        exc.log = log  # what was understood before the error still goes into the request log
+        raise
+    finally:
+        log["body"] = redact_data_urls(body, seen)
+
+
+def _parse_chat(body: dict[str, Any], log: dict[str, Any], seen: dict[str, str]) -> Parsed:
+    model = log["model"] = require(body, "model")
     messages = require(body, "messages")
     if body.get("stream"):
         raise ApiError(400, "stream=true is not supported by the local test server.", param="stream")
@@ -484,7 +523,7 @@ def parse_chat(raw: bytes, content_type: str) -> Parsed:
             elif kind == "image_url":
                 spec = part.get("image_url")
                 url = spec.get("url") if isinstance(spec, dict) else spec
-                images.append(decode_param_image(url, f"messages[{i}].content[{j}].image_url.url"))
+                images.append(decode_param_image(url, f"messages[{i}].content[{j}].image_url.url", seen))
             else:
                 raise ApiError(400, f"Invalid content part type {kind!r}.", param=f"messages[{i}].content[{j}].type")
     prompt = "\n".join(texts)
@@ -617,6 +656,7 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
             entry.update(parsed.log)
         except ApiError as exc:
             parse_error = exc
+            entry.update(exc.log)
         except Exception as exc:  # a malformed multipart body, for instance
             parse_error = ApiError(400, f"Could not parse the request: {exc}")
 

@@ -63,7 +63,9 @@ class DecodedImage:
     mime: str
 
     def summary(self) -> dict[str, object]:
-        return summarize(self.raw, self.image, self.mime)
+        if not hasattr(self, "_summary"):
+            object.__setattr__(self, "_summary", summarize(self.raw, self.image, self.mime))
+        return dict(self._summary)  # type: ignore[attr-defined]
 
 
 def summarize(raw: bytes, image: Image.Image | None = None, mime: str | None = None) -> dict[str, object]:
@@ -102,7 +104,7 @@ def parse_data_url(url: str) -> tuple[str, bytes]:
         raise ImageInputError("image data URL must be base64 encoded: data:<mime>;base64,<data>")
     mime = header[5:].split(";")[0]
     try:
-        raw = base64.b64decode(payload, validate=True)
+        raw = binascii.a2b_base64(payload, strict_mode=True)  # strict like validate=True, without its slow regex
     except (binascii.Error, ValueError) as exc:
         raise ImageInputError(f"image data URL is not valid base64: {exc}") from exc
     return mime, raw
@@ -187,18 +189,19 @@ def edit_image(
         x0, y0, x1, y1 = box
         edit_mask[y0:y1, x0:x1] = True
     x0, y0, x1, y1 = box
-
+    # Work on the bounding box only; `inside` selects the edit area within it.
+    window = canvas[y0:y1, x0:x1]
+    inside = edit_mask[y0:y1, x0:x1][..., None]
+    edited = window.copy()
     if len(images) > 1:  # the reference goes into the edit region
         ref = images[1].convert("RGB").resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR)
-        patch = np.asarray(ref, dtype=np.float32)
-        region = edit_mask[y0:y1, x0:x1]
-        canvas[y0:y1, x0:x1][region] = patch[region]
+        edited = np.asarray(ref, dtype=np.float32).copy()
     for extra in images[2:]:  # further references nudge the region's colour, so they count too
         mean = np.asarray(extra.convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(0)
-        canvas[edit_mask] = 0.9 * canvas[edit_mask] + 0.1 * mean
-
+        edited = 0.9 * edited + 0.1 * mean
     tint = np.array(prompt_colour(prompt, variant), dtype=np.float32)
-    canvas[edit_mask] = 0.75 * canvas[edit_mask] + 0.25 * tint
+    edited = 0.75 * edited + 0.25 * tint
+    canvas[y0:y1, x0:x1] = np.where(inside, edited, window)
     out = Image.fromarray(np.clip(canvas + 0.5, 0, 255).astype(np.uint8), "RGB")
     if size is not None and size != out.size:
         out = out.resize(size, Image.Resampling.BILINEAR)
@@ -213,7 +216,7 @@ def encode_image(image: Image.Image, fmt: str = "png") -> bytes:
     elif fmt == "webp":
         image.save(buf, format="WEBP", lossless=True)
     else:
-        image.save(buf, format="PNG")
+        image.save(buf, format="PNG", compress_level=1)  # speed over size: this is a test double
     return buf.getvalue()
 
 
