@@ -149,7 +149,7 @@ def test_responses_two_images_and_mask_edit_only_the_masked_region(openai_fake: 
     right = small[:, 32:].reshape(-1, 3).astype(float).mean(0)
     assert right[1] > right[0] and right[1] > right[2], "the green reference should dominate the edited half"
 
-    first, second = openai_fake.requests("responses")
+    first, _same_at_input_size = openai_fake.requests("responses")
     assert [i["sha256"] for i in first["images"]] == [sha256(STRIPES), sha256(REFERENCE)]
     assert first["images"][1]["width"] == 32 and first["images"][1]["height"] == 24
     assert first["mask"]["sha256"] == sha256(mask)

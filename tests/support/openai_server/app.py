@@ -33,11 +33,14 @@ import itertools
 import json
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from anyio import to_thread
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -657,7 +660,7 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
         except ApiError as exc:
             parse_error = exc
             entry.update(exc.log)
-        except Exception as exc:  # a malformed multipart body, for instance
+        except (MultiPartException, HTTPException, ValueError) as exc:  # a malformed multipart body, for instance
             parse_error = ApiError(400, f"Could not parse the request: {exc}")
 
         delay = float(reply.get("delay_s", state.latency_s) or 0.0)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -92,7 +93,7 @@ class OpenAIProtocolServer(ServerProcess):
         super().stop()
 
     # -- SDK clients ------------------------------------------------------------------------
-    def client(self, **kwargs: Any) -> "openai.OpenAI":
+    def client(self, **kwargs: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` for this server; ``max_retries`` 0 and ``timeout`` 30 s unless given."""
         import openai
 
@@ -100,7 +101,7 @@ class OpenAIProtocolServer(ServerProcess):
         kwargs.setdefault("timeout", 30.0)
         return openai.OpenAI(base_url=self.base_url, api_key=kwargs.pop("api_key", self.api_key), **kwargs)
 
-    def async_client(self, **kwargs: Any) -> "openai.AsyncOpenAI":
+    def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
         import openai
 
         kwargs.setdefault("max_retries", 0)
