@@ -1,0 +1,407 @@
+"""The `fashionedit` command: start the services, run design sessions, export them, run the demo."""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Optional
+from urllib.parse import urlparse
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from .bundle import FashionEditClient
+from .design import DesignSessions, SessionStateError
+from .errors import FashionEditError
+from .export import export_html
+from .local import LocalServices, ServiceStartError
+from .script import ScriptRound, SessionScript, load_script
+from .session import OFFLINE_LABEL, Session, SessionNotFound, SessionStore
+from .settings import SERVICES, ClientSettings
+from .views import print_session, progress_bar, services_table, summaries_table
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="fashionedit",
+    help="FashionEdit: draft and edit fashion designs over rounds (text-as-prompt and image-into-prompt) "
+    "with the generator, editor, analyzer and scorer services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+session_app = typer.Typer(help="Design sessions: new, round, resume, pick, show, list, branch, export.", no_args_is_help=True)
+app.add_typer(session_app, name="session")
+
+DirOption = typer.Option(None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]")
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print what went wrong, in words a user can act on, and exit 1 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (FashionEditError, SessionNotFound, SessionStateError, ServiceStartError, FileNotFoundError, FileExistsError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(1) from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
+            err_console.print(f"[bold red]invalid input:[/] {problems}")
+            raise typer.Exit(2) from None
+        except ValueError as exc:
+            err_console.print(f"[bold red]invalid input:[/] {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _settings(sessions_dir: Optional[Path] = None) -> ClientSettings:
+    settings = ClientSettings()
+    if sessions_dir is not None:
+        settings = settings.model_copy(update={"sessions_dir": sessions_dir})
+    return settings
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+# -- services ----------------------------------------------------------------------------------
+def _loopback_port(url: str) -> int | None:
+    parsed = urlparse(url)
+    if parsed.hostname in ("127.0.0.1", "localhost", "::1") and parsed.port:
+        return parsed.port
+    return None
+
+
+@app.command()
+@handle_errors
+def up(
+    offline: bool = typer.Option(False, "--offline", help="Force the offline profile even if weights or keys are configured"),
+    port_base: Optional[int] = typer.Option(None, help="Ports port_base..+3 [default: the ports of FASHIONEDIT_<SERVICE>_URL, else 3001-3004]"),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 exposes the services to the network)"),
+    run_dir: Optional[Path] = typer.Option(None, help="Where logs go [default: ./fashionedit-runs/<timestamp>]"),
+    service: Optional[list[str]] = typer.Option(None, "--service", help="Start only these (repeatable)"),
+    startup_timeout: float = typer.Option(600.0, help="Seconds to wait for each model to load"),
+) -> None:
+    """Start the four services locally (one `bentoml serve` each), wait until ready, stop cleanly on Ctrl-C."""
+    settings = ClientSettings()
+    names = service or list(SERVICES)
+    ports = {}
+    for offset, name in enumerate(SERVICES):
+        ports[name] = port_base + offset if port_base else (_loopback_port(settings.urls(name)[0]) or 3001 + offset)
+    run_dir = run_dir or Path("fashionedit-runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    stack = LocalServices(run_dir, services=names, ports=ports, host=host, offline=offline, startup_timeout_s=startup_timeout)
+    console.print(f"starting {', '.join(names)}; logs in {stack.run_dir}")
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        with progress_bar(console) as progress:
+            progress.begin(len(names))
+            progress.step("loading models")
+            stack.start(on_ready=lambda p: (progress.step(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
+        client = FashionEditClient(_urls_settings(settings, stack.urls()))
+        _print_services(client)
+        for name, url in stack.urls().items():
+            if url != settings.urls(name)[0]:
+                console.print(f"export FASHIONEDIT_{name.upper()}_URL={url}")
+        console.print("[green]all services ready[/]; Ctrl-C stops them")
+        while True:
+            dead = [name for name, alive in stack.alive().items() if not alive]
+            if dead:
+                err_console.print(f"[red]{', '.join(dead)} stopped unexpectedly; see the logs in {stack.run_dir}[/]")
+                raise typer.Exit(1)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        console.print("stopping services ...")
+    finally:
+        stack.stop()
+        signal.signal(signal.SIGTERM, previous)
+    console.print("stopped")
+
+
+def _urls_settings(settings: ClientSettings, urls: dict[str, str]) -> ClientSettings:
+    return settings.model_copy(update={f"{name}_url": [url] for name, url in urls.items()})
+
+
+def _print_services(client: FashionEditClient) -> dict[str, Any]:
+    infos: dict[str, Any] = {}
+    for name, svc in client.services().items():
+        try:
+            infos[name] = svc.info()
+        except FashionEditError as exc:
+            infos[name] = exc
+    console.print(services_table(infos, {name: svc.urls for name, svc in client.services().items()}))
+    if any(not isinstance(i, Exception) and i.model and i.model.offline for i in infos.values()):
+        console.print(f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)")
+    return infos
+
+
+@app.command()
+@handle_errors
+def status() -> None:
+    """Show which services answer at the configured URLs, and with which backend and model."""
+    with FashionEditClient() as client:
+        _print_services(client)
+
+
+# -- sessions ------------------------------------------------------------------------------------
+def _designs(settings: ClientSettings, progress: Any) -> DesignSessions:
+    return DesignSessions(SessionStore(settings.sessions_dir), FashionEditClient(settings), progress=progress)
+
+
+def run_script_rounds(designs: DesignSessions, session: Session, rounds: list[ScriptRound]) -> Session:
+    for item in rounds:
+        session = designs.add_round(
+            session, item.instruction, references=item.references, target_box=item.target_box, suggestion=item.suggestion, seed=item.seed
+        )
+    return session
+
+
+def _ask_pick(store: SessionStore, session: Session) -> int | None:
+    for number, candidate in enumerate(session.draft.candidates):
+        console.print(f"  candidate {number}: {store.image_path(session, candidate.image)}")
+    answer = typer.prompt("Pick a candidate (number, empty to decide later)", default="", show_default=False)
+    return int(answer) if answer.strip() else None
+
+
+def _interactive_rounds(designs: DesignSessions, session: Session) -> Session:
+    console.print("Enter rounds. Empty instruction stops. 's N' applies suggestion N of the last round.")
+    while True:
+        text = typer.prompt("instruction", default="", show_default=False).strip()
+        if not text:
+            return session
+        if text.lower().startswith("s ") and text[2:].strip().isdigit():
+            session = designs.add_round(session, suggestion=int(text[2:].strip()))
+        else:
+            refs = typer.prompt("reference image files (comma-separated, empty for text only)", default="", show_default=False)
+            box = typer.prompt("target box ymin,xmin,ymax,xmax on 0-1000 (empty for none)", default="", show_default=False)
+            references = [Path(p.strip()) for p in refs.split(",") if p.strip()]
+            session = designs.add_round(session, text, references=references, target_box=box.strip() or None)
+        print_session(console, designs.store, session)
+
+
+@session_app.command("new")
+@handle_errors
+def session_new(
+    prompt: Optional[str] = typer.Argument(None, help="The customer's description (asked for when omitted)"),
+    candidates: int = typer.Option(1, "--candidates", "-n", min=1, max=8, help="Draft candidates to choose from"),
+    pick: Optional[int] = typer.Option(None, help="Pick this candidate without asking"),
+    target: Optional[Path] = typer.Option(None, help="Inspiration/target image: scores each round and proposes next edits"),
+    seed: Optional[int] = typer.Option(None, help="Generator seed"),
+    size: int = typer.Option(1024, help="Draft width and height (multiple of 16)"),
+    name: Optional[str] = typer.Option(None, help="A name to find the session by"),
+    script: Optional[Path] = typer.Option(None, "--script", help="YAML/JSON session script (prompt, options, rounds)"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Start a design session: generate the draft (and, with --script, run its rounds)."""
+    settings = _settings(sessions_dir)
+    plan = load_script(script) if script else SessionScript()
+    prompt = prompt or plan.prompt
+    if not prompt:
+        if not _interactive():
+            raise ValueError("give a prompt (argument or `prompt:` in --script)")
+        prompt = typer.prompt("Describe the design")
+    n = candidates if candidates != 1 or script is None else plan.candidates
+    width, height = (size, size) if size != 1024 or script is None else plan.dimensions
+    chosen = pick if pick is not None else plan.pick
+    if chosen is None and script is not None:
+        chosen = 0  # a script runs unattended
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        session = designs.start(
+            prompt, candidates=n, pick=chosen, target=target or plan.target, seed=seed if seed is not None else plan.seed,
+            width=width, height=height, name=name or plan.name, negative_prompt=plan.negative_prompt,
+            steps=plan.steps, guidance_scale=plan.guidance_scale, analyze_k=plan.analyze_k,
+        )
+    if session.draft.chosen is None and _interactive():
+        choice = _ask_pick(designs.store, session)
+        if choice is not None:
+            with progress_bar(console) as progress:
+                designs.progress = progress
+                session = designs.pick(session, choice)
+    if plan.rounds:
+        with progress_bar(console) as progress:
+            designs.progress = progress
+            session = run_script_rounds(designs, session, plan.rounds)
+    print_session(console, designs.store, session)
+    console.print(f"session [bold]{session.id}[/] in {designs.store.folder(session.id)}")
+
+
+@session_app.command("round")
+@handle_errors
+def session_round(
+    session_ref: str = typer.Argument(..., metavar="SESSION", help="Session id, id prefix, name, or 'latest'"),
+    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="What to change (asked for when omitted)"),
+    ref: Optional[list[Path]] = typer.Option(None, "--ref", "-r", help="Reference image file (repeatable): image-into-prompt"),
+    box: Optional[str] = typer.Option(None, help="Target box ymin,xmin,ymax,xmax on 0-1000"),
+    suggestion: Optional[int] = typer.Option(None, "--suggestion", "-s", help="Apply the analyzer's proposed edit N"),
+    seed: Optional[int] = typer.Option(None),
+    script: Optional[Path] = typer.Option(None, "--script", help="YAML/JSON list of rounds"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Edit the current design: text only (text-as-prompt) or text + reference images (image-into-prompt)."""
+    settings = _settings(sessions_dir)
+    store = SessionStore(settings.sessions_dir)
+    session = store.load(session_ref)
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        if session.pending:
+            session = designs.resume(session)
+        if script is not None:
+            session = run_script_rounds(designs, session, load_script(script).rounds)
+        elif instruction or suggestion is not None:
+            session = designs.add_round(session, instruction, references=ref or [], target_box=box, suggestion=suggestion, seed=seed)
+    if script is None and not instruction and suggestion is None:
+        if not _interactive():
+            raise ValueError("give --instruction, --suggestion or --script (or run in a terminal to be asked)")
+        session = _interactive_rounds(designs, session)
+    print_session(console, store, session)
+
+
+@session_app.command("resume")
+@handle_errors
+def session_resume(
+    session_ref: str = typer.Argument("latest", metavar="SESSION"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Finish whatever a session left undone (after a crash, Ctrl-C or a service error); nothing done is redone."""
+    settings = _settings(sessions_dir)
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        session = designs.resume(designs.store.load(session_ref))
+    print_session(console, designs.store, session)
+
+
+@session_app.command("pick")
+@handle_errors
+def session_pick(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    candidate: int = typer.Argument(..., help="Candidate number (see `session show`)"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Pick the draft candidate the rounds will edit."""
+    settings = _settings(sessions_dir)
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        session = designs.pick(designs.store.load(session_ref), candidate)
+    print_session(console, designs.store, session)
+
+
+@session_app.command("target")
+@handle_errors
+def session_target(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    image: Path = typer.Argument(..., help="Inspiration/target image file"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Set the inspiration/target image; every step is scored against it and next edits are proposed."""
+    settings = _settings(sessions_dir)
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        session = designs.set_target(designs.store.load(session_ref), image)
+    print_session(console, designs.store, session)
+
+
+@session_app.command("show")
+@handle_errors
+def session_show(
+    session_ref: str = typer.Argument("latest", metavar="SESSION"),
+    json_out: bool = typer.Option(False, "--json", help="Print the session JSON"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Show a session's rounds, scores and proposed next edits."""
+    store = SessionStore(_settings(sessions_dir).sessions_dir)
+    session = store.load(session_ref)
+    if json_out:
+        sys.stdout.write(session.model_dump_json(indent=2) + "\n")
+        return
+    print_session(console, store, session)
+
+
+@session_app.command("list")
+@handle_errors
+def session_list(sessions_dir: Optional[Path] = DirOption) -> None:
+    """List sessions (oldest first)."""
+    store = SessionStore(_settings(sessions_dir).sessions_dir)
+    summaries = store.list()
+    if not summaries:
+        console.print(f"no sessions in {store.root}")
+        return
+    console.print(summaries_table(summaries))
+
+
+@session_app.command("branch")
+@handle_errors
+def session_branch(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    at_round: int = typer.Option(..., "--round", help="Keep the draft and rounds 1..N (0: the draft only)"),
+    name: Optional[str] = typer.Option(None),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Start a new session from any round of an existing one; new rounds continue from there."""
+    store = SessionStore(_settings(sessions_dir).sessions_dir)
+    child = store.branch(session_ref, at_round, name=name)
+    print_session(console, store, child)
+    console.print(f"branched: new session [bold]{child.id}[/]")
+
+
+@session_app.command("export")
+@handle_errors
+def session_export(
+    session_ref: str = typer.Argument("latest", metavar="SESSION"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file [default: <session folder>/session.html]"),
+    images: str = typer.Option("inline", help="'inline' (one self-contained file) or 'files' (images copied beside it)"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Write the session as an HTML page: each round's images, instruction, references and scores."""
+    if images not in ("inline", "files"):
+        raise ValueError("--images is 'inline' or 'files'")
+    store = SessionStore(_settings(sessions_dir).sessions_dir)
+    session = store.load(session_ref)
+    path = export_html(store, session, out or store.folder(session.id) / "session.html", images=images)  # type: ignore[arg-type]
+    label = f" ({OFFLINE_LABEL})" if session.offline else ""
+    console.print(f"wrote {path}{label}")
+
+
+# -- the main job ------------------------------------------------------------------------------------
+@app.command()
+@handle_errors
+def demo(
+    out: Path = typer.Option(Path("fashionedit-demo"), "--out", "-o", help="Folder for the session, the HTML page and service logs"),
+    size: int = typer.Option(512, help="Design size in pixels (multiple of 16)"),
+    offline: bool = typer.Option(False, "--offline", help="Start missing services on the offline profile even if weights/keys are set"),
+    keep_services: bool = typer.Option(False, help="Leave services this command started running (Ctrl-C stops them)"),
+    startup_timeout: float = typer.Option(600.0, help="Seconds to wait for services to load"),
+) -> None:
+    """Run a complete design session end to end and write its HTML page.
+
+    Uses the services at the configured URLs when they are up; otherwise starts them here (offline profile
+    unless weights/keys are configured). Draft, one text-as-prompt round, one image-into-prompt round from a
+    bundled reference, then analysis against a bundled target and scores.
+    """
+    from .demo import run_demo
+
+    result = run_demo(out, size=size, offline=offline, keep_services=keep_services, startup_timeout_s=startup_timeout, console=console)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def main() -> None:
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    app()
+
+
+if __name__ == "__main__":
+    main()

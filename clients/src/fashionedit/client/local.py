@@ -1,0 +1,257 @@
+"""Start the four services on this machine, each its own ``bentoml serve`` process.
+
+Used by ``fashionedit up`` and ``fashionedit demo``. Each service runs in its own
+process group (so its BentoML workers stop with it), logs to
+``<run dir>/<service>.log``, and counts as started when ``/readyz`` answers 200
+(the model is loaded). :meth:`LocalServices.stop` sends SIGTERM to each group,
+then SIGKILL to whatever is left after a grace period.
+
+The services need their distributions installed in this Python environment
+(``bash scripts/setup.sh`` installs everything).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import httpx
+
+from .settings import DEFAULT_PORTS, SERVICES
+
+TARGETS: dict[str, str] = {
+    "generator": "fashionedit.services.generator.service:Generator",
+    "editor": "fashionedit.services.editor.service:Editor",
+    "analyzer": "fashionedit.services.analyzer.service:Analyzer",
+    "scorer": "fashionedit.services.scorer.service:Scorer",
+}
+
+# The offline profile spelled out, for `--offline`: each service's no-weights, no-keys backend.
+# (They are also the services' defaults, so without any configuration the profile is offline anyway.)
+OFFLINE_ENV: dict[str, str] = {
+    "FASHIONEDIT_GENERATOR_BACKEND": "flats",
+    "FASHIONEDIT_EDITOR_BACKEND": "local",
+    "FASHIONEDIT_ANALYZER_BACKEND": "classical",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+# Variables that would take a service off the offline profile; `--offline` removes them.
+NON_OFFLINE_PREFIXES = ("OPENAI_", "FASHIONEDIT_SCORER_CLIP", "FASHIONEDIT_GENERATOR_MODEL", "FASHIONEDIT_EDITOR_MODEL")
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _loopback_free_port(url: str) -> int:
+    """The port of a loopback URL when it is free to bind, else any free port."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.hostname in ("127.0.0.1", "localhost") and parsed.port and port_is_free("127.0.0.1", parsed.port):
+        return parsed.port
+    return free_port()
+
+
+def missing_services(names: Iterable[str]) -> list[str]:
+    """Services whose distribution is not installed here (their module cannot be found)."""
+    out = []
+    for name in names:
+        module = TARGETS[name].split(":")[0]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            out.append(name)
+    return out
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    target: str
+    host: str
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    ready_after_s: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def log_tail(self, n: int = 3000) -> str:
+        try:
+            return self.log_path.read_bytes()[-n:].decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class ServiceStartError(RuntimeError):
+    pass
+
+
+class LocalServices:
+    """A set of local service processes; a context manager that stops them on exit."""
+
+    def __init__(
+        self,
+        run_dir: str | os.PathLike[str],
+        *,
+        services: Iterable[str] = SERVICES,
+        ports: Mapping[str, int] | None = None,
+        host: str = "127.0.0.1",
+        offline: bool = False,
+        env: Mapping[str, str] | None = None,
+        startup_timeout_s: float = 600.0,
+    ) -> None:
+        self.run_dir = Path(run_dir).expanduser().resolve()
+        self.host = host
+        self.offline = offline
+        self.extra_env = dict(env or {})
+        self.startup_timeout_s = startup_timeout_s
+        ports = dict(ports or {})
+        self.processes: dict[str, ServiceProcess] = {}
+        for name in services:
+            if name not in TARGETS:
+                raise ValueError(f"unknown service {name!r}; choose from {', '.join(TARGETS)}")
+            port = ports.get(name, DEFAULT_PORTS[name])
+            self.processes[name] = ServiceProcess(name, TARGETS[name], host, port, self.run_dir / f"{name}.log")
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.offline:
+            env = {k: v for k, v in env.items() if not k.startswith(NON_OFFLINE_PREFIXES)}
+            env.update(OFFLINE_ENV)
+        env.setdefault("BENTOML_DO_NOT_TRACK", "True")
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update(self.extra_env)
+        return env
+
+    def urls(self) -> dict[str, str]:
+        return {name: p.url for name, p in self.processes.items()}
+
+    def start(self, on_ready: Callable[[ServiceProcess], None] | None = None) -> "LocalServices":
+        missing = missing_services(self.processes)
+        if missing:
+            raise ServiceStartError(
+                f"service distributions not installed in {sys.prefix}: {', '.join(missing)}; "
+                "run `bash scripts/setup.sh` (or `pip install -e services/<name>`) first"
+            )
+        busy = [f"{p.name} ({p.port})" for p in self.processes.values() if not port_is_free(self.host, p.port)]
+        if busy:
+            raise ServiceStartError(
+                f"port(s) in use: {', '.join(busy)}; stop what runs there or choose other ports (--port-base)"
+            )
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        try:
+            for process in self.processes.values():
+                log = open(process.log_path, "wb")
+                argv = [sys.executable, "-m", "bentoml", "serve", process.target, "--host", self.host, "--port", str(process.port)]
+                process.proc = subprocess.Popen(
+                    argv, env=env, cwd=self.run_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # own process group: stop() reaches BentoML's workers too
+                )
+                log.close()  # the child holds its own descriptor
+                process.started_at = time.monotonic()
+            self._write_manifest()
+            self.wait_ready(on_ready)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, on_ready: Callable[[ServiceProcess], None] | None = None) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        waiting = dict(self.processes)
+        with httpx.Client(timeout=2.0) as http:
+            while waiting:
+                for name, process in list(waiting.items()):
+                    assert process.proc is not None
+                    if process.proc.poll() is not None:
+                        raise ServiceStartError(
+                            f"the {name} exited with code {process.proc.returncode} while starting; "
+                            f"log {process.log_path}:\n{process.log_tail()}"
+                        )
+                    try:
+                        ok = http.get(process.url + "/readyz").status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    if ok:
+                        process.ready_after_s = time.monotonic() - process.started_at
+                        del waiting[name]
+                        if on_ready:
+                            on_ready(process)
+                if waiting and time.monotonic() > deadline:
+                    names = ", ".join(waiting)
+                    raise ServiceStartError(f"not ready within {self.startup_timeout_s:.0f}s: {names}; logs in {self.run_dir}")
+                if waiting:
+                    time.sleep(0.3)
+
+    def alive(self) -> dict[str, bool]:
+        return {name: p.proc is not None and p.proc.poll() is None for name, p in self.processes.items()}
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        running = [p for p in self.processes.values() if p.proc is not None and p.proc.poll() is None]
+        for process in running:
+            _signal_group(process.proc, signal.SIGTERM)  # type: ignore[arg-type]
+        deadline = time.monotonic() + grace_s
+        for process in running:
+            assert process.proc is not None
+            try:
+                process.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for process in self.processes.values():
+            if process.proc is None:
+                continue
+            # The group may outlive its leader (a worker still exiting): make sure all of it is gone.
+            _signal_group(process.proc, signal.SIGKILL)
+            try:
+                process.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _write_manifest(self) -> None:
+        manifest = {
+            name: {"url": p.url, "pid": p.proc.pid if p.proc else None, "log": str(p.log_path), "target": p.target}
+            for name, p in self.processes.items()
+        }
+        (self.run_dir / "services.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    def __enter__(self) -> "LocalServices":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

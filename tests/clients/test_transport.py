@@ -1,0 +1,330 @@
+"""SDK plumbing against an in-process HTTP stub (httpx.MockTransport): retries, errors, replicas, auth, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from PIL import Image
+
+from fashionedit.client import (
+    APIError,
+    AsyncGeneratorClient,
+    AuthenticationError,
+    ClientSettings,
+    EditorClient,
+    GeneratorClient,
+    InvalidRequestError,
+    ScorerClient,
+    ServiceConnectionError,
+    ServiceTimeoutError,
+    ServiceUnavailableError,
+    UpstreamError,
+    bounded_map,
+)
+from fashionedit.client.errors import parse_retry_after
+from fashionedit.client.transport import RetryPolicy
+from fashionedit.contracts import ErrorResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
+
+PNG = ImagePayload.from_pil(Image.new("RGB", (16, 16), (10, 20, 30)))
+
+
+def generate_body(seed: int = 1) -> dict:
+    return GenerateResponse(
+        images=[GeneratedImage(image=PNG, seed=seed)],
+        model=ModelInfo(backend="stub", model_id="stub", offline=True),
+        timings=Timings(total_ms=1.0),
+    ).model_dump(mode="json")
+
+
+def error(status: int, code: str, message: str = "nope", retry_after: float | None = None, headers: dict | None = None) -> httpx.Response:
+    body = ErrorResponse.make(status, code, message, request_id="req-1", retry_after=retry_after).model_dump(mode="json", exclude_none=True)
+    return httpx.Response(status, json=body, headers=headers or {})
+
+
+def fast_settings(**kw) -> ClientSettings:
+    base = dict(
+        generator_url="http://a.test:1", editor_url="http://e.test:1", analyzer_url="http://z.test:1", scorer_url="http://s.test:1",
+        backoff_initial_s=0.001, backoff_max_s=0.05, max_attempts=4, api_token=None,
+    )
+    base.update(kw)
+    return ClientSettings(**base)
+
+
+def sync_client(handler, **kw) -> GeneratorClient:
+    return GeneratorClient(fast_settings(**kw), http=httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def test_success_parses_the_contract_and_sends_the_request_model():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        assert request.url.path == "/v1/generate"
+        return httpx.Response(200, json=generate_body(seed=42))
+
+    response = sync_client(handler).generate(prompt="a white blazer", width=64, height=64, seed=42)
+    assert isinstance(response, GenerateResponse) and response.images[0].seed == 42
+    assert response.images[0].image.size == (16, 16)
+    assert seen[0]["prompt"] == "a white blazer" and seen[0]["width"] == 64 and "negative_prompt" in seen[0]
+
+
+def test_invalid_request_is_refused_before_sending():
+    def handler(request):  # pragma: no cover - must not be called
+        raise AssertionError("sent")
+
+    with pytest.raises(ValueError, match="must not be empty"):
+        sync_client(handler).generate(prompt="   ")
+
+
+def test_503_overloaded_is_retried_honouring_retry_after_then_succeeds():
+    calls = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            return error(503, "overloaded", retry_after=0.2, headers={"Retry-After": "1"})
+        return httpx.Response(200, json=generate_body())
+
+    client = sync_client(handler, backoff_max_s=5.0)
+    client.generate(prompt="x", width=64, height=64)
+    assert len(calls) == 3
+    # The body's precise retry_after (0.2 s) wins over the rounded header; each wait honoured it.
+    assert calls[1] - calls[0] >= 0.19 and calls[2] - calls[1] >= 0.19
+
+
+def test_retry_after_is_capped_by_backoff_max():
+    calls = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        return error(503, "not_ready", retry_after=60) if len(calls) == 1 else httpx.Response(200, json=generate_body())
+
+    start = time.monotonic()
+    sync_client(handler, backoff_max_s=0.05).generate(prompt="x", width=64, height=64)
+    assert time.monotonic() - start < 2.0 and len(calls) == 2
+
+
+def test_503_retries_are_bounded_and_the_error_carries_the_response():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return error(503, "overloaded", "too many requests in flight", retry_after=0.0)
+
+    with pytest.raises(ServiceUnavailableError) as info:
+        sync_client(handler, max_attempts=3).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 3
+    exc = info.value
+    assert exc.status == 503 and exc.code == "overloaded" and exc.request_id == "req-1" and exc.attempts == 3
+    assert isinstance(exc.response, ErrorResponse) and exc.response.error.message == "too many requests in flight"
+
+
+def test_503_unavailable_capability_is_not_retried():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return error(503, "unavailable", "CLIP weights are not configured")
+
+    with pytest.raises(ServiceUnavailableError, match="CLIP weights"):
+        sync_client(handler).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "status,code,cls",
+    [(422, "invalid_request", InvalidRequestError), (401, "unauthorized", AuthenticationError), (502, "upstream_error", UpstreamError),
+     (504, "upstream_timeout", UpstreamError), (500, "internal_error", APIError)],
+)
+def test_errors_map_to_exception_classes_without_retry(status, code, cls):
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return error(status, code, "what to do")
+
+    with pytest.raises(cls) as info:
+        sync_client(handler).generate(prompt="x", width=64, height=64)
+    assert info.value.status == status and info.value.code == code and len(calls) == 1
+    assert "what to do" in str(info.value)
+
+
+def test_error_without_error_body_is_synthesised():
+    def handler(request):
+        return httpx.Response(502, text="<html>Bad Gateway</html>", headers={"x-request-id": "proxy-7"})
+
+    with pytest.raises(UpstreamError) as info:
+        sync_client(handler).generate(prompt="x", width=64, height=64)
+    body = info.value.response.error
+    assert body.code == "upstream_error" and "Bad Gateway" in body.message and body.request_id == "proxy-7"
+
+
+def test_connection_errors_are_retried_then_raise_with_advice():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(ServiceConnectionError, match="fashionedit up") as info:
+        sync_client(handler, max_attempts=3).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 3 and info.value.attempts == 3
+
+
+def test_real_refused_connection_counts_as_connection_error():
+    from tests.support.servers import free_port
+
+    client = GeneratorClient(fast_settings(generator_url=f"http://127.0.0.1:{free_port()}", max_attempts=2))
+    with pytest.raises(ServiceConnectionError):
+        client.info()
+
+
+def test_round_robin_spreads_calls_and_skips_a_dead_replica():
+    hosts = []
+
+    def handler(request):
+        hosts.append(request.url.host)
+        if request.url.host == "dead.test":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json=generate_body())
+
+    client = sync_client(handler, generator_url="http://a.test:1,http://dead.test:1,http://b.test:1")
+    for _ in range(6):
+        client.generate(prompt="x", width=64, height=64)
+    ok = [h for h in hosts if h != "dead.test"]
+    assert ok.count("a.test") >= 2 and ok.count("b.test") >= 2 and len(ok) == 6
+
+
+def test_read_timeout_is_not_retried_by_default():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(ServiceTimeoutError):
+        sync_client(handler).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(ServiceTimeoutError):
+        sync_client(handler, retry_read_timeouts=True, max_attempts=2).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 2
+
+
+def test_bearer_token_and_per_operation_timeouts():
+    seen = []
+
+    def handler(request):
+        seen.append((request.url.path, request.headers.get("authorization"), request.extensions["timeout"]))
+        if request.url.path == "/v1/info":
+            return httpx.Response(200, json={"service": "generator", "version": "1", "ready": True})
+        return httpx.Response(200, json=generate_body())
+
+    settings = fast_settings(api_token="s3cret", generate_timeout_s=123.0, info_timeout_s=7.0, connect_timeout_s=2.0)
+    client = GeneratorClient(settings)
+    client.transport.http = httpx.Client(transport=httpx.MockTransport(handler), headers=client.transport.http.headers)
+    client.generate(prompt="x", width=64, height=64)
+    assert client.info().ready
+    (p1, auth1, t1), (p2, auth2, t2) = seen
+    assert auth1 == auth2 == "Bearer s3cret"
+    assert t1["read"] == 123.0 and t1["connect"] == 2.0 and t2["read"] == 7.0
+    assert "s3cret" not in repr(settings)
+
+
+def test_editor_and_scorer_accept_pil_paths_and_tuples(tmp_path):
+    bodies = {}
+
+    def handler(request):
+        bodies[request.url.path] = json.loads(request.content)
+        return error(422, "invalid_request", "stub")
+
+    path = tmp_path / "ref.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(path)
+    settings = fast_settings()
+    editor = EditorClient(settings, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    scorer = ScorerClient(settings, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(InvalidRequestError):
+        editor.edit(image=Image.new("RGB", (8, 8)), instruction="add a pocket", references=[path], target_box=[100, 100, 500, 500])
+    with pytest.raises(InvalidRequestError):
+        scorer.score([("p1", Image.new("RGB", (8, 8)), path)])
+    edit = bodies["/v1/edit"]
+    assert ImagePayload(edit["references"][0]).to_bytes() == path.read_bytes()
+    assert edit["target_box"] == [100, 100, 500, 500]
+    assert bodies["/v1/score"]["pairs"][0]["id"] == "p1"
+
+
+def test_backoff_has_jitter_and_bounds():
+    policy = RetryPolicy(max_attempts=5, backoff_initial_s=1.0, backoff_max_s=4.0)
+    delays = [policy.delay(3) for _ in range(50)]
+    assert all(2.0 <= d <= 4.0 for d in delays) and len(set(delays)) > 1
+    assert policy.delay(10) <= 4.0 and policy.delay(1, retry_after=2.5) == 2.5 and policy.delay(1, retry_after=99) == 4.0
+    assert parse_retry_after("3") == 3.0 and parse_retry_after("garbage") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_urls_from_environment_list(monkeypatch):
+    monkeypatch.setenv("FASHIONEDIT_SCORER_URL", "http://r1:3004, http://r2:3004/")
+    monkeypatch.setenv("FASHIONEDIT_API_TOKEN", "tok")
+    settings = ClientSettings()
+    assert settings.scorer_url == ["http://r1:3004", "http://r2:3004"] and settings.token() == "tok"
+    with pytest.raises(ValueError, match="http"):
+        ClientSettings(editor_url="ftp://nope")
+
+
+async def test_async_client_bounds_concurrency_across_many_calls():
+    in_flight = 0
+    peak = 0
+    hosts = []
+
+    async def handler(request):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        hosts.append(request.url.host)
+        await asyncio.sleep(0.005)
+        in_flight -= 1
+        return httpx.Response(200, json=generate_body())
+
+    settings = fast_settings(generator_url="http://r1.test:1,http://r2.test:1")
+    async with AsyncGeneratorClient(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)), max_concurrency=5) as gen:
+        results = await asyncio.gather(*(gen.generate(prompt="x", width=64, height=64) for _ in range(60)))
+    assert len(results) == 60 and peak == 5
+    assert hosts.count("r1.test") == hosts.count("r2.test") == 30
+
+
+async def test_async_retries_503_then_succeeds():
+    calls = []
+
+    async def handler(request):
+        calls.append(1)
+        return error(503, "not_ready", retry_after=0.01) if len(calls) == 1 else httpx.Response(200, json=generate_body())
+
+    async with AsyncGeneratorClient(fast_settings(), http=httpx.AsyncClient(transport=httpx.MockTransport(handler))) as gen:
+        response = await gen.generate(prompt="x", width=64, height=64)
+    assert response.images and len(calls) == 2
+
+
+async def test_bounded_map_keeps_order_limits_and_collects_failures():
+    in_flight = peak = 0
+    done = []
+
+    async def work(i: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001 * (i % 3))
+        in_flight -= 1
+        if i == 7:
+            raise ValueError("seven")
+        return i * i
+
+    results = await bounded_map(work, range(20), concurrency=4, on_done=lambda item, r: done.append(item), return_exceptions=True)
+    assert peak == 4 and len(done) == 20
+    assert [r for i, r in enumerate(results) if i != 7] == [i * i for i in range(20) if i != 7]
+    assert isinstance(results[7], ValueError)
+    with pytest.raises(ExceptionGroup):
+        await bounded_map(work, range(10), concurrency=2)
