@@ -1,0 +1,77 @@
+"""Scorer settings, from ``FASHIONEDIT_SCORER_*`` environment variables.
+
+The defaults are the paper's evaluation: open_clip ViT-L-14 with OpenAI weights
+(the same model as ``openai/clip-vit-large-patch14``), CLIP* threshold 0.90,
+PSNR with ``cv2.PSNR`` on 256x256 bilinear resizes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from fashionedit.contracts.score import MAX_PAIRS_PER_REQUEST
+from fashionedit.services.common import ServiceSettings
+
+
+class ScorerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FASHIONEDIT_SCORER_", extra="ignore", populate_by_name=True)
+
+    backend: Literal["open-clip", "none"] = Field(
+        default="open-clip",
+        description="CLIP embedder: 'open-clip', or 'none' to serve PSNR/SSIM/LPIPS only (CLIP reported unavailable)",
+    )
+    clip_model: str = Field(
+        default="ViT-L-14",
+        description="open_clip model name (built-in config, e.g. 'ViT-L-14'), or 'local-dir:<dir>' / 'hf-hub:<org/repo>' "
+        "(then clip_weights is ignored: the folder or repo holds the weights)",
+    )
+    clip_weights: str = Field(
+        default="openai",
+        description="For a built-in model name: an open_clip pretrained tag ('openai'), a local checkpoint file "
+        "(state_dict, .pt/.bin/.safetensors), or 'random' (random init; needs allow_random_weights)",
+    )
+    clip_cache_dir: str | None = Field(default=None, description="open_clip / Hugging Face cache folder for hub weights")
+    allow_random_weights: bool = Field(
+        default=False,
+        description="Accept random (test) CLIP or LPIPS weights. Responses then say random_weights=true; never a model score",
+    )
+    hash_weights: bool = Field(default=True, description="sha256 the weights file at start-up (its identity in every response)")
+    device: str = Field(default="auto", description="'auto' (cuda when present, else cpu), 'cpu', 'cuda', 'cuda:1', ...")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        default="auto", description="CLIP forward precision; 'auto' is float16 on CUDA, float32 on CPU"
+    )
+    batch_size: int = Field(default=0, ge=0, description="Images per CLIP forward; 0 = 256 on CUDA, 64 on CPU")
+    batch_across_requests: bool = Field(
+        default=True,
+        description="Concatenate CLIP inputs from concurrent requests into one forward while the model is busy",
+    )
+    batch_wait_ms: float = Field(
+        default=0.0, ge=0, le=100, description="Extra time a forward waits for more concurrent requests (0: no added latency)"
+    )
+    max_pairs: int = Field(
+        default=MAX_PAIRS_PER_REQUEST,
+        ge=1,
+        le=MAX_PAIRS_PER_REQUEST,
+        description="Pairs per request; more gets 422 (the contract's hard cap is MAX_PAIRS_PER_REQUEST)",
+    )
+    decode_threads: int = Field(default=0, ge=0, description="Threads that decode and resize images; 0 = one per CPU core")
+    torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads on CPU; 0 = torch's default")
+    jpeg_draft: bool = Field(
+        default=False,
+        description="Decode large JPEGs at a reduced DCT scale (PIL draft). Faster, but no longer the published eval's "
+        "full decode: off by default",
+    )
+    psnr_identical: Literal["opencv", "exclude"] = Field(
+        default="opencv",
+        description="Pixel-identical pairs (MSE 0 at 256x256): 'opencv' keeps cv2.PSNR's finite 361.20 dB "
+        "(20*log10(255/DBL_EPSILON), what the published eval averaged); 'exclude' reports null and leaves them out of the mean",
+    )
+    lpips: Literal["auto", "off"] = Field(
+        default="auto",
+        description="'auto' loads LPIPS (AlexNet) when the lpips package and torchvision's AlexNet weights are present",
+    )
+    lpips_net: Literal["alex", "vgg", "squeeze"] = Field(default="alex", description="LPIPS backbone")
+    workers: int = Field(default=1, ge=1, description="BentoML worker processes (each loads its own model)")
