@@ -2,16 +2,25 @@
 and synthetic FashionEdit-shaped data. Needs pydantic, Pillow and numpy only (no torch, no weights)."""
 
 from .caption import caption_from_attributes, describe_field
+from .complete import complete_attributes
 from .parser import AttributeChange, InstructionResult, ParseResult, diff_attributes, parse_caption, parse_instruction, part_for_field
+from .render import METADATA_KEY, change_box, part_boxes, read_attributes, render_flat, to_png_bytes
 
 __all__ = [
+    "METADATA_KEY",
     "AttributeChange",
     "InstructionResult",
     "ParseResult",
     "caption_from_attributes",
+    "change_box",
+    "complete_attributes",
     "describe_field",
     "diff_attributes",
     "parse_caption",
     "parse_instruction",
+    "part_boxes",
     "part_for_field",
+    "read_attributes",
+    "render_flat",
+    "to_png_bytes",
 ]

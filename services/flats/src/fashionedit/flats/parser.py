@@ -353,7 +353,7 @@ def part_for_field(field_path: str) -> str:
         return "upper"
     return {
         "sleeve": "sleeves", "neckline": "neckline", "collar_color": "collar", "buttons": "buttons",
-        "pockets": "pockets", "hem": "hem", "length": "hem",
+        "pockets": "pockets", "hem": "hem", "length": "skirt",
     }.get(parts[1], "upper")
 
 
