@@ -341,6 +341,37 @@ def test_chat_json_schema(openai_fake: OpenAIProtocolServer) -> None:
     assert openai_fake.requests("chat")[0]["options"]["response_format"]["json_schema"]["name"] == "clothes_differences"
 
 
+def test_chat_parse_with_a_pydantic_response_format(openai_fake: OpenAIProtocolServer) -> None:
+    from pydantic import BaseModel
+
+    class Difference(BaseModel):
+        description: str
+        box_2d: list[float]
+
+    class Differences(BaseModel):
+        differences: list[Difference]
+
+    original, generated = differing_pair()
+    completion = openai_fake.client().chat.completions.parse(
+        model="gpt-4.1-mini",
+        temperature=0,
+        response_format=Differences,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": PAPER_PROMPT},
+                    {"type": "image_url", "image_url": {"url": data_url(original)}},
+                    {"type": "image_url", "image_url": {"url": data_url(generated)}},
+                ],
+            }
+        ],
+    )
+    parsed = completion.choices[0].message.parsed
+    assert isinstance(parsed, Differences) and len(parsed.differences) == 3
+    assert openai_fake.requests("chat")[0]["options"]["response_format"]["type"] == "json_schema"
+
+
 def test_chat_json_object_requires_the_word_json(openai_fake: OpenAIProtocolServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         chat_request(openai_fake.client(), BLUE, STRIPES, prompt="Find three differences.")
