@@ -1,0 +1,42 @@
+"""The generator's HTTP binding: ``POST /v1/generate``, ``POST /v1/info``, BentoML's health routes.
+
+Serve with ``bentoml serve fashionedit.services.generator.service:Generator``;
+settings come from ``FASHIONEDIT_GENERATOR_*`` (see docs/generator.md).
+"""
+
+from __future__ import annotations
+
+import bentoml
+
+from fashionedit.contracts import GenerateRequest, GenerateResponse, ServiceInfo
+from fashionedit.contracts.common import Contract
+from fashionedit.services.common.binding import api, apply_policy, service_options
+
+from .serving import GeneratorServing
+from .settings import GeneratorSettings
+
+settings = GeneratorSettings()
+
+
+class InfoRequest(Contract):
+    """``POST /v1/info`` takes an empty JSON object."""
+
+
+@bentoml.service(**service_options(settings, name="generator"))
+class Generator:
+    def __init__(self) -> None:
+        self.serving = GeneratorServing(settings)
+
+    def __is_ready__(self) -> bool:
+        return self.serving.ready
+
+    @api(GenerateRequest, route="/v1/generate")
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        return await self.serving.agenerate(request)
+
+    @api(InfoRequest, route="/v1/info")
+    async def info(self, request: InfoRequest) -> ServiceInfo:
+        return self.serving.info()
+
+
+apply_policy(Generator, settings, name="generator")
