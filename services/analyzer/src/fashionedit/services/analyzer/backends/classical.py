@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image
+from scipy.ndimage import binary_fill_holes
 from skimage.color import deltaE_ciede2000
 from skimage.metrics import structural_similarity
 
@@ -140,9 +141,11 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
     only_a = edges_a & ~cv2.dilate(edges_b.astype(np.uint8), kernel).astype(bool)
     only_b = edges_b & ~cv2.dilate(edges_a.astype(np.uint8), kernel).astype(bool)
     edges = cv2.blur((only_a | only_b).astype(np.float32), (5, 5))
-    raw_gap = np.linalg.norm(colours.to_lab(a) - colours.to_lab(b), axis=-1)
+    # Colours are named from the unblurred pixels, so patch borders do not mix in their surroundings.
+    raw_a, raw_b = colours.to_lab(a), colours.to_lab(b)
+    raw_gap = np.linalg.norm(raw_a - raw_b, axis=-1)
     changed = cv2.dilate((raw_gap > RAW_CHANGE_DELTA_E).astype(np.uint8), kernel).astype(bool)
-    return Measurements(a, b, lab_a, lab_b, delta_e, structure, edges, changed, shift)
+    return Measurements(a, b, raw_a, raw_b, delta_e, structure, edges, changed, shift)
 
 
 def find_regions(
@@ -215,9 +218,10 @@ def _border_lab(lab: np.ndarray) -> np.ndarray:
 
 
 def foreground(lab: np.ndarray) -> np.ndarray:
-    """Pixels unlike the border colour: the garment, on a studio or flat-sheet background."""
+    """Pixels unlike the border colour, with enclosed holes filled: the garment (a white collar on a
+    white sheet is still garment when the garment surrounds it)."""
     background = _border_lab(lab)
-    return np.linalg.norm(lab - background, axis=-1) > BACKGROUND_DELTA_E
+    return binary_fill_holes(np.linalg.norm(lab - background, axis=-1) > BACKGROUND_DELTA_E)
 
 
 def _garment_box(fg: np.ndarray) -> tuple[int, int, int, int]:
@@ -265,7 +269,13 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:
     """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
     where = where_on_garment(region, garment)
-    changed = region.mask
+    # Describe the pixels whose colour changed; SSIM and edge halos around them are unchanged fabric.
+    changed = region.mask & (measured.delta_e > DELTA_E_THRESHOLD)
+    inner = cv2.erode(changed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if inner.sum() >= 0.25 * changed.sum() and inner.any():
+        changed = inner
+    if not changed.any():
+        changed = region.mask
     in_original = float((fg_original & changed).sum()) / max(1, int(changed.sum()))
     in_generated = float((fg_generated & changed).sum()) / max(1, int(changed.sum()))
     lab_o = _median_lab(measured.lab_original, changed & fg_original) if in_original > 0 else None

@@ -1,0 +1,99 @@
+"""The analyzer through a real ``bentoml serve`` process (openai-chat by default, classical per request)."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import numpy as np
+import pytest
+
+from fashionedit.contracts import AnalyzeResponse, ErrorResponse, ServiceInfo
+from tests.support.servers import BentoServer
+
+from .helpers import flat_pair, payload
+from .synthetic import garment_pair
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def analyzer(openai_server, tmp_path_factory):
+    env = {
+        "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat",
+        "FASHIONEDIT_ANALYZER_EXTRA_BACKENDS": '["classical"]',
+        "FASHIONEDIT_ANALYZER_OPENAI_BASE_URL": openai_server.base_url,
+        "FASHIONEDIT_ANALYZER_OPENAI_API_KEY": openai_server.api_key,
+        "FASHIONEDIT_ANALYZER_MAX_RETRIES": "0",
+    }
+    log_path = tmp_path_factory.mktemp("analyzer") / "bentoml.log"
+    with BentoServer("fashionedit.services.analyzer.service:Analyzer", env=env, log_path=log_path) as server:
+        yield server
+
+
+def body(original, generated, **extra):
+    return {"original": payload(original).root, "generated": payload(generated).root, **extra}
+
+
+def test_classical_over_http_with_exact_crops(analyzer) -> None:
+    original, generated, planted = garment_pair(2, n=2)
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated, backend="classical"), timeout=60)
+    assert response.status_code == 200, response.text
+    result = AnalyzeResponse.model_validate(response.json())
+    assert result.model.backend == "classical" and result.model.offline
+    for truth in planted:
+        assert max(d.box_2d.iou(truth.box) for d in result.differences) >= 0.5
+    for difference in result.differences:
+        expected = np.asarray(original.crop(tuple(difference.box_2d.to_pixels(*original.size))))
+        assert np.array_equal(np.asarray(difference.crop.to_pil()), expected)
+
+
+def test_openai_chat_over_http_forwards_request_id(analyzer, openai_fake) -> None:
+    original, generated = flat_pair()
+    openai_fake.script("chat", {"content": "[{'description': 'Red pocket', 'bbox_2d': [300, 200, 100, 400]}]"})
+    response = httpx.post(
+        f"{analyzer.url}/v1/analyze", json=body(original, generated, include_raw=True), headers={"X-Request-ID": "req-analyzer-1"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    result = AnalyzeResponse.model_validate(response.json())
+    assert [d.box_2d.to_list() for d in result.differences] == [[100, 200, 300, 400]]
+    assert {r.code.value for r in result.repairs} >= {"parsed_leniently", "renamed_key", "reordered"}
+    assert result.raw_text.startswith("[{'description'")
+    (logged,) = openai_fake.requests("chat")
+    assert logged["headers"].get("x-request-id") == "req-analyzer-1"
+
+
+def test_unreadable_answers_end_in_502(analyzer, openai_fake) -> None:
+    original, generated = flat_pair()
+    openai_fake.script("chat", {"content": "no idea", "times": 3})
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated), timeout=60)
+    assert response.status_code == 502
+    error = ErrorResponse.model_validate(response.json()).error
+    assert error.code == "upstream_error" and "3 attempt" in error.message
+    assert len(openai_fake.requests("chat")) == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"k": 0},
+        {"k": 11},
+        {"original": "bm90IGFuIGltYWdl"},  # "not an image"
+        {"generated": base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 40).decode()},
+        {"backend": "openai-vlm"},
+    ],
+    ids=["k0", "k11", "not-an-image", "broken-png", "backend-not-enabled"],
+)
+def test_bad_input_is_422(analyzer, change) -> None:
+    original, generated = flat_pair()
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json={**body(original, generated), **change}, timeout=60)
+    assert response.status_code == 422, response.text
+    assert ErrorResponse.model_validate(response.json()).error.code == "invalid_request"
+
+
+def test_info(analyzer) -> None:
+    response = httpx.post(f"{analyzer.url}/v1/info", json={}, timeout=30)
+    assert response.status_code == 200, response.text
+    info = ServiceInfo.model_validate(response.json())
+    assert info.ready and info.model.backend == "openai-chat" and info.backends == ["classical", "openai-chat"]
+    assert "sk-" not in response.text
