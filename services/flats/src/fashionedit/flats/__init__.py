@@ -11,6 +11,7 @@ __all__ = [
     "AttributeChange",
     "InstructionResult",
     "ParseResult",
+    "SyntheticSummary",
     "caption_from_attributes",
     "change_box",
     "complete_attributes",
@@ -23,4 +24,14 @@ __all__ = [
     "read_attributes",
     "render_flat",
     "to_png_bytes",
+    "write_synthetic_dataset",
 ]
+
+
+def __getattr__(name: str):
+    # lazy, so `python -m fashionedit.flats.synthetic` does not find its module already imported
+    if name in ("SyntheticSummary", "write_synthetic_dataset"):
+        from . import synthetic
+
+        return getattr(synthetic, name)
+    raise AttributeError(f"module 'fashionedit.flats' has no attribute {name!r}")

@@ -1,0 +1,309 @@
+"""Synthetic FashionEdit-shaped data with known ground truth, in the DeepFashion-MultiModal layout.
+
+``python -m fashionedit.flats.synthetic OUT --n 100 --seed 0`` writes::
+
+    OUT/captions.json                      {"<name>.jpg": "<caption>"}
+    OUT/images/<name>.jpg                  originals (flats), 750x1101 by default
+    OUT/drafts/<stem>.png                  a draft per original, 1-3 planted differences, same size
+    OUT/ground_truth.jsonl                 one line per sample: the planted differences with boxes
+    OUT/labels/shape/shape_anno_all.txt    DeepFashion-MultiModal label files (space-separated)
+    OUT/labels/texture/fabric_ann.txt
+    OUT/labels/texture/pattern_ann.txt
+
+Names follow the dataset's scheme ``{MEN|WOMEN}-{Category}-id_{8 digits}-{2-digit outfit}_{view#}_{view}.jpg``
+(flats are front views: ``_1_front``). Each difference is described from the
+*original's* point of view, as the paper's analyzer writes it ("The shirt is
+navy blue"), with the ``box_2d`` ([ymin, xmin, ymax, xmax], 0-1000) of every
+pixel that difference changes. Same arguments, same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from fashionedit.contracts.boxes import Box2D
+from fashionedit.contracts.garment import (
+    ButtonPlacement,
+    Buttons,
+    ColorName,
+    GarmentAttributes,
+    LowerType,
+    Neckline,
+    Pattern,
+    PocketKind,
+    PocketPlacement,
+    Pockets,
+    SleeveLength,
+    UpperType,
+    Wearer,
+)
+
+from .caption import caption_from_attributes, describe_field
+from .complete import complete_attributes
+from .render import change_box, render_flat, to_png_bytes
+from .vocabulary import (
+    CATEGORY,
+    DF_FABRIC,
+    DF_FABRIC_NA,
+    DF_LOWER_LENGTH,
+    DF_LOWER_LENGTH_NA,
+    DF_NECKLINE,
+    DF_NECKLINE_NA,
+    DF_PATTERN,
+    DF_PATTERN_NA,
+    DF_SLEEVE,
+    DF_SLEEVE_NA,
+    OUTER_TYPES,
+    contrast_color,
+)
+
+DIFFERENCE_KINDS = ("color", "sleeve", "buttons", "pockets", "pattern", "neckline")
+DEFAULT_IMAGE_SIZE = (750, 1101)
+LOWER_CATEGORY = {LowerType.TROUSERS: "Pants", LowerType.SHORTS: "Shorts", LowerType.SKIRT: "Skirts", LowerType.LEGGINGS: "Leggings"}
+
+
+class PlantedDifference(BaseModel):
+    index: int = Field(ge=1)
+    kind: str = Field(description="color | sleeve | buttons | pockets | pattern | neckline")
+    field: str = Field(description="The GarmentAttributes path that differs, e.g. 'upper.sleeve'")
+    description: str = Field(description="How the ORIGINAL looks there (the paper's analyzer convention)")
+    box_2d: Box2D
+    parts: list[str]
+    original_value: object = None
+    draft_value: object = None
+
+
+class GroundTruthLine(BaseModel):
+    id: str
+    image: str
+    caption: str
+    draft: str
+    draft_caption: str
+    original_attributes: GarmentAttributes
+    draft_attributes: GarmentAttributes
+    differences: list[PlantedDifference]
+
+
+class SyntheticSummary(BaseModel):
+    out_dir: str
+    n: int
+    seed: int
+    image_size: tuple[int, int]
+    captions: str = "captions.json"
+    ground_truth: str = "ground_truth.jsonl"
+    labels: list[str] = Field(default_factory=list)
+    differences_by_kind: dict[str, int] = Field(default_factory=dict)
+
+
+# -- planting one difference ---------------------------------------------------------------
+def _get(attrs: GarmentAttributes, path: str):
+    value = attrs
+    for key in path.split("."):
+        value = getattr(value, key)
+    return value
+
+
+def _set_upper(attrs: GarmentAttributes, **changes) -> GarmentAttributes:
+    return attrs.model_copy(update={"upper": attrs.upper.model_copy(update=changes)})
+
+
+def plant_difference(attrs: GarmentAttributes, kind: str, rng: random.Random) -> tuple[GarmentAttributes, str, list[str]] | None:
+    """``attrs`` with one ``kind`` of change, the field it changes and the parts it lands on (None if not applicable)."""
+    upper, lower = attrs.upper, attrs.lower
+    if kind == "color":
+        if lower is not None and (upper is None or rng.random() < 0.3):
+            new = rng.choice([c for c in ColorName if c is not lower.color])
+            return attrs.model_copy(update={"lower": lower.model_copy(update={"color": new})}), "lower.color", ["lower"]
+        if upper is None:
+            return None
+        new = rng.choice([c for c in ColorName if c is not upper.color and c is not upper.pattern_color])
+        return _set_upper(attrs, color=new), "upper.color", ["upper"]
+    if upper is None:
+        return None
+    if kind == "sleeve":
+        new = rng.choice([s for s in SleeveLength if s is not upper.sleeve])
+        return _set_upper(attrs, sleeve=new), "upper.sleeve", ["sleeves"]
+    if kind == "neckline":
+        new = rng.choice([n for n in Neckline if n is not upper.neckline])
+        return _set_upper(attrs, neckline=new), "upper.neckline", ["neckline"]
+    if kind == "pattern":
+        new = rng.choice([p for p in Pattern if p is not upper.pattern])
+        pattern_color = upper.pattern_color or contrast_color(upper.color) if new is not Pattern.PURE_COLOR else upper.pattern_color
+        return _set_upper(attrs, pattern=new, pattern_color=pattern_color), "upper.pattern", ["upper"]
+    if kind == "buttons":
+        buttons = upper.buttons or Buttons(count=0)
+        if buttons.count:
+            choice = rng.random()
+            if choice < 0.4:
+                new = Buttons(count=0)
+            elif choice < 0.7:
+                new = buttons.model_copy(update={"color": rng.choice([c for c in ColorName if c is not buttons.color])})
+            else:
+                new = buttons.model_copy(update={"count": rng.choice([n for n in range(1, 9) if n != buttons.count])})
+        else:
+            new = Buttons(count=rng.randint(3, 6), color=rng.choice(list(ColorName)),
+                          placement=rng.choice([ButtonPlacement.CENTER_FRONT, ButtonPlacement.DOUBLE_BREASTED]))
+        return _set_upper(attrs, buttons=new), "upper.buttons", ["buttons"]
+    if kind == "pockets":
+        pockets = upper.pockets or Pockets(count=0)
+        if pockets.count:
+            if rng.random() < 0.5:
+                new = Pockets(count=0)
+            else:
+                new = pockets.model_copy(update={"kind": rng.choice([k for k in PocketKind if k is not pockets.kind])})
+        else:
+            new = Pockets(count=rng.choice([1, 2]), kind=rng.choice(list(PocketKind)), placement=rng.choice(list(PocketPlacement)))
+        return _set_upper(attrs, pockets=new), "upper.pockets", ["pockets"]
+    raise ValueError(f"unknown difference kind {kind!r}; expected one of {DIFFERENCE_KINDS}")
+
+
+def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int, int]) -> tuple[GarmentAttributes, list[PlantedDifference]]:
+    """A draft with 1-3 planted differences of distinct kinds, and their descriptions and boxes."""
+    wanted = rng.randint(1, 3)
+    kinds = list(DIFFERENCE_KINDS)
+    rng.shuffle(kinds)
+    draft = original
+    differences: list[PlantedDifference] = []
+    for kind in kinds:
+        if len(differences) == wanted:
+            break
+        planted = plant_difference(original, kind, rng)
+        if planted is None:
+            continue
+        single, field, parts = planted
+        # the draft takes this change on top of the ones before; the box is measured on the change alone
+        if kind == "color" and field.startswith("lower"):
+            draft = draft.model_copy(update={"lower": draft.lower.model_copy(update={"color": single.lower.color})})
+        else:
+            head = field.split(".")[1]
+            changes = {head: getattr(single.upper, head)}
+            if head == "pattern":
+                changes["pattern_color"] = single.upper.pattern_color
+            draft = _set_upper(draft, **changes)
+        box = change_box(original, single, parts, size)
+        if box is None:
+            continue
+        differences.append(PlantedDifference(
+            index=len(differences) + 1, kind=kind, field=field, description=describe_field(original, field),
+            box_2d=box, parts=parts, original_value=_json(_get(original, field)), draft_value=_json(_get(single, field)),
+        ))
+    return draft, differences
+
+
+def _json(value):
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_none=True)
+    return getattr(value, "value", value)
+
+
+# -- names and label files -----------------------------------------------------------------
+def image_name(attrs: GarmentAttributes, number: int) -> str:
+    wearer = attrs.wearer or Wearer.WOMAN
+    if attrs.upper is not None and attrs.upper.type is not None:
+        category = CATEGORY[(wearer, attrs.upper.type)]
+    else:
+        category = LOWER_CATEGORY[attrs.lower.type] if attrs.lower and attrs.lower.type else "Tees_Tanks"
+    return f"{'MEN' if wearer is Wearer.MAN else 'WOMEN'}-{category}-id_{number:08d}-01_1_front.jpg"
+
+
+def shape_labels(attrs: GarmentAttributes) -> list[int]:
+    """The 12 DeepFashion-MultiModal shape labels (accessories: none; parts a flat hides: NA)."""
+    upper, lower = attrs.upper, attrs.lower
+    sleeve = DF_SLEEVE[upper.sleeve] if upper and upper.sleeve else DF_SLEEVE_NA
+    if lower is not None and lower.length is not None:
+        length = DF_LOWER_LENGTH[lower.length]
+    elif upper is not None and upper.type is UpperType.DRESS and upper.length is not None:
+        length = DF_LOWER_LENGTH[upper.length]
+    else:
+        length = DF_LOWER_LENGTH_NA
+    waist = 1 if attrs.belt is not None and attrs.belt.present else 0
+    neckline = DF_NECKLINE[upper.neckline] if upper and upper.neckline else DF_NECKLINE_NA
+    cardigan = 0 if upper is not None and upper.type is UpperType.CARDIGAN else 1
+    navel = 1 if upper is not None else 2
+    # sleeve, lower length, socks, hat, glasses, neckwear, wrist, ring, waist, neckline, cardigan?, navel covered
+    return [sleeve, length, 0, 0, 0, 0, 0, 0, waist, neckline, cardigan, navel]
+
+
+def texture_labels(attrs: GarmentAttributes, table: dict, na: int, field: str) -> list[int]:
+    """<upper> <lower> <outer>: an outer garment (jacket, blazer, coat, cardigan) fills the outer column."""
+    upper, lower = attrs.upper, attrs.lower
+    upper_value = table[getattr(upper, field)] if upper is not None and getattr(upper, field) is not None else na
+    lower_value = table[getattr(lower, field)] if lower is not None and getattr(lower, field) is not None else na
+    if upper is not None and upper.type in OUTER_TYPES:
+        return [na, lower_value, upper_value]
+    return [upper_value, lower_value, na]
+
+
+# -- the dataset ------------------------------------------------------------------------------
+def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
+                            jpeg_quality: int = 95) -> SyntheticSummary:
+    """Write ``n`` samples (originals, drafts, captions, labels, ground truth) under ``out_dir``; seeded, reproducible."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    out = Path(out_dir)
+    for sub in ("images", "drafts", "labels/shape", "labels/texture"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"fashionedit.flats.synthetic:{seed}")
+    captions: dict[str, str] = {}
+    shape_lines, fabric_lines, pattern_lines, truth_lines = [], [], [], []
+    counts = {kind: 0 for kind in DIFFERENCE_KINDS}
+    for number in range(1, n + 1):
+        original = complete_attributes(GarmentAttributes(), rng.randrange(2**31))
+        name = image_name(original, number)
+        stem = name.rsplit(".", 1)[0]
+        caption = caption_from_attributes(original)
+        captions[name] = caption
+        render_flat(original, image_size).save(out / "images" / name, format="JPEG", quality=jpeg_quality)
+        draft, differences = make_sample(original, rng, image_size)
+        (out / "drafts" / f"{stem}.png").write_bytes(to_png_bytes(render_flat(draft, image_size)))
+        for difference in differences:
+            counts[difference.kind] += 1
+        truth_lines.append(GroundTruthLine(
+            id=stem, image=f"images/{name}", caption=caption, draft=f"drafts/{stem}.png", draft_caption=caption_from_attributes(draft),
+            original_attributes=original, draft_attributes=draft, differences=differences,
+        ).model_dump_json(exclude_none=True))
+        shape_lines.append(" ".join([name, *map(str, shape_labels(original))]))
+        fabric_lines.append(" ".join([name, *map(str, texture_labels(original, DF_FABRIC, DF_FABRIC_NA, "fabric"))]))
+        pattern_lines.append(" ".join([name, *map(str, texture_labels(original, DF_PATTERN, DF_PATTERN_NA, "pattern"))]))
+    (out / "captions.json").write_text(json.dumps(captions, indent=2, sort_keys=True) + "\n")
+    (out / "ground_truth.jsonl").write_text("".join(line + "\n" for line in truth_lines))
+    labels = {
+        "labels/shape/shape_anno_all.txt": shape_lines,
+        "labels/texture/fabric_ann.txt": fabric_lines,
+        "labels/texture/pattern_ann.txt": pattern_lines,
+    }
+    for path, lines in labels.items():
+        (out / path).write_text("".join(line + "\n" for line in lines))
+    return SyntheticSummary(out_dir=str(out), n=n, seed=seed, image_size=image_size, labels=sorted(labels), differences_by_kind=counts)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 750x1101") from exc
+    if not (16 <= width <= 4096 and 16 <= height <= 4096):
+        raise argparse.ArgumentTypeError("each side must be 16..4096")
+    return width, height
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fashionedit.flats.synthetic", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, help="output folder (created)")
+    parser.add_argument("--n", type=int, default=100, help="number of samples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", type=_size, default=DEFAULT_IMAGE_SIZE, help="WIDTHxHEIGHT of originals and drafts (750x1101)")
+    args = parser.parse_args(argv)
+    summary = write_synthetic_dataset(args.out, args.n, args.seed, args.size)
+    print(summary.model_dump_json(indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
