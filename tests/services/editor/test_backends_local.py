@@ -1,0 +1,146 @@
+"""The local backend in-process: classical placement, flats re-rendering, SD3 (tiny, random) img2img."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashionedit.contracts import Box2D, EditRequest, ImagePayload
+from fashionedit.contracts.edit import EditMode
+from fashionedit.services.common import InvalidInput, Unavailable
+
+from .conftest import design_image, payload, reference_patch
+from .helpers import abs_diff, box_masks
+
+pytest.importorskip("cv2")
+
+BOX = Box2D((250.0, 250.0, 625.0, 625.0))  # rows/columns 16-40 of a 64x64 design
+
+# Measured: feathered placement leaves every pixel outside the box bit-identical (max diff 0), and
+# SD3 refinement is pasted back inside the box only. The bound leaves room for a 1-level rounding.
+OUTSIDE_MAX_DIFF = 1.0
+INSIDE_MIN_MEAN_DIFF = 40.0
+
+
+@pytest.fixture(scope="module")
+def serving(sd3_dir):
+    from fashionedit.services.editor.serving import EditorServing
+    from fashionedit.services.editor.settings import EditorSettings
+
+    return EditorServing(EditorSettings(backend="local", local_sd3_model=str(sd3_dir), local_steps=4), background=False)
+
+
+@pytest.fixture(scope="module")
+def classical_only():
+    """No SD3 at all: what a machine without weights and without the tiny model serves."""
+    from fashionedit.services.editor.serving import EditorServing
+    from fashionedit.services.editor.settings import EditorSettings
+
+    return EditorServing(EditorSettings(backend="local", local_random_sd3=False), background=False)
+
+
+@pytest.mark.parametrize("seam", ["feather", "poisson", "mixed"])
+async def test_reference_into_box_changes_inside_only(serving, design, reference, seam, monkeypatch):
+    monkeypatch.setattr(serving.settings, "local_seam", seam)
+    response = await serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX))
+    inside, outside = box_masks(BOX, (64, 64))
+    diff = abs_diff(response.image, design)
+    assert diff[outside].max() <= OUTSIDE_MAX_DIFF
+    assert diff[inside].mean() > (INSIDE_MIN_MEAN_DIFF if seam == "feather" else 5.0)
+    assert response.mode is EditMode.TEXT_IMAGE and response.target_box == BOX
+    # Offline classical placement: not the paper's model, and no weights at all.
+    assert response.model.backend == "local" and response.model.offline and not response.model.random_weights
+    assert seam in response.model.model_id
+
+
+async def test_feathered_seam_keeps_the_reference_in_the_core_and_blends_the_edge(serving, design, reference):
+    response = await serving.edit(EditRequest(image=design, instruction="pocket", references=[reference], target_box=BOX))
+    out = np.asarray(response.image.to_pil(), np.float32)
+    expected = np.asarray(reference.to_pil().resize((24, 24), Image.Resampling.BICUBIC), np.float32)
+    core = np.abs(out[20:36, 20:36] - expected[4:20, 4:20]).mean()
+    edge = np.abs(out[16, 16:40] - expected[0]).mean()
+    assert core < 8.0 and edge > core  # the core is the reference; the outermost ring is blended
+
+
+async def test_without_a_box_the_reference_goes_where_it_matches(serving):
+    base = np.asarray(design_image(), np.float32)
+    faded = 0.6 * np.asarray(reference_patch(), np.float32) + 0.4 * 128
+    base[8:24, 36:52] = faded  # the same part, faded, at columns 36-52, rows 8-24
+    design = payload(Image.fromarray(base.astype(np.uint8), "RGB"))
+    response = await serving.edit(EditRequest(image=design, instruction="brighter pocket", references=[payload(reference_patch())]))
+    truth = Box2D.from_pixels((36, 8, 52, 24), 64, 64)
+    assert response.target_box is not None and response.target_box.iou(truth) > 0.75
+    diff = abs_diff(response.image, design)
+    _, outside = box_masks(response.target_box, (64, 64))
+    assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[8:24, 36:52].mean() > 10
+
+
+async def test_unmatchable_reference_without_a_box_is_a_422(serving, design, monkeypatch):
+    monkeypatch.setattr(serving.settings, "local_match_min_score", 0.99)
+    with pytest.raises(InvalidInput, match="send target_box"):
+        await serving.edit(EditRequest(image=design, instruction="x", references=[payload(reference_patch())]))
+
+
+async def test_sd3_refinement_stays_inside_the_box(serving, design, reference, monkeypatch):
+    monkeypatch.setattr(serving.settings, "local_refine", "sd3")
+    response = await serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=3))
+    inside, outside = box_masks(BOX, (64, 64))
+    diff = abs_diff(response.image, design)
+    assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
+    assert response.model.random_weights and response.model.offline  # said plainly: tiny random SD3
+    assert "refine" in response.timings.stages
+
+
+async def test_text_edit_on_a_flat_changes_the_named_attribute(serving):
+    flats = pytest.importorskip("fashionedit.flats")
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    attrs = GarmentAttributes(upper=UpperGarment(type="t-shirt", sleeve="short", color="white"))
+    flat = ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(attrs, (128, 128))))
+    before = flats.read_attributes(flat.to_bytes())
+    response = await serving.edit(EditRequest(image=flat, instruction="make the sleeves long"))
+
+    after = flats.read_attributes(response.image.to_bytes())
+    assert before.upper.sleeve.value == "short" and after.upper.sleeve.value == "long"
+    assert after.model_copy(update={"upper": after.upper.model_copy(update={"sleeve": before.upper.sleeve})}) == before
+    assert response.mode is EditMode.TEXT and response.prompt == "make the sleeves long"
+    assert response.model.model_id.startswith("fashionedit-flats")
+    sleeves = flats.part_boxes(after, (128, 128))["sleeves"]
+    assert response.target_box == sleeves
+    diff = abs_diff(response.image, flat)
+    inside, outside = box_masks(sleeves, (128, 128), margin=2)
+    assert diff[inside].mean() > 5 and diff[outside].max() == 0  # only the sleeves were redrawn
+
+
+async def test_a_flat_instruction_with_unknown_words_is_a_422_naming_them(serving):
+    flats = pytest.importorskip("fashionedit.flats")
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    flat = ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(GarmentAttributes(upper=UpperGarment(type="shirt")), (64, 64))))
+    with pytest.raises(InvalidInput) as info:
+        await serving.edit(EditRequest(image=flat, instruction="make the sleeves blorpy"))
+    assert "'blorpy'" in info.value.message and info.value.details[0].loc == ["instruction"]
+
+
+async def test_text_edit_on_a_picture_is_sd3_img2img_with_random_weights_said(serving, design):
+    first = await serving.edit(EditRequest(image=design, instruction="a red dress", seed=7, size="48x32"))
+    again = await serving.edit(EditRequest(image=design, instruction="a red dress", seed=7, size="48x32"))
+    assert first.image.size == (48, 32)
+    assert first.image.to_bytes() == again.image.to_bytes()  # seeded
+    assert first.model.random_weights and first.model.offline and "random" in first.model.model_id
+    assert first.prompt == "a red dress"  # SD3 gets the description, not the chat template
+    assert "img2img" in first.timings.stages
+
+
+async def test_without_sd3_text_edits_of_pictures_are_unavailable(classical_only, design, reference):
+    with pytest.raises(Unavailable, match="FASHIONEDIT_EDITOR_LOCAL_SD3_MODEL"):
+        await classical_only.edit(EditRequest(image=design, instruction="a red dress"))
+    response = await classical_only.edit(EditRequest(image=design, instruction="pocket", references=[reference], target_box=BOX))
+    assert response.model.model_id.startswith("classical-placement")
+    assert classical_only.info().model.random_weights is False
+
+
+async def test_more_references_than_the_local_backend_places_is_a_422(serving, design, reference):
+    with pytest.raises(InvalidInput, match="at most 1"):
+        await serving.edit(EditRequest(image=design, instruction="x", references=[reference, reference]))
