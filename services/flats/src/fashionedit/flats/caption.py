@@ -136,10 +136,10 @@ def caption_from_attributes(attrs: GarmentAttributes) -> str:
         sentences += _upper_sentences(attrs.upper, who)
     if attrs.lower is not None:
         sentences += _lower_sentences(attrs.lower, who, first=attrs.upper is None)
-    if attrs.belt is not None:
-        sentences.append(_belt_sentence(attrs.belt))
     if not sentences:
         sentences.append(f"This {who} is wearing an outfit.")
+    if attrs.belt is not None:
+        sentences.append(_belt_sentence(attrs.belt))
     return " ".join(sentences)
 
 
