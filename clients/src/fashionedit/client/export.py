@@ -36,14 +36,15 @@ figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:
 figure.chosen{border:2px solid #2f7d32}
 figcaption{font-size:12px;color:#444;margin-top:6px;max-width:256px}
 .frame{position:relative;display:inline-block;line-height:0}
-.frame img{width:256px;height:auto;display:block}
-.frame.small img{width:128px}
+.frame img{max-width:256px;max-height:256px;width:auto;height:auto;display:block}
+.frame.small img{max-width:128px;max-height:128px}
 .box{position:absolute;border:2px dashed #d32f2f;box-sizing:border-box}
 table{border-collapse:collapse;font-size:13px;margin-top:6px} td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .instruction{font-size:15px;margin:6px 0} .prompt{font-family:ui-monospace,monospace;font-size:12px;color:#555}
 .round{background:#fff;border:1px solid #e0e0e0;border-radius:8px;padding:12px 16px;margin:12px 0}
 .error{color:#b00020;font-size:13px}
 ol.suggestions{font-size:13px;padding-left:20px} ol.suggestions li{margin:6px 0}
+ol.suggestions figure{display:inline-block;padding:4px;margin-top:4px}
 """
 
 

@@ -35,17 +35,36 @@ TARGETS: dict[str, str] = {
     "scorer": "fashionedit.services.scorer.service:Scorer",
 }
 
-# The offline profile spelled out, for `--offline`: each service's no-weights, no-keys backend.
-# (They are also the services' defaults, so without any configuration the profile is offline anyway.)
-OFFLINE_ENV: dict[str, str] = {
-    "FASHIONEDIT_GENERATOR_BACKEND": "flats",
-    "FASHIONEDIT_EDITOR_BACKEND": "local",
-    "FASHIONEDIT_ANALYZER_BACKEND": "classical",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
+# The offline profile spelled out per service: its no-weights, no-keys backend. A service gets it unless the
+# user configured that service (any FASHIONEDIT_<SERVICE>_* variable other than its URL), or always with --offline.
+OFFLINE_ENV: dict[str, dict[str, str]] = {
+    "generator": {"FASHIONEDIT_GENERATOR_BACKEND": "flats"},
+    "editor": {"FASHIONEDIT_EDITOR_BACKEND": "local"},
+    "analyzer": {"FASHIONEDIT_ANALYZER_BACKEND": "classical"},
+    "scorer": {"FASHIONEDIT_SCORER_BACKEND": "none"},  # PSNR/SSIM only; CLIP reported unavailable
 }
-# Variables that would take a service off the offline profile; `--offline` removes them.
-NON_OFFLINE_PREFIXES = ("OPENAI_", "FASHIONEDIT_SCORER_CLIP", "FASHIONEDIT_GENERATOR_MODEL", "FASHIONEDIT_EDITOR_MODEL")
+# Nothing on the offline profile may download weights.
+OFFLINE_COMMON_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def configured(name: str, environ: Mapping[str, str]) -> bool:
+    """Whether the user configured a service's backend, model or weights in ``environ``."""
+    prefix = f"FASHIONEDIT_{name.upper()}_"
+    return any(key.startswith(prefix) and key != f"{prefix}URL" for key in environ)
+
+
+def service_environment(name: str, environ: Mapping[str, str], *, offline: bool = False) -> tuple[dict[str, str], str]:
+    """The environment a service process gets, and its profile: 'offline' or 'configured'."""
+    env = dict(environ)
+    profile = "offline" if offline or not configured(name, environ) else "configured"
+    if profile == "offline":
+        prefix = f"FASHIONEDIT_{name.upper()}_"
+        env = {key: value for key, value in env.items() if not key.startswith(prefix)}
+        env.update(OFFLINE_ENV[name])
+        env.update(OFFLINE_COMMON_ENV)
+    env.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env, profile
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -141,15 +160,13 @@ class LocalServices:
             port = ports.get(name, DEFAULT_PORTS[name])
             self.processes[name] = ServiceProcess(name, TARGETS[name], host, port, self.run_dir / f"{name}.log")
 
-    def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.offline:
-            env = {k: v for k, v in env.items() if not k.startswith(NON_OFFLINE_PREFIXES)}
-            env.update(OFFLINE_ENV)
-        env.setdefault("BENTOML_DO_NOT_TRACK", "True")
-        env.setdefault("PYTHONUNBUFFERED", "1")
+    def environment(self, name: str) -> dict[str, str]:
+        env, _ = service_environment(name, os.environ, offline=self.offline)
         env.update(self.extra_env)
         return env
+
+    def profiles(self) -> dict[str, str]:
+        return {name: service_environment(name, os.environ, offline=self.offline)[1] for name in self.processes}
 
     def urls(self) -> dict[str, str]:
         return {name: p.url for name, p in self.processes.items()}
@@ -167,13 +184,12 @@ class LocalServices:
                 f"port(s) in use: {', '.join(busy)}; stop what runs there or choose other ports (--port-base)"
             )
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        env = self.environment()
         try:
             for process in self.processes.values():
                 log = open(process.log_path, "wb")
                 argv = [sys.executable, "-m", "bentoml", "serve", process.target, "--host", self.host, "--port", str(process.port)]
                 process.proc = subprocess.Popen(
-                    argv, env=env, cwd=self.run_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    argv, env=self.environment(process.name), cwd=self.run_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True,  # own process group: stop() reaches BentoML's workers too
                 )
                 log.close()  # the child holds its own descriptor

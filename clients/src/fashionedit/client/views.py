@@ -35,27 +35,28 @@ def _scores_text(guidance: Guidance | None) -> tuple[str, str]:
     return psnr, clip
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def session_table(store: SessionStore, session: Session) -> Table:
     title = f"session {session.id}" + (f" · {session.name}" if session.name else "")
     if session.offline:
         title += f" · [bold yellow]{OFFLINE_LABEL}[/]"
-    table = Table(title=title, show_lines=False)
+    table = Table(title=title, show_lines=False, caption=f"images under {store.folder(session.id)}")
     for column in ("step", "kind", "instruction / prompt", "model", "PSNR vs target", "CLIP vs target", "image"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("step", "image"))
     chosen = session.chosen_image()
     psnr, clip = _scores_text(session.draft.guidance)
     picked = f" (candidate {session.draft.chosen} of {len(session.draft.candidates)})" if session.draft.candidates else " (not generated yet)"
-    table.add_row(
-        "0", "draft" + picked, session.draft.prompt, model_label(session.draft.model), psnr, clip,
-        str(store.image_path(session, chosen)) if chosen else "-",
-    )
+    table.add_row("0", "draft" + picked, _short(session.draft.prompt, 90), model_label(session.draft.model), psnr, clip, chosen.path if chosen else "-")
     for round_ in session.rounds:
         psnr, clip = _scores_text(round_.guidance)
         kind = "image-into-prompt" if round_.references else "text-as-prompt"
         if round_.status is not RoundStatus.DONE:
             kind += f" [red]({round_.status.value})[/]"
-        image = str(store.image_path(session, round_.output)) if round_.output else "-"
-        table.add_row(str(round_.index), kind, round_.instruction, model_label(round_.model), psnr, clip, image)
+        image = round_.output.path if round_.output else "-"
+        table.add_row(str(round_.index), kind, _short(round_.instruction, 90), model_label(round_.model), psnr, clip, image)
     return table
 
 
@@ -83,14 +84,14 @@ def print_session(console: Console, store: SessionStore, session: Session) -> No
 def summaries_table(summaries: list[SessionSummary]) -> Table:
     table = Table(title="design sessions")
     for column in ("id", "name", "prompt", "rounds", "state", "profile", "branched from", "updated"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("id", "updated"))
     for s in summaries:
         state = "pending" if s.pending else "done"
         origin = f"{s.branched_from.session_id} @ {s.branched_from.round}" if s.branched_from else ""
-        prompt = s.prompt if len(s.prompt) < 60 else s.prompt[:57] + "..."
+        prompt = _short(s.prompt, 40)
         table.add_row(
             s.id, s.name or "", prompt, f"{s.completed}/{s.rounds}", state, OFFLINE_LABEL if s.offline else "models",
-            origin, f"{s.updated_at:%Y-%m-%d %H:%M}",
+            origin, f"{s.updated_at:%m-%d %H:%M}",
         )
     return table
 

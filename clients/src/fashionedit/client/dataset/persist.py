@@ -1,0 +1,103 @@
+"""Crash-safe files: atomic writes and an append-only JSONL log with fsync.
+
+A result counts as finished once its line is in the log; its image files are
+written (atomically) before the line, so a ``kill -9`` at any point leaves either
+a finished result with all its files or no result at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterator, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class JsonlLog:
+    """An append-only JSONL file: one ``fsync``-ed line per finished result.
+
+    Reading tolerates a torn last line (a kill during the write): it is ignored
+    and cut off before the next append, so the file stays valid JSONL.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._repaired = False
+
+    def _repair(self) -> None:
+        """Drop a torn (unterminated) last line left by an interrupted append."""
+        if self._repaired:
+            return
+        self._repaired = True
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            with open(self.path, "r+b") as handle:
+                handle.truncate(keep)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def append(self, record: BaseModel | dict[str, Any]) -> None:
+        line = record.model_dump_json(exclude_none=True) if isinstance(record, BaseModel) else json.dumps(record, sort_keys=True)
+        with self._lock:
+            self._repair()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "ab") as handle:
+                handle.write(line.encode("utf-8") + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def raw(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as handle:
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    break  # torn last line: not a finished result
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def read(self, model: type[M]) -> Iterator[M]:
+        for item in self.raw():
+            try:
+                yield model.model_validate(item)
+            except ValidationError:
+                continue

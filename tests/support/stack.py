@@ -1,0 +1,131 @@
+"""All four services as real ``bentoml serve`` processes on the offline profile, shared by a whole test run.
+
+Use the pytest fixture from a test package's conftest.py::
+
+    from tests.support.stack import service_stack  # noqa: F401
+
+    def test_something(service_stack):
+        settings = service_stack.client_settings()          # fashionedit.client.ClientSettings
+        env = service_stack.client_env()                    # FASHIONEDIT_<SERVICE>_URL for subprocesses
+
+The stack starts once per test run (the services start in parallel; on this 2-core machine that takes
+tens of seconds) even when several conftest files import the fixture, and stops when the last user is
+done. Logs go to ``$TMPDIR/fashionedit-test-stack/<service>.log`` and are printed when a start fails.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pytest
+
+from tests.support.servers import BentoServer
+
+SERVICES = ("generator", "editor", "analyzer", "scorer")
+TARGETS = {
+    "generator": "fashionedit.services.generator.service:Generator",
+    "editor": "fashionedit.services.editor.service:Editor",
+    "analyzer": "fashionedit.services.analyzer.service:Analyzer",
+    "scorer": "fashionedit.services.scorer.service:Scorer",
+}
+# The offline profile: flats generator, local editor, classical analyzer, scorer without CLIP (PSNR/SSIM only).
+OFFLINE_ENV: dict[str, dict[str, str]] = {
+    "generator": {"FASHIONEDIT_GENERATOR_BACKEND": "flats"},
+    "editor": {"FASHIONEDIT_EDITOR_BACKEND": "local"},
+    "analyzer": {"FASHIONEDIT_ANALYZER_BACKEND": "classical"},
+    "scorer": {"FASHIONEDIT_SCORER_BACKEND": "none"},
+}
+
+
+class ServiceStack:
+    """The four services, each a :class:`BentoServer` on a free loopback port."""
+
+    def __init__(self, *, env: Mapping[str, Mapping[str, str]] | None = None, log_dir: Path | None = None, startup_timeout: float = 240.0) -> None:
+        self.log_dir = log_dir or Path(tempfile.gettempdir()) / f"fashionedit-test-stack-{os.getpid()}"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.servers: dict[str, BentoServer] = {}
+        for name in SERVICES:
+            service_env = {"OMP_NUM_THREADS": "1", **OFFLINE_ENV[name], **(env or {}).get(name, {})}
+            self.servers[name] = BentoServer(
+                TARGETS[name], env=service_env, log_path=self.log_dir / f"{name}.log", startup_timeout=startup_timeout
+            )
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: server.url for name, server in self.servers.items()}
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables that point the client (and the `fashionedit` CLI) at this stack."""
+        return {f"FASHIONEDIT_{name.upper()}_URL": url for name, url in self.urls.items()}
+
+    def client_settings(self, **overrides: Any):
+        from fashionedit.client import ClientSettings
+
+        fields: dict[str, Any] = {f"{name}_url": [url] for name, url in self.urls.items()}
+        fields.update(overrides)
+        return ClientSettings(**fields)
+
+    def start(self) -> "ServiceStack":
+        with ThreadPoolExecutor(len(self.servers)) as pool:
+            futures = {name: pool.submit(server.start) for name, server in self.servers.items()}
+            errors = []
+            for name, future in futures.items():
+                try:
+                    future.result()
+                except Exception as exc:  # noqa: BLE001 - collected and raised together below
+                    errors.append(f"{name}: {exc}")
+        if errors:
+            self.stop()
+            raise RuntimeError("service stack failed to start:\n" + "\n".join(errors))
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+    def __enter__(self) -> "ServiceStack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_lock = threading.Lock()
+_shared: ServiceStack | None = None
+_users = 0
+
+
+def acquire_stack() -> ServiceStack:
+    """The shared stack, started on first use (reference-counted; pair with :func:`release_stack`)."""
+    global _shared, _users
+    with _lock:
+        if _shared is None:
+            _shared = ServiceStack().start()
+            atexit.register(_shared.stop)
+        _users += 1
+        return _shared
+
+
+def release_stack() -> None:
+    global _shared, _users
+    with _lock:
+        _users -= 1
+        if _users == 0 and _shared is not None:
+            _shared.stop()
+            _shared = None
+
+
+@pytest.fixture(scope="session")
+def service_stack() -> Iterator[ServiceStack]:
+    """All four services (offline profile) as real `bentoml serve` processes, for the whole test run."""
+    stack = acquire_stack()
+    try:
+        yield stack
+    finally:
+        release_stack()
