@@ -43,12 +43,13 @@ log = logging.getLogger(__name__)
 
 # Thresholds on the working image. ΔE 2000 of ~10 is an obvious colour change; SSIM and edge
 # thresholds were set on synthetic flats (benchmarks/analyzer_classical_eval.py reports the result).
-DELTA_E_THRESHOLD = 10.0
+DELTA_E_THRESHOLD = 6.0
 STRUCTURE_THRESHOLD = 0.35
-EDGE_THRESHOLD = 0.25
+EDGE_THRESHOLD = 0.15
 BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is garment, not background
 MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
 MAX_OVERLAP = 0.1
+MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
 
 
@@ -81,6 +82,18 @@ class Region:
     x1: int
     mask: np.ndarray  # changed pixels of this region (full working size, bool)
     mass: float
+    mirrored: bool = False  # joined from a left/right pair
+
+    def joined(self, other: "Region", *, mirrored: bool = False) -> "Region":
+        return Region(
+            min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1),
+            self.mask | other.mask, self.mass + other.mass, mirrored or self.mirrored or other.mirrored,
+        )
+
+    def touches(self, other: "Region", gap: int = 1) -> bool:
+        return (
+            self.y0 - gap <= other.y1 and other.y0 - gap <= self.y1 and self.x0 - gap <= other.x1 and other.x0 - gap <= self.x1
+        )
 
     @property
     def area(self) -> int:
@@ -134,8 +147,8 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
     texture = np.maximum(cv2.blur(cv2.Laplacian(grey_a, cv2.CV_32F) ** 2, (7, 7)), cv2.blur(cv2.Laplacian(grey_b, cv2.CV_32F) ** 2, (7, 7)))
     structure[texture < 25.0] = 0.0
 
-    edges_a = cv2.Canny(grey_a, 60, 150) > 0
-    edges_b = cv2.Canny(grey_b, 60, 150) > 0
+    edges_a = cv2.Canny(grey_a, 30, 80) > 0
+    edges_b = cv2.Canny(grey_b, 30, 80) > 0
     kernel = np.ones((3, 3), np.uint8)
     # An edge counts as changed when the other image has no edge within a pixel of it.
     only_a = edges_a & ~cv2.dilate(edges_b.astype(np.uint8), kernel).astype(bool)
@@ -156,7 +169,8 @@ def find_regions(
     mask = score > level
     if within is not None:
         mask &= within
-    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+    # No morphological opening: it would erase one-pixel outlines (a pocket, a seam); specks are
+    # dropped by min_area after grouping instead.
     if not mask.any():
         return []
     reach = max(3, round(0.025 * max(height, width))) | 1
@@ -166,10 +180,13 @@ def find_regions(
     for label in range(1, count):
         member = (labels == label) & mask
         pixels = int(member.sum())
-        if pixels < min_area:
+        if pixels < MIN_PIXELS:
             continue
         tight = member & changed if changed is not None else member
         ys, xs = np.nonzero(tight if tight.sum() * 2 >= pixels else member)
+        # The size test is on the box, not the pixel count: a pocket's outline is few pixels around a real area.
+        if (ys.max() + 1 - ys.min()) * (xs.max() + 1 - xs.min()) < min_area:
+            continue
         mass = float(np.minimum(score[member], 4.0 * level).sum())
         regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, member, mass))
     return regions
@@ -197,6 +214,61 @@ def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[
                     break
         if not split_any:
             break
+    return regions
+
+
+def _look(region: Region, lab: np.ndarray) -> np.ndarray:
+    return np.median(lab[region.mask], axis=0)
+
+
+def _same_change(a: Region, b: Region, measured: Measurements) -> bool:
+    """Both regions changed from the same colour to the same colour (ΔE under the threshold on each side)."""
+    gaps = [
+        float(deltaE_ciede2000(_look(a, lab)[None], _look(b, lab)[None])[0])
+        for lab in (measured.lab_original, measured.lab_generated)
+    ]
+    return max(gaps) < 2 * DELTA_E_THRESHOLD
+
+
+def merge_mirrored(regions: list[Region], axis_x: float, width: int, measured: Measurements) -> list[Region]:
+    """Join pairs mirrored about the garment's vertical axis that changed alike (both sleeves, both
+    lapels, both hip pockets): a symmetric change is one difference."""
+    regions = sorted(regions, key=lambda r: -r.mass)
+    merged: list[Region] = []
+    used: set[int] = set()
+    for i, a in enumerate(regions):
+        if i in used:
+            continue
+        for j in range(i + 1, len(regions)):
+            b = regions[j]
+            if j in used:
+                continue
+            mirror_gap = abs(((a.x0 + a.x1) / 2 - axis_x) + ((b.x0 + b.x1) / 2 - axis_x))
+            opposite = ((a.x0 + a.x1) / 2 - axis_x) * ((b.x0 + b.x1) / 2 - axis_x) < 0
+            y_overlap = max(0, min(a.y1, b.y1) - max(a.y0, b.y0)) / max(1, max(a.y1, b.y1) - min(a.y0, b.y0))
+            similar = min(a.area, b.area) / max(1, max(a.area, b.area))
+            if opposite and mirror_gap < 0.04 * width and y_overlap > 0.6 and similar > 0.5 and _same_change(a, b, measured):
+                a = a.joined(b, mirrored=True)
+                used.add(j)
+                break
+        merged.append(a)
+    return merged
+
+
+def merge_touching(regions: list[Region]) -> list[Region]:
+    """Join regions whose boxes overlap or touch: one change seen as pieces (a V-neck cut and its lapels)."""
+    regions = list(regions)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(regions)):
+            for j in range(i + 1, len(regions)):
+                if regions[i].touches(regions[j]):
+                    regions[i] = regions[i].joined(regions.pop(j))
+                    changed = True
+                    break
+            if changed:
+                break
     return regions
 
 
@@ -232,32 +304,64 @@ def _garment_box(fg: np.ndarray) -> tuple[int, int, int, int]:
     return (int(np.percentile(ys, 1)), int(np.percentile(xs, 1)), int(np.percentile(ys, 99)) + 1, int(np.percentile(xs, 99)) + 1)
 
 
-def where_on_garment(region: Region, garment: tuple[int, int, int, int]) -> str:
-    """A phrase for where the region sits, from its centre relative to the garment's extent."""
-    gy0, gx0, gy1, gx1 = garment
+def garment_piece(region: Region, fg: np.ndarray) -> tuple[int, int, int, int]:
+    """The extent of the garment piece (connected foreground: a top, trousers) the region overlaps most."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return _garment_box(fg)
+    window = labels[region.y0 : region.y1, region.x0 : region.x1]
+    votes = np.bincount(window[window > 0].ravel(), minlength=count)
+    if votes.sum() == 0:
+        return _garment_box(fg)
+    x, y, w, h, _ = stats[int(np.argmax(votes))]
+    return int(y), int(x), int(y + h), int(x + w)
+
+
+def where_on_garment(region: Region, piece: tuple[int, int, int, int], lower_piece: bool = False) -> str:
+    """Where the region sits, as a phrase with its preposition ("on both sleeves"), from its centre and
+    extent relative to the garment piece it lies on. Left and right are as seen (the viewer's)."""
+    gy0, gx0, gy1, gx1 = piece
     gh, gw = max(1, gy1 - gy0), max(1, gx1 - gx0)
     cy = ((region.y0 + region.y1) / 2 - gy0) / gh
     cx = ((region.x0 + region.x1) / 2 - gx0) / gw
     covers_w = (region.x1 - region.x0) / gw
     covers_h = (region.y1 - region.y0) / gh
-    if covers_w > 0.75 and covers_h > 0.75:
-        return "the whole garment"
     side = "left" if cx < 0.35 else "right" if cx > 0.65 else None
     side_text = f" ({side} as seen)" if side else ""
+    garment = "lower garment" if lower_piece else "garment"
+    if lower_piece:
+        band = "waist" if cy < 0.15 else "hips" if cy < 0.4 else "legs" if cy < 0.85 else "hem"
+        if region.mirrored:
+            return f"on both sides of the {band}"
+        if covers_w > 0.75 and covers_h > 0.75:
+            return "across the whole lower garment"
+        if covers_w > 0.75:
+            return f"across the {band}" if band != "legs" else "across the legs"
+        return f"at the {band}{side_text}"
+    if region.mirrored:
+        if cy < 0.15:
+            return "at both sides of the neckline and collar"
+        if covers_w > 0.75 or cx < 0.25 or cx > 0.75:
+            return "on both sleeves"
+        return "on both sides of the " + ("chest" if cy < 0.45 else "waist" if cy < 0.6 else "lower front" if cy < 0.85 else "hem")
+    if covers_w > 0.75 and covers_h > 0.75:
+        return f"across the whole {garment}"
     if covers_w > 0.75:
-        band = "top" if cy < 0.2 else "upper part" if cy < 0.45 else "middle" if cy < 0.6 else "lower part" if cy < 0.85 else "hem"
-        return f"the {band} of the garment, across its width"
+        band = "shoulders" if cy < 0.2 else "chest" if cy < 0.45 else "waist" if cy < 0.6 else "lower part" if cy < 0.85 else "hem"
+        return f"across the {band} of the {garment}"
     if (cx < 0.25 or cx > 0.75) and cy < 0.6:
-        return f"the {side} sleeve or shoulder (as seen)"
+        return f"on the {side} sleeve or shoulder (as seen)"
+    if side is None and covers_h > 0.4:
+        return "down the centre front"
     if cy < 0.15:
-        return "the neckline and collar" + side_text
+        return "at the neckline and collar" + side_text
     if cy < 0.45:
-        return ("the chest" if side else "the centre front of the chest") + side_text
+        return ("on the chest" if side else "at the centre of the chest") + side_text
     if cy < 0.6:
-        return "the waist" + side_text
+        return "at the waist" + side_text
     if cy < 0.85:
-        return ("the lower front" if not side else "the lower part") + side_text
-    return "the hem" + side_text
+        return "on the lower front" + side_text
+    return "at the hem" + side_text
 
 
 def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -268,7 +372,9 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 
 def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:
     """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
-    where = where_on_garment(region, garment)
+    piece = garment_piece(region, fg_original | fg_generated)
+    # A piece that starts well below the top of the whole outfit is a lower garment (trousers, a skirt).
+    where = where_on_garment(region, piece, lower_piece=piece[0] > garment[0] + 0.3 * (garment[2] - garment[0]))
     # Describe the pixels whose colour changed; SSIM and edge halos around them are unchanged fabric.
     changed = region.mask & (measured.delta_e > DELTA_E_THRESHOLD)
     inner = cv2.erode(changed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -284,17 +390,17 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
 
     if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
         name, _ = colours.name_lab(lab_o)
-        return f"At {where}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
+        return f"{where[0].upper()}{where[1:]}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
         name, _ = colours.name_lab(lab_g)
-        return f"At {where}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
+        return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
     if lab_o is not None and lab_g is not None:
         name_o, _ = colours.name_lab(lab_o)
         name_g, _ = colours.name_lab(lab_g)
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
             other = f"the design's is {colours.display(name_g)}" if name_g != name_o else f"the design's is a different {colours.display(name_g)}"
-            return f"At {where}, the original is {colours.display(name_o)} where {other} (ΔE {colour_gap:.0f})."
+            return f"{where[0].upper()}{where[1:]}, the original is {colours.display(name_o)} where {other} (ΔE {colour_gap:.0f})."
         edges_here = float(measured.edges[changed].mean())
         structure_here = float(measured.structure[changed].mean())
         return (
@@ -302,7 +408,7 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
             f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
         )
     name, _ = colours.name_lab(_median_lab(measured.lab_original, changed) if changed.any() else np.zeros(3))
-    return f"At {where}, the original looks different from the design ({colours.display(name)} there, ΔE {mean_de:.0f})."
+    return f"{where[0].upper()}{where[1:]}, the original looks different from the design ({colours.display(name)} there, ΔE {mean_de:.0f})."
 
 
 class ClassicalBackend:
@@ -329,12 +435,14 @@ class ClassicalBackend:
             measured = measure(original, generated, self.work_side)
         height, width = measured.delta_e.shape
         with watch.stage("regions"):
-            min_area = max(4, round(self.min_region * width * height))
-            chosen = pick(candidate_regions(measured, k=k, min_area=min_area), k)
-        with watch.stage("describe"):
             fg_o = foreground(measured.lab_original)
             fg_g = foreground(measured.lab_generated)
             garment = _garment_box(fg_o | fg_g)
+            min_area = max(4, round(self.min_region * width * height))
+            candidates = candidate_regions(measured, k=k, min_area=min_area)
+            candidates = merge_touching(merge_mirrored(candidates, (garment[1] + garment[3]) / 2, width, measured))
+            chosen = pick(candidates, k)
+        with watch.stage("describe"):
             differences = []
             for region in chosen:
                 # Working-grid pixel box -> 0-1000 (the same fractions of the original).
