@@ -19,11 +19,16 @@ def test_contracts_and_client_pull_in_no_heavy_packages(tmp_path) -> None:
     env_dir = tmp_path / "light"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    targets = [str(REPO_ROOT / "contracts")]
-    modules = ["fashionedit.contracts"]
-    if (REPO_ROOT / "clients" / "pyproject.toml").exists():
-        targets.append(str(REPO_ROOT / "clients"))
-        modules.append("fashionedit.client")
+    # Build from copies so setuptools' build/ and egg-info never land in the source tree.
+    import shutil
+
+    ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    targets, modules = [], []
+    for folder, module in (("contracts", "fashionedit.contracts"), ("clients", "fashionedit.client")):
+        if (REPO_ROOT / folder / "pyproject.toml").exists():
+            shutil.copytree(REPO_ROOT / folder, tmp_path / folder, ignore=ignore)
+            targets.append(str(tmp_path / folder))
+            modules.append(module)
     subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *targets], check=True, timeout=600)
 
     installed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], check=True, capture_output=True, text=True).stdout.lower()
