@@ -119,8 +119,6 @@ def place_pipeline(pipe: Any, settings: GeneratorSettings, device: str) -> None:
     import torch
 
     if settings.cpu_offload != "none":
-        if not device.startswith("cuda"):
-            raise WeightsUnavailable(f"cpu_offload={settings.cpu_offload} needs a CUDA device; the device is {device}")
         if settings.cpu_offload == "model":
             pipe.enable_model_cpu_offload(device=device)
         else:
@@ -167,6 +165,8 @@ class DiffusersBackend(GeneratorBackend):
     def load(cls, settings: GeneratorSettings, *, backend: str, model: str, model_id: str | None = None) -> "DiffusersBackend":
         device = resolve_device(settings.device)
         dtype = resolve_dtype(settings.dtype, device)
+        if settings.cpu_offload != "none" and not device.startswith("cuda"):
+            raise WeightsUnavailable(f"cpu_offload={settings.cpu_offload} needs a CUDA device; the device is {device}")
         pipe = load_pipeline(model, settings, device, dtype)
         place_pipeline(pipe, settings, device)
         local = _looks_local(model)
