@@ -1,0 +1,5 @@
+"""`python -m fashionedit.client` is the `fashionedit` command."""
+
+from .cli import main
+
+main()
