@@ -40,6 +40,13 @@ app = typer.Typer(
 session_app = typer.Typer(help="Design sessions: new, round, resume, pick, show, list, branch, export.", no_args_is_help=True)
 app.add_typer(session_app, name="session")
 
+# Dataset builder and benchmark runner (their own modules; registered here).
+from .benchmark.cli import bench_app  # noqa: E402
+from .dataset.cli import dataset_app  # noqa: E402
+
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(bench_app, name="bench")
+
 DirOption = typer.Option(None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]")
 
 

@@ -49,6 +49,7 @@ class RoundRecord(Contract):
     clip_note: str | None = Field(default=None, description="The scorer's reason when CLIP is unavailable")
     model: ModelInfo | None = Field(default=None, description="Model that produced the output (editor or generator)")
     status: Literal["ok", "failed"] = "ok"
+    carried: bool = Field(default=False, description="No difference for this round: the previous round's output, unchanged")
     error: str | None = None
     attempts: int = 1
     elapsed_ms: float | None = None
@@ -92,3 +93,4 @@ class BenchmarkReport(Contract):
     label: str = Field(description="'offline profile' or the models used; shown wherever the table is")
     clip_note: str | None = Field(default=None, description="Why the CLIP columns are n/a, when they are")
     counts: dict[str, int] = Field(default_factory=dict, description="Records by status")
+    notes: list[str] = Field(default_factory=list, description="How the dataset was made, and anything else a reader needs")

@@ -84,6 +84,9 @@ class DatasetManifest(Contract):
         default_factory=dict, description="How drafts were made: generator settings (steps, guidance, size, seeds) or the folder they came from"
     )
     k: int = Field(default=3, ge=1, description="Differences per sample (the paper: 3)")
+    differences_source: str = Field(
+        default="analyzer", description="'analyzer' (the service), or the ground-truth file the differences were read from"
+    )
     generator: ModelInfo | None = None
     analyzer: ModelInfo | None = None
     scorer: ModelInfo | None = None
