@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -20,25 +21,45 @@ BOX = [250.0, 250.0, 625.0, 625.0]
 
 
 @pytest.fixture(scope="module")
-def local_server(sd3_dir, tmp_path_factory):
+def servers(sd3_dir, openai_server, tmp_path_factory):
+    """Both servers, started side by side: start-up (imports, tiny SD3 load) dominates this module."""
     pytest.importorskip("cv2")
-    log = tmp_path_factory.mktemp("editor-http") / "local.log"
-    env = {"FASHIONEDIT_EDITOR_BACKEND": "local", "FASHIONEDIT_EDITOR_LOCAL_SD3_MODEL": str(sd3_dir), "FASHIONEDIT_EDITOR_LOCAL_STEPS": "2"}
-    with BentoServer(TARGET, env=env, log_path=log, startup_timeout=240) as server:
-        yield server
+    logs = tmp_path_factory.mktemp("editor-http")
+    local = BentoServer(
+        TARGET,
+        env={"FASHIONEDIT_EDITOR_BACKEND": "local", "FASHIONEDIT_EDITOR_LOCAL_SD3_MODEL": str(sd3_dir), "FASHIONEDIT_EDITOR_LOCAL_STEPS": "2"},
+        log_path=logs / "local.log",
+        startup_timeout=240,
+    )
+    gateway = BentoServer(
+        TARGET,
+        env={
+            "FASHIONEDIT_EDITOR_BACKEND": "openai-responses",
+            "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
+            "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
+            "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "1",
+        },
+        log_path=logs / "openai.log",
+        startup_timeout=240,
+    )
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(server.start) for server in (local, gateway)]:
+                future.result()
+        yield {"local": local, "openai": gateway}
+    finally:
+        local.stop()
+        gateway.stop()
 
 
 @pytest.fixture(scope="module")
-def openai_gateway(openai_server, tmp_path_factory):
-    log = tmp_path_factory.mktemp("editor-http") / "openai.log"
-    env = {
-        "FASHIONEDIT_EDITOR_BACKEND": "openai-responses",
-        "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
-        "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
-        "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "1",
-    }
-    with BentoServer(TARGET, env=env, log_path=log, startup_timeout=240) as server:
-        yield server
+def local_server(servers):
+    return servers["local"]
+
+
+@pytest.fixture(scope="module")
+def openai_gateway(servers):
+    return servers["openai"]
 
 
 def b64(img) -> str:
