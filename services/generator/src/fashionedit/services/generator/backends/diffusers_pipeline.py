@@ -216,7 +216,7 @@ class DiffusersBackend(GeneratorBackend):
             return None
         # Same cut as the pipeline: the window keeps BOS + limit-2 tokens + EOS.
         removed = tokenizer.decode(ids[limit - 1 : -1], skip_special_tokens=True, clean_up_tokenization_spaces=False)
-        return PromptTruncation(encoder="clip", max_tokens=limit, token_count=len(ids), truncated_text=removed)
+        return PromptTruncation(encoder="clip", max_tokens=limit, token_count=len(ids), truncated_text=_tail_of(prompt, removed))
 
     def warnings(self, prompt: str, negative_prompt: str, truncation: PromptTruncation | None) -> list[str]:
         if truncation is None:
@@ -224,6 +224,25 @@ class DiffusersBackend(GeneratorBackend):
         if self._has_t5:
             return ["the prompt is longer than CLIP's 77 tokens: the CLIP encoders read the start only, T5 reads up to 256 tokens"]
         return ["the prompt is longer than CLIP's 77 tokens and no T5 encoder is loaded: the text in prompt_truncation is ignored"]
+
+
+def _tail_of(prompt: str, removed: str) -> str:
+    """The caller's own text for the cut-off part (CLIP's decode lower-cases and spaces out punctuation).
+
+    BPE keeps every non-space character, so the cut sits where the prompt's
+    non-space characters run out the kept ones; fall back to the decoded text
+    when normalisation (e.g. unicode fixes) breaks that correspondence.
+    """
+    wanted = "".join(removed.split())
+    position, seen = len(prompt), 0
+    for index in range(len(prompt) - 1, -1, -1):
+        if not prompt[index].isspace():
+            seen += 1
+            if seen == len(wanted):
+                position = index
+                break
+    tail = prompt[position:].strip()
+    return tail if "".join(tail.lower().split()) == wanted else removed
 
 
 def _is_random_weights(directory: Path) -> bool:
