@@ -25,3 +25,11 @@ for dir in contracts clients services/*/; do
 done
 python -m pip install -q "${editables[@]}" -r requirements-dev.txt
 echo "installed: ${editables[*]//-e /}"
+
+# Headless Chromium (Debian package `chromium`) opens exported session pages in tests/clients; best effort:
+# without it those checks skip with a reason.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }; } \
+    || echo "note: could not install chromium; HTML export checks in tests/clients will be skipped"
+fi

@@ -14,10 +14,10 @@ from fashionedit.contracts import ModelInfo, ServiceInfo
 from .session import OFFLINE_LABEL, Guidance, RoundStatus, Session, SessionStore, SessionSummary
 
 
-def model_label(model: ModelInfo | None) -> str:
+def model_label(model: ModelInfo | None, *, short: bool = False) -> str:
     if model is None:
         return "-"
-    text = f"{model.backend} · {model.model_id}"
+    text = model.backend if short else f"{model.backend} · {model.model_id}"
     if model.offline:
         text += f" [bold yellow]({OFFLINE_LABEL})[/]"
     if model.random_weights:
@@ -31,7 +31,7 @@ def _scores_text(guidance: Guidance | None) -> tuple[str, str]:
     pair = guidance.scores.pair
     reasons = {m.metric.value: m.reason for m in guidance.scores.metrics if not m.available}
     psnr = f"{pair.psnr:.2f}" if pair.psnr is not None else ("n/a" if "psnr" in reasons else "-")
-    clip = f"{pair.clip:.2f}" if pair.clip is not None else ("unavailable" if "clip" in reasons else "-")
+    clip = f"{pair.clip:.2f}" if pair.clip is not None else ("n/a" if "clip" in reasons else "-")
     return psnr, clip
 
 
@@ -43,25 +43,28 @@ def session_table(store: SessionStore, session: Session) -> Table:
     title = f"session {session.id}" + (f" · {session.name}" if session.name else "")
     if session.offline:
         title += f" · [bold yellow]{OFFLINE_LABEL}[/]"
-    table = Table(title=title, show_lines=False, caption=f"images under {store.folder(session.id)}")
-    for column in ("step", "kind", "instruction / prompt", "model", "PSNR vs target", "CLIP vs target", "image"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("step", "image"))
+    table = Table(title=title, caption="text: text-as-prompt (Vanilla) · text+image: image-into-prompt (BUG) · PSNR (dB) and CLIP against the target")
+    for column in ("step", "kind", "instruction / prompt", "backend", "PSNR", "CLIP"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("step", "PSNR"), ratio=3 if column.startswith("instr") else None)
     chosen = session.chosen_image()
     psnr, clip = _scores_text(session.draft.guidance)
-    picked = f" (candidate {session.draft.chosen} of {len(session.draft.candidates)})" if session.draft.candidates else " (not generated yet)"
-    table.add_row("0", "draft" + picked, _short(session.draft.prompt, 90), model_label(session.draft.model), psnr, clip, chosen.path if chosen else "-")
+    picked = f" {session.draft.chosen}/{len(session.draft.candidates)}" if session.draft.candidates else " (pending)"
+    table.add_row("0", "draft" + picked, _short(session.draft.prompt, 70), model_label(session.draft.model, short=True), psnr, clip)
     for round_ in session.rounds:
         psnr, clip = _scores_text(round_.guidance)
-        kind = "image-into-prompt" if round_.references else "text-as-prompt"
+        kind = "text+image" if round_.references else "text"
         if round_.status is not RoundStatus.DONE:
             kind += f" [red]({round_.status.value})[/]"
-        image = round_.output.path if round_.output else "-"
-        table.add_row(str(round_.index), kind, _short(round_.instruction, 90), model_label(round_.model), psnr, clip, image)
+        table.add_row(str(round_.index), kind, _short(round_.instruction, 70), model_label(round_.model, short=True), psnr, clip)
     return table
 
 
 def print_session(console: Console, store: SessionStore, session: Session) -> None:
     console.print(session_table(store, session))
+    console.print(f"images: {store.folder(session.id) / 'images'}")
+    reasons = {m.reason for g in _all_guidance(session) if g.scores for m in g.scores.metrics if not m.available and m.reason}
+    for reason in sorted(reasons):
+        console.print(f"n/a: {reason}")
     if session.draft.candidates and session.draft.chosen is None:
         console.print("Candidates (pick one with `fashionedit session pick ID N`):")
         for number, candidate in enumerate(session.draft.candidates):
@@ -79,6 +82,11 @@ def print_session(console: Console, store: SessionStore, session: Session) -> No
     if guidance:
         for error in guidance.errors:
             console.print(f"[yellow]{error}[/]")
+
+
+def _all_guidance(session: Session) -> list[Guidance]:
+    found = [session.draft.guidance] + [r.guidance for r in session.rounds]
+    return [g for g in found if g is not None]
 
 
 def summaries_table(summaries: list[SessionSummary]) -> Table:
