@@ -167,3 +167,18 @@ def test_export_references_every_image_and_labels_offline(tmp_path, mode):
     assert "random weights" in text
     assert "edit 1 &lt;b&gt;&amp;" in text and "<b>&" not in text  # user text is escaped
     assert "not computed: no CLIP weights" in text and "13.50 dB" in text
+
+
+def test_offline_profile_unless_a_service_is_configured():
+    from fashionedit.client.local import service_environment
+
+    environ = {"PATH": "/bin", "FASHIONEDIT_EDITOR_URL": "http://x:1", "OPENAI_API_KEY": "sk-test",
+               "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat", "FASHIONEDIT_SCORER_CLIP_WEIGHTS": "/w/clip.pt"}
+    editor, profile = service_environment("editor", environ)
+    assert profile == "offline" and editor["FASHIONEDIT_EDITOR_BACKEND"] == "local" and editor["HF_HUB_OFFLINE"] == "1"
+    analyzer, profile = service_environment("analyzer", environ)
+    assert profile == "configured" and analyzer["FASHIONEDIT_ANALYZER_BACKEND"] == "openai-chat" and "HF_HUB_OFFLINE" not in analyzer
+    scorer, profile = service_environment("scorer", environ)
+    assert profile == "configured" and scorer["FASHIONEDIT_SCORER_CLIP_WEIGHTS"] == "/w/clip.pt"
+    forced, profile = service_environment("scorer", environ, offline=True)
+    assert profile == "offline" and forced["FASHIONEDIT_SCORER_BACKEND"] == "none" and "FASHIONEDIT_SCORER_CLIP_WEIGHTS" not in forced

@@ -24,7 +24,7 @@ from .local import LocalServices, ServiceStartError
 from .script import ScriptRound, SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionNotFound, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import print_session, progress_bar, services_table, summaries_table
+from .views import describe_profiles, print_session, progress_bar, services_table, summaries_table
 
 console = Console()
 err_console = Console(stderr=True)
@@ -109,6 +109,7 @@ def up(
     run_dir = run_dir or Path("fashionedit-runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     stack = LocalServices(run_dir, services=names, ports=ports, host=host, offline=offline, startup_timeout_s=startup_timeout)
     console.print(f"starting {', '.join(names)}; logs in {stack.run_dir}")
+    console.print(describe_profiles(stack.profiles()))
 
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -27,7 +27,7 @@ from .local import LocalServices, _loopback_free_port, missing_services
 from .script import SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import print_session, progress_bar, services_table
+from .views import describe_profiles, print_session, progress_bar, services_table
 
 
 @dataclass
@@ -78,8 +78,8 @@ def run_demo(
             )
         ports = {name: _loopback_free_port(settings.urls(name)[0]) for name in to_start}
         stack = LocalServices(out / "services", services=to_start, ports=ports, offline=offline, startup_timeout_s=startup_timeout_s)
-        profile = "the offline profile" if offline else "the offline profile unless weights/keys are configured"
-        console.print(f"starting {', '.join(to_start)} here on {profile}; logs in {stack.run_dir}")
+        console.print(f"starting {', '.join(to_start)} here; logs in {stack.run_dir}")
+        console.print(describe_profiles(stack.profiles()))
         with progress_bar(console) as progress:
             progress.begin(len(to_start))
             progress.step("loading models")

@@ -141,3 +141,8 @@ def progress_bar(console: Console, enabled: bool = True) -> Iterator[RichProgres
     )
     with progress:
         yield RichProgress(progress)
+
+
+def describe_profiles(profiles: dict[str, str]) -> str:
+    parts = [f"{name}: {OFFLINE_LABEL if profile == 'offline' else 'configured (FASHIONEDIT_' + name.upper() + '_*)'}" for name, profile in profiles.items()]
+    return "profiles: " + ", ".join(parts)

@@ -53,22 +53,23 @@ class JsonlLog:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._repaired = False
 
     def _repair(self) -> None:
-        """Drop a torn (unterminated) last line left by an interrupted append."""
-        if self._repaired:
-            return
-        self._repaired = True
+        """Drop a torn (unterminated) last line left by an interrupted append (checks one byte)."""
         if not self.path.exists():
             return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as handle:
-                handle.truncate(keep)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with open(self.path, "r+b") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) == b"\n":
+                return
+            handle.seek(0)
+            data = handle.read()
+            handle.truncate(data.rfind(b"\n") + 1)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def append(self, record: BaseModel | dict[str, Any]) -> None:
         line = record.model_dump_json(exclude_none=True) if isinstance(record, BaseModel) else json.dumps(record, sort_keys=True)
