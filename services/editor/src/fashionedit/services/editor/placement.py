@@ -21,7 +21,7 @@ from fashionedit.contracts.boxes import PixelBox
 
 SeamMode = Literal["feather", "poisson", "mixed"]
 
-MATCH_MAX_SIDE = 256  # matching runs on a copy no larger than this: cheap, and plenty for locating a part
+MATCH_MAX_SIDE = 160  # matching runs on a copy no larger than this: cheap, and plenty for locating a part
 MATCH_SCALES = 24
 MIN_TEMPLATE_SIDE = 6
 
