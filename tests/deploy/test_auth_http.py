@@ -13,7 +13,7 @@ from tests.support.servers import BentoServer
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "deploy-test-token-7f3a"
+from .conftest import API_TOKEN as TOKEN
 TARGETS = {
     "probe": ("tests.services.common.probe_service:Probe", "/v1/generate", {"prompt": "a red dress", "width": 64, "height": 64}),
     "analyzer": ("fashionedit.services.analyzer.service:Analyzer", "/v1/info", {}),
@@ -21,13 +21,19 @@ TARGETS = {
 OPEN_ROUTES = ["/livez", "/readyz", "/metrics", "/schema.json"]
 
 
-@pytest.fixture(scope="module", params=sorted(TARGETS))
-def server(request, tmp_path_factory):
-    target, route, body = TARGETS[request.param]
-    env = {"FASHIONEDIT_API_TOKEN": TOKEN, "FASHIONEDIT_ANALYZER_BACKEND": "classical"}
-    log_path = tmp_path_factory.mktemp(request.param) / "bentoml.log"
-    with BentoServer(target, env=env, log_path=log_path) as running:
-        yield running, route, body
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    target = TARGETS["probe"][0]
+    log_path = tmp_path_factory.mktemp("probe") / "bentoml.log"
+    with BentoServer(target, env={"FASHIONEDIT_API_TOKEN": TOKEN}, log_path=log_path) as running:
+        yield running
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def server(request):
+    _, route, body = TARGETS[request.param]
+    running = request.getfixturevalue("probe" if request.param == "probe" else "analyzer_with_token")
+    return running, route, body
 
 
 def test_requests_without_the_token_get_401(server) -> None:
