@@ -95,3 +95,19 @@ async def test_backend_override_picks_another_loaded_backend(openai_fake, design
     assert info.backends == ["openai-responses", "openai-images"] and info.ready
     assert info.limits["max_references"] == {"openai-responses": 15, "openai-images": 15}
     await serving.aclose()
+
+
+def test_an_openai_gateway_loads_no_torch_opencv_or_flats():
+    """The OpenAI-only install stays light: nothing heavy is imported unless the local backend is selected."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from fashionedit.services.editor.serving import EditorServing\n"
+        "assert EditorServing(background=False).ready\n"
+        "print([m for m in ('torch', 'cv2', 'diffusers', 'fashionedit.flats') if m in sys.modules])\n"
+    )
+    env = {"FASHIONEDIT_EDITOR_BACKEND": "openai-images", "FASHIONEDIT_EDITOR_OPENAI_API_KEY": "sk-test", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

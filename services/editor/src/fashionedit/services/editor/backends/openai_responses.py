@@ -11,8 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fashionedit.contracts import Usage
-from fashionedit.contracts import ModelInfo
+from fashionedit.contracts import ModelInfo, Usage
 from fashionedit.services.common import UpstreamError
 
 from .base import EditJob, EditResult
