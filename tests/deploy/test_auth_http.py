@@ -63,3 +63,13 @@ def test_health_metrics_and_openapi_stay_open(server) -> None:
     # The OpenAPI document is open too. (Its body is BentoML's to produce: bentoml 1.4.40 cannot yet render
     # the contracts' base64 "contentEncoding" keyword, which docs/deploy.md works around.)
     assert httpx.get(running.url + "/docs.json", timeout=30).status_code != 401
+
+
+
+def test_the_analyzer_serves_with_a_read_only_root(analyzer_with_token) -> None:
+    if not analyzer_with_token.read_only_root:
+        pytest.skip("needs a mount namespace (root) to make / read-only")
+    # The server started and answers although only /tmp (a tmpfs) is writable (see conftest.py).
+    response = httpx.post(analyzer_with_token.url + "/v1/info", json={}, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    assert response.status_code == 200 and response.json()["ready"] is True
+    assert "Read-only file system" not in analyzer_with_token.log_tail(100_000)
