@@ -1,0 +1,1 @@
+from tests.support.stack import service_stack  # noqa: F401
