@@ -102,9 +102,9 @@ def test_tiny_same_seed_same_image_over_http(tiny: BentoServer) -> None:
 
 
 def test_tiny_reports_what_clip_truncated(tiny: BentoServer) -> None:
-    response = GenerateResponse.model_validate(post(tiny, "/v1/generate", {**SMALL, "prompt": PROMPT * 4, "steps": 1}).json())
+    response = GenerateResponse.model_validate(post(tiny, "/v1/generate", {**SMALL, "prompt": PROMPT * 6, "steps": 1}).json())
     assert response.prompt_truncation is not None and response.prompt_truncation.max_tokens == 77
-    assert (PROMPT * 4).endswith(response.prompt_truncation.truncated_text)
+    assert (PROMPT * 6).endswith(response.prompt_truncation.truncated_text)
 
 
 def test_tiny_refuses_a_size_beyond_its_transformer(tiny: BentoServer) -> None:
