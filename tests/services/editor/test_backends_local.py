@@ -144,3 +144,32 @@ async def test_without_sd3_text_edits_of_pictures_are_unavailable(classical_only
 async def test_more_references_than_the_local_backend_places_is_a_422(serving, design, reference):
     with pytest.raises(InvalidInput, match="at most 1"):
         await serving.edit(EditRequest(image=design, instruction="x", references=[reference, reference]))
+
+
+@pytest.fixture(scope="module")
+def inpaint_serving(tmp_path_factory):
+    """A tiny random SD3 whose transformer takes 16 latent channels, as SD3-medium does: the inpainting branch."""
+    import dataclasses
+
+    from fashionedit.services.editor.serving import EditorServing
+    from fashionedit.services.editor.settings import EditorSettings
+    from fashionedit.tinymodels.build import build_sd3_pipeline, save_pipeline
+    from fashionedit.tinymodels.specs import SD3_TINY
+
+    spec = dataclasses.replace(
+        SD3_TINY, name="sd3-tiny-16ch",
+        transformer={**SD3_TINY.transformer, "in_channels": 16, "out_channels": 16}, vae={**SD3_TINY.vae, "latent_channels": 16},
+    )
+    folder = tmp_path_factory.mktemp("editor-sd3-16ch")
+    save_pipeline(build_sd3_pipeline(spec, workdir=folder / "tok"), folder / "sd3", spec_name=spec.name, seed=0)
+    settings = EditorSettings(backend="local", local_sd3_model=str(folder / "sd3"), local_steps=2, local_refine="sd3")
+    return EditorServing(settings, background=False)
+
+
+async def test_sd3_inpainting_branch_stays_inside_the_box(inpaint_serving, design, reference):
+    assert inpaint_serving.backends["local"].sd3.inpaint is not None  # 16-channel transformer: inpainting pipeline
+    response = await inpaint_serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=2))
+    inside, outside = box_masks(BOX, (64, 64))
+    diff = abs_diff(response.image, design)
+    assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
+    assert response.model.model_id == "sd3-tiny-16ch (random weights)" and response.model.random_weights

@@ -106,13 +106,24 @@ class SD3Editor:
         local = Path(self.source).is_dir()
         return ModelInfo(
             backend="local",
-            model_id="sd3-tiny (random weights)" if self.random_weights else self.source,
+            model_id=f"{self._spec_name()} (random weights)" if self.random_weights else self.source,
             weights=WeightsIdentity(name=self.source, source="random" if self.random_weights else ("local" if local else "hub")),
             offline=True,
             random_weights=self.random_weights,
             device=self.device,
             dtype=self.dtype,
         )
+
+    def _spec_name(self) -> str:
+        """The random build's spec (from the marker fashionedit.tinymodels writes), e.g. 'sd3-tiny'."""
+        import json
+
+        from fashionedit.tinymodels import RANDOM_WEIGHTS_MARKER
+
+        try:
+            return str(json.loads((Path(self.source) / RANDOM_WEIGHTS_MARKER).read_text()).get("spec") or "sd3")
+        except (OSError, ValueError):
+            return "sd3"
 
     # -- helpers -----------------------------------------------------------------------------------
     def _work_size(self, size: tuple[int, int]) -> tuple[int, int]:
