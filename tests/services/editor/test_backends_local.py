@@ -173,3 +173,9 @@ async def test_sd3_inpainting_branch_stays_inside_the_box(inpaint_serving, desig
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
     assert response.model.model_id == "sd3-tiny-16ch (random weights)" and response.model.random_weights
+
+
+async def test_an_output_size_beyond_the_local_limits_is_a_422(classical_only, design, reference):
+    with pytest.raises(InvalidInput, match="outside 16-4096") as info:
+        await classical_only.edit(EditRequest(image=design, instruction="x", references=[reference], target_box=BOX, size="9999x9999"))
+    assert info.value.details[0].loc == ["size"]

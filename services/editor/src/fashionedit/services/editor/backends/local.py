@@ -27,10 +27,15 @@ from ..settings import EditorSettings
 from .base import EditBackend, EditJob, EditResult
 
 
+MIN_SIDE, MAX_SIDE = 16, 4096
+
+
 def _parse_size(size: str | None, default: tuple[int, int]) -> tuple[int, int]:
     if not size or size == "auto":
         return default
     width, _, height = size.partition("x")
+    if not (MIN_SIDE <= int(width) <= MAX_SIDE and MIN_SIDE <= int(height) <= MAX_SIDE):
+        raise InvalidInput.at(["size"], f"size {size} is outside {MIN_SIDE}-{MAX_SIDE} pixels per side for the local backend")
     return int(width), int(height)
 
 
