@@ -71,21 +71,27 @@ def test_demo_runs_a_full_session_and_its_page_shows_every_image(service_stack, 
 
 
 @pytest.mark.integration
-def test_export_with_image_files_beside_the_page(service_stack, tmp_path):
-    env = {**os.environ, **service_stack.client_env(), "FASHIONEDIT_SESSIONS_DIR": str(tmp_path / "s")}
-    plan = subprocess.run([sys.executable, "-m", "fashionedit.client", "session", "new", "a long-sleeve white blazer",
-                           "--size", "128", "--seed", "1"], env=env, capture_output=True, text=True, timeout=120)
-    assert plan.returncode == 0, plan.stdout + plan.stderr
+def test_session_commands_and_export_with_image_files_beside_the_page(service_stack, tmp_path):
+    env = {**service_stack.client_env(), "FASHIONEDIT_SESSIONS_DIR": str(tmp_path / "s"), "COLUMNS": "200"}
+    runner = CliRunner()
+
+    def cli(*args: str):
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cli("session", "new", "a long-sleeve white blazer", "--size", "128", "--seed", "1", "-n", "2", "--name", "cli")
+    assert "Candidates (pick one" in cli("session", "show", "cli")
+    cli("session", "pick", "cli", "1")
     rounds = tmp_path / "rounds.yaml"
     rounds.write_text("- instruction: make the blazer navy\n")
-    result = subprocess.run([sys.executable, "-m", "fashionedit.client", "session", "round", "latest", "--script", str(rounds)],
-                            env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert "make the blazer navy" in cli("session", "round", "latest", "--script", str(rounds))
+    assert "cli @ round 1" in cli("session", "branch", "cli", "--round", "1")
+    listing = cli("session", "list")
+    assert listing.count("offline profile") == 2
     out = tmp_path / "export" / "page.html"
-    exported = subprocess.run([sys.executable, "-m", "fashionedit.client", "session", "export", "latest", "--out", str(out),
-                               "--images", "files"], env=env, capture_output=True, text=True, timeout=60)
-    assert exported.returncode == 0 and "offline profile" in exported.stdout
-    assert (out.parent / "page_files").is_dir()
+    exported = cli("session", "export", "cli", "--out", str(out), "--images", "files")
+    assert "offline profile" in exported and (out.parent / "page_files").is_dir()
     assert chromium_image_check(out, tmp_path) == {"total": out.read_text().count("<img "), "broken": []}
 
 
