@@ -20,7 +20,7 @@ def model_label(model: ModelInfo | None, *, short: bool = False) -> str:
     text = model.backend if short else f"{model.backend} · {model.model_id}"
     if model.offline:
         text += f" [bold yellow]({OFFLINE_LABEL})[/]"
-    if model.random_weights:
+    if model.random_weights and "random" not in text:
         text += " [bold red](random weights)[/]"
     return text
 
