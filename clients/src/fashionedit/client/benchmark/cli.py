@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..dataset.cli import cli_errors
 from ..settings import ClientSettings, _split_urls
 from .progress import RichProgressBar
 from .report import markdown_table, write_report
@@ -18,6 +19,7 @@ bench_app = typer.Typer(help="Run the paper's Table 1 benchmark over a FashionEd
 
 
 @bench_app.command("run")
+@cli_errors
 def run(
     dataset: Path = typer.Option(..., "--dataset", "-d", help="FashionEdit dataset folder (fashionedit dataset build)"),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (rerun with the same --out to resume after an interruption)"),
@@ -38,7 +40,7 @@ def run(
 ) -> None:
     """Run SD2/SD3 initialisation (train+val) and Vanilla(k)/BUG(k) (val), scoring every round; resumes where it stopped."""
     config = RunConfig(
-        dataset=dataset, out=out, methods=method or ["SD2", "SD3", "Vanilla", "BUG"], rounds=rounds, concurrency=concurrency,
+        dataset=dataset.resolve(), out=out, methods=method or ["SD2", "SD3", "Vanilla", "BUG"], rounds=rounds, concurrency=concurrency,
         item_attempts=item_attempts, seed=seed, clip_threshold=clip_threshold, limit=limit, box=box, edit_size=edit_size, missing_difference=missing_difference,
         sd2_generator_url=_split_urls(sd2_generator_url) if sd2_generator_url else None,
     )
@@ -56,6 +58,7 @@ def run(
 
 
 @bench_app.command("report")
+@cli_errors
 def report(
     run_dir: Path = typer.Argument(..., help="Run folder"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Table file stem, e.g. docs/results/table1 [default: <run>/table1]"),

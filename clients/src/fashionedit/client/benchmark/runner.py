@@ -11,8 +11,9 @@ first). A rerun with the same folder reads the log and runs only what is not fin
   (round 0 is the draft): its description for Vanilla; its description and reference crop for BUG.
   Every round is scored against the original.
 
-Steps run on a bounded pool (``concurrency`` in flight across all services, which the SDK spreads over
-replicas round-robin); ready steps go lowest round first, so the pool stays full until the last round.
+Steps run on a bounded pool: at most ``concurrency`` calls in flight per service (the SDK's per-service
+bound, spread over replicas round-robin) and twice as many steps, so a step that is scoring does not keep
+an editor slot idle. Ready steps go lowest round first, so the editor stays busy until the last round.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from fashionedit.contracts import DatasetSample, ImagePayload, ModelInfo, PairScore, RoundRecord, RunMetadata
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT, compose_prompt
@@ -52,7 +53,11 @@ class RunConfig(BaseModel):
     out: Path
     methods: list[Family] = Field(default_factory=lambda: ["SD2", "SD3", "Vanilla", "BUG"])
     rounds: int = Field(default=3, ge=1, le=10, description="Editing rounds R (the paper: 3)")
-    concurrency: int = Field(default=16, ge=1, le=1024, description="Steps in flight")
+    concurrency: int = Field(
+        default=16, ge=1, le=1024,
+        description="Calls in flight per service (the SDK spreads them over the replicas); twice as many steps are in flight, "
+        "so one step's scoring never holds an editor slot",
+    )
     item_attempts: int = Field(default=3, ge=1, le=10, description="Tries per step (on top of the SDK's per-call retries)")
     retry_backoff_s: float = Field(default=1.0, ge=0)
     seed: int = Field(default=0, ge=0, description="Edit and SD2 seeds derive from it and the step")
@@ -73,6 +78,11 @@ class RunConfig(BaseModel):
         "(scored again, marked carried) so every row covers the same items",
     )
     score: bool = Field(default=True, description="Score every step (turn off only to time the editor alone)")
+
+    @field_validator("dataset")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()  # the report reads it back from run.json, from any folder
 
 
 def step_seed(seed: int, *parts: object) -> int:
@@ -191,9 +201,9 @@ class BenchmarkRunner:
             return {"scores": pair, "clip_status": "random_weights", "clip_note": "random CLIP weights (test only): not a CLIP score"}
         return {"scores": pair, "clip_status": "ok"}
 
-    def _finish(self, record: RoundRecord) -> None:
+    async def _finish(self, record: RoundRecord) -> None:
         record = record.model_copy(update={"finished_at": datetime.now(timezone.utc)})
-        self.log.append(record)
+        await asyncio.to_thread(self.log.append, record)  # fsync off the event loop
         self.counts[record.status] += 1
         self.progress.advance(failed=record.status == "failed")
 
@@ -216,15 +226,15 @@ class BenchmarkRunner:
                                           width=size, height=size, steps=28, guidance=7.0)
             image = response.images[0].image
             output = f"images/SD2/{sample.id}.png"
-            atomic_write_bytes(self.out / output, image.to_bytes())
+            await asyncio.to_thread(atomic_write_bytes, self.out / output, image.to_bytes())
             return {"output": output, "model": response.model, **await self._score(client, image, sample)}
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, 0), work)
         base = {"item_id": sample.id, "family": family, "round": 0, "split": sample.split, "attempts": attempts, "elapsed_ms": elapsed}
         if error is not None:
-            self._finish(RoundRecord(**base, status="failed", error=error))
+            await self._finish(RoundRecord(**base, status="failed", error=error))
         else:
-            self._finish(RoundRecord(**base, **fields))
+            await self._finish(RoundRecord(**base, **fields))
 
     def _input_path(self, sample: DatasetSample, family: str, round_: int) -> Path:
         if round_ <= 1:
@@ -240,14 +250,14 @@ class BenchmarkRunner:
             await self._carry(pool, client, family, sample, round_)
             return
         if difference is None:
-            self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"the dataset has no difference {round_} for this item"))
-            self._skip_rest(family, sample, round_)
+            await self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"the dataset has no difference {round_} for this item"))
+            await self._skip_rest(family, sample, round_)
             return
         template = BUG_PROMPT if family == "BUG" else VANILLA_PROMPT
         reference = difference.crop if family == "BUG" else None
         if family == "BUG" and reference is None:
-            self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"difference {round_} has no reference crop"))
-            self._skip_rest(family, sample, round_)
+            await self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"difference {round_} has no reference crop"))
+            await self._skip_rest(family, sample, round_)
             return
         send_box = cfg.box == "all" or (cfg.box == "bug" and family == "BUG")
         output = edit_output(family, sample.id, round_)
@@ -265,7 +275,7 @@ class BenchmarkRunner:
             if cfg.edit_size:
                 request["size"] = cfg.edit_size
             response = await client.editor.edit(**request)
-            atomic_write_bytes(self.out / output, response.image.to_bytes())
+            await asyncio.to_thread(atomic_write_bytes, self.out / output, response.image.to_bytes())
             return {"output": output, "prompt": response.prompt, "model": response.model, **await self._score(client, response.image, sample)}
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, round_), work)
@@ -274,10 +284,10 @@ class BenchmarkRunner:
             prompt=compose_prompt(template, difference.description),
         )
         if error is not None:
-            self._finish(record.model_copy(update={"status": "failed", "error": error}))
-            self._skip_rest(family, sample, round_)
+            await self._finish(record.model_copy(update={"status": "failed", "error": error}))
+            await self._skip_rest(family, sample, round_)
             return
-        self._finish(record.model_copy(update=fields))
+        await self._finish(record.model_copy(update=fields))
         if round_ < cfg.rounds:
             pool.submit((round_ + 1, family, sample.id), self._edit_closure(client, family, sample, round_ + 1))
 
@@ -286,24 +296,24 @@ class BenchmarkRunner:
 
         async def work() -> dict[str, Any]:
             data = self._input_path(sample, family, round_).read_bytes()
-            atomic_write_bytes(self.out / output, data)
+            await asyncio.to_thread(atomic_write_bytes, self.out / output, data)
             return {"output": output, **await self._score(client, ImagePayload.from_bytes(data), sample)}
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, round_), work)
         base = {"item_id": sample.id, "family": family, "round": round_, "split": sample.split, "attempts": attempts, "elapsed_ms": elapsed,
                 "carried": True}
         if error is not None:
-            self._finish(RoundRecord(**base, status="failed", error=error))
-            self._skip_rest(family, sample, round_)
+            await self._finish(RoundRecord(**base, status="failed", error=error))
+            await self._skip_rest(family, sample, round_)
             return
-        self._finish(RoundRecord(**base, **fields))
+        await self._finish(RoundRecord(**base, **fields))
         if round_ < self.config.rounds:
             pool.submit((round_ + 1, family, sample.id), self._edit_closure(client, family, sample, round_ + 1))
 
-    def _skip_rest(self, family: str, sample: DatasetSample, failed_round: int) -> None:
+    async def _skip_rest(self, family: str, sample: DatasetSample, failed_round: int) -> None:
         """Later rounds cannot run without this one: record them as failed so the table counts them."""
         for later in range(failed_round + 1, self.config.rounds + 1):
-            self._finish(RoundRecord(item_id=sample.id, family=family, round=later, split=sample.split, status="failed", attempts=0,
+            await self._finish(RoundRecord(item_id=sample.id, family=family, round=later, split=sample.split, status="failed", attempts=0,
                                      error=f"not run: round {failed_round} failed"))
 
     def _edit_closure(self, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int):
@@ -322,7 +332,7 @@ class BenchmarkRunner:
         async with AsyncFashionEditClient(self.settings, max_concurrency=cfg.concurrency) as client:
             try:
                 meta = await self._metadata(client, sd2)
-                pool = WorkPool(cfg.concurrency)
+                pool = WorkPool(2 * cfg.concurrency)
                 total = 0
                 for family, samples in plan.items():
                     for sample in samples:
