@@ -12,7 +12,6 @@ goes next, so nothing starves.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
@@ -23,8 +22,6 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from .backends.base import ImageJob, RenderSettings
-
-log = logging.getLogger(__name__)
 
 RunBatch = Callable[[RenderSettings, Sequence[ImageJob]], list[Image.Image]]
 

@@ -173,6 +173,7 @@ class DiffusersBackend(GeneratorBackend):
         random_weights = local and _is_random_weights(Path(model).expanduser())
         weights = WeightsIdentity(name=model, source="random" if random_weights else ("local" if local else "hub"))
         backend_obj = cls(pipe, backend=backend, model_id=model_id or model, device=device, dtype=dtype, weights=weights, random_weights=random_weights)
+        log.info("loaded %s (%s) on %s as %s", model, type(pipe).__name__, device, backend_obj.model_info.dtype)
         if settings.warmup:
             side = min(backend_obj.max_side, 1024)
             backend_obj.generate(RenderSettings(side, side, 2, 7.0), [ImageJob("warm-up", "", 0)])
