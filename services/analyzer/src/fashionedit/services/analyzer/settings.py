@@ -76,7 +76,7 @@ class AnalyzerSettings(ServiceSettings):
 
     # -- classical ----------------------------------------------------------------------------
     classical_work_side: int = Field(
-        default=256, ge=64, le=1024, description="Longest side the classical backend compares at (pixels)"
+        default=384, ge=64, le=1024, description="Longest side the classical backend compares at (pixels)"
     )
     classical_min_region: float = Field(
         default=0.0015, gt=0, lt=1, description="Smallest region kept, as a fraction of the image area"

@@ -9,7 +9,8 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
 3. **Measure** per pixel: colour difference CIEDE2000 (ΔE) on lightly blurred CIELAB, structure
    (1 − SSIM on grey levels) and edges (Canny maps that disagree, as a local density).
 4. **Regions**: pixels over any threshold form a mask; nearby pieces are grouped by a dilation;
-   each group's box is the bounding box of its own changed pixels. A region covering much of the
+   pixels are grouped per kind of change (the colour names they change from and to), so neighbouring
+   differences stay apart; each group's box is the bounding box of its own changed pixels. A region covering much of the
    image is split by raising the thresholds, so a widely different design still yields k regions.
 5. **Pick** the top-k by mass (the sum of the normalised difference inside), skipping any region
    that overlaps one already chosen.
@@ -49,6 +50,8 @@ EDGE_THRESHOLD = 0.15
 BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is garment, not background
 MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
 MAX_OVERLAP = 0.1
+MERGE_REACH = 0.015  # of the longest side: pixels this close belong to the same change
+SAME_KIND_REACH = 0.06  # of the longest side: same-kind changes this close are grouped
 MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
 
@@ -84,25 +87,34 @@ class Region:
     mass: float
     mirrored: bool = False  # joined from a left/right pair
 
+    @property
+    def area(self) -> int:
+        return (self.y1 - self.y0) * (self.x1 - self.x0)
+
+    def overlap(self, other: "Region") -> float:
+        """Box intersection as a share of the smaller box."""
+        iy = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
+        ix = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
+        return iy * ix / max(1, min(self.area, other.area))
+
     def joined(self, other: "Region", *, mirrored: bool = False) -> "Region":
         return Region(
             min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1),
             self.mask | other.mask, self.mass + other.mass, mirrored or self.mirrored or other.mirrored,
         )
 
-    def touches(self, other: "Region", gap: int = 1) -> bool:
-        return (
-            self.y0 - gap <= other.y1 and other.y0 - gap <= self.y1 and self.x0 - gap <= other.x1 and other.x0 - gap <= self.x1
-        )
-
-    @property
-    def area(self) -> int:
-        return (self.y1 - self.y0) * (self.x1 - self.x0)
-
-    def overlap(self, other: "Region") -> float:
-        iy = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
-        ix = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
-        return iy * ix / max(1, min(self.area, other.area))
+    def near(self, other: "Region", reach: int) -> float:
+        """Fraction of this region's pixels within ``reach`` pixels of the other's. Regions are compared by
+        their pixels, not their boxes, so buttons inside the box of both sleeves stay a region of their own."""
+        y0, x0 = max(0, self.y0 - reach), max(0, self.x0 - reach)
+        y1, x1 = self.y1 + reach, self.x1 + reach
+        window = other.mask[y0:y1, x0:x1]
+        if not window.any():
+            return 0.0
+        size = 2 * reach + 1
+        grown = cv2.dilate(window.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
+        own = self.mask[y0:y1, x0:x1]
+        return float((own & grown).sum()) / max(1, int(own.sum()))
 
 
 def _working_size(width: int, height: int, side: int) -> tuple[int, int]:
@@ -162,7 +174,13 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
 
 
 def find_regions(
-    score: np.ndarray, *, min_area: int, level: float = 1.0, within: np.ndarray | None = None, changed: np.ndarray | None = None
+    score: np.ndarray,
+    *,
+    min_area: int,
+    level: float = 1.0,
+    within: np.ndarray | None = None,
+    changed: np.ndarray | None = None,
+    reach_fraction: float = 0.025,
 ) -> list[Region]:
     """Connected groups of pixels whose score is over ``level``; boxes hug the ``changed`` pixels among them."""
     height, width = score.shape
@@ -173,7 +191,7 @@ def find_regions(
     # dropped by min_area after grouping instead.
     if not mask.any():
         return []
-    reach = max(3, round(0.025 * max(height, width))) | 1
+    reach = max(3, round(reach_fraction * max(height, width))) | 1
     grouped = cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
     regions = []
@@ -192,10 +210,32 @@ def find_regions(
     return regions
 
 
+def change_types(measured: Measurements) -> np.ndarray:
+    """Per pixel, what it changed from and to: (original colour name, generated colour name) as one int.
+
+    Different kinds of change next to each other (a collar cut beside removed buttons) stay apart,
+    while one change drawn in several colours (stripes) is joined again by the overlap merge.
+    """
+    count = len(colours.REFERENCE_LAB)
+    return colours.nearest_index(measured.lab_original) * count + colours.nearest_index(measured.lab_generated)
+
+
 def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[Region]:
-    """Regions at the base thresholds; big ones split by raising them when fewer than ``k`` were found."""
+    """Regions per kind of change at the base thresholds; big ones split by raising the thresholds
+    when fewer than ``k`` were found (a design that differs everywhere still yields k regions)."""
     score = measured.score()
-    regions = find_regions(score, min_area=min_area, changed=measured.changed)
+    over = score > 1.0
+    types = change_types(measured)
+    regions: list[Region] = []
+    kinds, counts = np.unique(types[over], return_counts=True)
+    for kind in kinds[counts >= MIN_PIXELS]:
+        # Same-kind pieces a little apart are one difference: a row of buttons, a pair of pockets.
+        regions += find_regions(score, min_area=min_area, within=types == kind, changed=measured.changed, reach_fraction=SAME_KIND_REACH)
+    # Kinds too rare to stand alone (small anti-aliased details: buttons a few pixels wide) are pooled.
+    rare = np.isin(types, kinds[counts < MIN_PIXELS])
+    regions += find_regions(score, min_area=min_area, within=rare, changed=measured.changed, reach_fraction=SAME_KIND_REACH)
+    reach = max(2, round(MERGE_REACH * max(score.shape)))
+    regions = merge_overlapping(regions, reach)
     total = score.size
     for _ in range(3):
         if len(regions) >= k:
@@ -255,27 +295,39 @@ def merge_mirrored(regions: list[Region], axis_x: float, width: int, measured: M
     return merged
 
 
-def merge_touching(regions: list[Region]) -> list[Region]:
-    """Join regions whose boxes overlap or touch: one change seen as pieces (a V-neck cut and its lapels)."""
-    regions = list(regions)
-    changed = True
-    while changed:
-        changed = False
+def _adjacent_pieces(a: Region, b: Region) -> bool:
+    """Two changes that meet along a border, neither inside the other's box: pieces of one local change
+    (a new collar and the neckline cut it replaces)."""
+    small, large = (a, b) if a.area <= b.area else (b, a)
+    nested = large.y0 <= small.y0 and large.x0 <= small.x0 and large.y1 >= small.y1 and large.x1 >= small.x1
+    return not nested and small.near(large, 2) > 0.1
+
+
+def merge_overlapping(regions: list[Region], reach: int, share: float = 0.5) -> list[Region]:
+    """Join regions whose pixels interleave: most (``share``) of each one's pixels lie within ``reach`` of
+    the other's (one change seen in several colours, a striped sleeve). A small change nested inside a
+    large one (a pocket on a recoloured shirt) is not interleaved and stays apart."""
+    regions = sorted(regions, key=lambda r: -r.mass)
+    merged = True
+    while merged:
+        merged = False
         for i in range(len(regions)):
             for j in range(i + 1, len(regions)):
-                if regions[i].touches(regions[j]):
+                a, b = regions[i], regions[j]
+                if a.overlap(b) > 0 and (min(a.near(b, reach), b.near(a, reach)) > share or _adjacent_pieces(a, b)):
                     regions[i] = regions[i].joined(regions.pop(j))
-                    changed = True
+                    merged = True
                     break
-            if changed:
+            if merged:
                 break
     return regions
 
 
-def pick(regions: list[Region], k: int) -> list[Region]:
+def pick(regions: list[Region], k: int, reach: int) -> list[Region]:
+    """Top-``k`` by mass whose pixels do not overlap a chosen region's (their boxes may: a change nested in another)."""
     chosen: list[Region] = []
     for region in sorted(regions, key=lambda r: -r.mass):
-        if all(region.overlap(other) <= MAX_OVERLAP for other in chosen):
+        if all(region.near(other, 1) <= MAX_OVERLAP for other in chosen):
             chosen.append(region)
         if len(chosen) == k:
             break
@@ -404,7 +456,7 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
         edges_here = float(measured.edges[changed].mean())
         structure_here = float(measured.structure[changed].mean())
         return (
-            f"At {where}, the original's {colours.display(name_o)} fabric has a different pattern or detail "
+            f"{where[0].upper()}{where[1:]}, the original's {colours.display(name_o)} fabric has a different pattern or detail "
             f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
         )
     name, _ = colours.name_lab(_median_lab(measured.lab_original, changed) if changed.any() else np.zeros(3))
@@ -440,8 +492,9 @@ class ClassicalBackend:
             garment = _garment_box(fg_o | fg_g)
             min_area = max(4, round(self.min_region * width * height))
             candidates = candidate_regions(measured, k=k, min_area=min_area)
-            candidates = merge_touching(merge_mirrored(candidates, (garment[1] + garment[3]) / 2, width, measured))
-            chosen = pick(candidates, k)
+            reach = max(2, round(MERGE_REACH * max(width, height)))
+            candidates = merge_overlapping(merge_mirrored(candidates, (garment[1] + garment[3]) / 2, width, measured), reach)
+            chosen = pick(candidates, k, reach)
         with watch.stage("describe"):
             differences = []
             for region in chosen:
