@@ -60,8 +60,9 @@ class Box2D(RootModel[tuple[float, float, float, float]]):
 
     root: tuple[float, float, float, float] = Field(
         description="[ymin, xmin, ymax, xmax] normalised to 0-1000 (the paper's box_2d)",
-        examples=[[100.0, 250.0, 600.0, 750.0]],
     )
+    # "example" (OpenAPI 3.0), not "examples": BentoML's OpenAPI model accepts only the former.
+    model_config = {"json_schema_extra": {"example": [100.0, 250.0, 600.0, 750.0]}}
 
     @model_validator(mode="after")
     def _check(self) -> "Box2D":

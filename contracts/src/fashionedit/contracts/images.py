@@ -213,8 +213,8 @@ class ImagePayload(RootModel[str]):
     model_config = {
         "json_schema_extra": {
             "description": "Base64-encoded PNG, JPEG or WebP image (data: URLs accepted).",
-            "contentEncoding": "base64",
-            "contentMediaType": "image/*",
+            # OpenAPI's spelling of base64 (BentoML's OpenAPI model has no JSON Schema contentEncoding).
+            "format": "byte",
         }
     }
 
