@@ -63,6 +63,8 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
     serving = AnalyzerServing(AnalyzerSettings(backend="classical", extra_backends=[], classical_work_side=work_side))
     planted_by_kind: dict[str, int] = defaultdict(int)
     found_by_kind: dict[str, int] = defaultdict(int)
+    single_planted: dict[str, int] = defaultdict(int)
+    single_found: dict[str, int] = defaultdict(int)
     planted_by_count: dict[int, int] = defaultdict(int)
     found_by_count: dict[int, int] = defaultdict(int)
     totals = {"planted": 0, "found": 0, "predicted_k": 0, "matched_k": 0, "predicted_oracle": 0, "matched_oracle": 0}
@@ -94,6 +96,9 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
             matched = {i: j for i, j, _ in pairs}
             for i, difference in enumerate(planted):
                 planted_by_kind[difference["kind"]] += 1
+                if len(planted) == 1:
+                    single_planted[difference["kind"]] += 1
+                    single_found[difference["kind"]] += i in matched
                 if i in matched:
                     found_by_kind[difference["kind"]] += 1
                     ious.append(truth[i].iou(predicted[matched[i]]))
@@ -115,6 +120,7 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
         "recall_by_kind": {kind: f"{found_by_kind[kind]}/{n}" for kind, n in sorted(planted_by_kind.items())},
         # Planted differences overlap in multi-difference drafts (a recoloured shirt also recolours the
         # pocket planted on it), which a pixel comparison cannot take apart: recall by planted count.
+        "single_difference_recall_by_kind": {kind: f"{single_found[kind]}/{n}" for kind, n in sorted(single_planted.items())},
         "recall_by_planted_count": {count: f"{found_by_count[count]}/{n}" for count, n in sorted(planted_by_count.items())},
         "colour_named": f"{colour['named']}/{colour['found']}",
         "median_ms_per_pair": 1000 * seconds[len(seconds) // 2] if seconds else None,

@@ -9,7 +9,7 @@ from fashionedit.services.common import BackgroundLoader
 from fashionedit.services.common.binding import api, apply_policy, service_options
 from pydantic import BaseModel, ConfigDict
 
-from .serving import AnalyzerServing
+from .serving import VERSION, AnalyzerServing
 from .settings import AnalyzerSettings
 
 settings = AnalyzerSettings()
@@ -35,7 +35,7 @@ class Analyzer:
     def info(self, request: InfoRequest) -> ServiceInfo:
         if not self.serving.ready:
             error = self.serving.error
-            return ServiceInfo(service="analyzer", version="0.1.0", ready=False, message=f"loading failed: {error}" if error else "loading")
+            return ServiceInfo(service="analyzer", version=VERSION, ready=False, message=f"loading failed: {error}" if error else "loading")
         return self.serving.get().info()
 
 

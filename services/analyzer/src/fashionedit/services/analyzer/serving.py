@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+from PIL import Image
 
-from fashionedit.contracts import AnalyzeRequest, AnalyzeResponse, Difference, ImagePayload, ServiceInfo
+from fashionedit.contracts import AnalyzeRequest, AnalyzeResponse, Difference, ImageDecodeError, ImagePayload, ServiceInfo
 from fashionedit.contracts.analyze import MAX_K
 from fashionedit.services.common import InvalidInput, Stopwatch
 
@@ -12,7 +12,6 @@ from .backends import AnalyzerBackend, ImagePair, create_backend
 from .geometry import crop_original, draw_boxes
 from .settings import AnalyzerSettings
 
-log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 
 
@@ -93,9 +92,7 @@ class AnalyzerServing:
         self.backends.close()
 
 
-def _decode(payload: ImagePayload, field: str):
-    from fashionedit.contracts import ImageDecodeError
-
+def _decode(payload: ImagePayload, field: str) -> Image.Image:
     try:
         return payload.to_pil()
     except ImageDecodeError as exc:
