@@ -13,7 +13,7 @@ match has IoU >= --iou (0.5). Reported:
   and with k = the number planted in each sample (an oracle k, to separate ranking from box quality);
 * recall by the number planted per sample (1-3): planted differences often overlap in one draft;
 * colour naming: for found colour differences, whether the description names the original's colour
-  ("the original is <colour> where ...").
+  ("The sleeves are <colour> (on both sleeves; ...)").
 
 The data are procedural flats (offline): these figures measure the machinery on known ground truth,
 not the paper's model on DeepFashion-MultiModal.
@@ -36,7 +36,7 @@ from fashionedit.services.analyzer.colours import display
 from fashionedit.services.analyzer.serving import AnalyzerServing
 from fashionedit.services.analyzer.settings import AnalyzerSettings
 
-ORIGINAL_COLOUR = re.compile(r"the original is (?P<colour>[a-z ]+?) where")
+ORIGINAL_COLOUR = re.compile(r"^The [a-z ]+? (?:is|are) (?P<colour>[a-z ]+?) \(")
 
 
 def match(truth: list[Box2D], predicted: list[Box2D], threshold: float) -> list[tuple[int, int, float]]:

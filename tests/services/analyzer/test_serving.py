@@ -38,7 +38,7 @@ def test_classical_finds_planted_patches_and_names_their_colour(serving, seed: i
     for truth in planted:
         best = max(response.differences, key=lambda d: d.box_2d.iou(truth.box))
         assert best.box_2d.iou(truth.box) >= 0.5, (truth, [d.box_2d for d in response.differences])
-        assert f"the original is {truth.colour}" in best.description, best.description
+        assert f" {truth.colour} (" in best.description and best.description.startswith("The "), best.description
     assert_crops_exact(response, original)
 
 

@@ -123,6 +123,18 @@ async def test_a_flat_instruction_with_unknown_words_is_a_422_naming_them(servin
     assert "'blorpy'" in info.value.message and info.value.details[0].loc == ["instruction"]
 
 
+async def test_a_flat_instruction_is_applied_where_understood_and_the_rest_reported(serving):
+    """LMM-written descriptions carry context words; the understood change is applied, the rest named."""
+    flats = pytest.importorskip("fashionedit.flats")
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    attrs = GarmentAttributes(upper=UpperGarment(type="shirt", color="white"))
+    flat = ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(attrs, (64, 64))))
+    response = await serving.edit(EditRequest(image=flat, instruction="The upper garment is navy (measured against the design)."))
+    assert flats.read_attributes(response.image.to_bytes()).upper.color.value == "navy"
+    assert len(response.warnings) == 1 and "'measured'" in response.warnings[0]
+
+
 async def test_text_edit_on_a_picture_is_sd3_img2img_with_random_weights_said(serving, design):
     first = await serving.edit(EditRequest(image=design, instruction="a red dress", seed=7, size="48x32"))
     again = await serving.edit(EditRequest(image=design, instruction="a red dress", seed=7, size="48x32"))

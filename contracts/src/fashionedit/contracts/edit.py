@@ -64,4 +64,5 @@ class EditResponse(Contract):
     usage: Usage | None = None
     revised_prompt: str | None = Field(default=None, description="The provider's rewrite of the prompt, if it reports one")
     target_box: Box2D | None = Field(default=None, description="Where the edit was applied, when the backend knows")
+    warnings: list[str] = Field(default_factory=list, description="Parts of the instruction the backend did not apply, and why")
     request_id: str | None = None

@@ -126,6 +126,7 @@ class EditorServing:
             usage=result.usage,
             revised_prompt=result.revised_prompt,
             target_box=result.target_box,
+            warnings=result.warnings,
             request_id=request_id,
         )
 

@@ -416,6 +416,17 @@ def where_on_garment(region: Region, piece: tuple[int, int, int, int], lower_pie
     return "at the hem" + side_text
 
 
+def part_noun(where: str, lower_piece: bool) -> tuple[str, str]:
+    """The garment part a location phrase refers to, with its verb, as a designer would name it."""
+    if lower_piece:
+        return "lower garment", "is"
+    if "sleeve" in where:
+        return "sleeves", "are"
+    if "neckline" in where or "collar" in where:
+        return "collar", "is"
+    return "upper garment", "is"
+
+
 def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     if not mask.any():
         return None
@@ -426,7 +437,8 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
     """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
     piece = garment_piece(region, fg_original | fg_generated)
     # A piece that starts well below the top of the whole outfit is a lower garment (trousers, a skirt).
-    where = where_on_garment(region, piece, lower_piece=piece[0] > garment[0] + 0.3 * (garment[2] - garment[0]))
+    lower_piece = piece[0] > garment[0] + 0.3 * (garment[2] - garment[0])
+    where = where_on_garment(region, piece, lower_piece=lower_piece)
     # Describe the pixels whose colour changed; SSIM and edge halos around them are unchanged fabric.
     changed = region.mask & (measured.delta_e > DELTA_E_THRESHOLD)
     inner = cv2.erode(changed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -451,8 +463,10 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
         name_g, _ = colours.name_lab(lab_g)
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
-            other = f"the design's is {colours.display(name_g)}" if name_g != name_o else f"the design's is a different {colours.display(name_g)}"
-            return f"{where[0].upper()}{where[1:]}, the original is {colours.display(name_o)} where {other} (ΔE {colour_gap:.0f})."
+            # The paper asks for the first image's side only, and the sentence doubles as an edit
+            # instruction ("The sleeves are navy."): name the part and the original's colour first.
+            part, verb = part_noun(where, lower_piece)
+            return f"The {part} {verb} {colours.display(name_o)} ({where}; ΔE {colour_gap:.0f} from the design)."
         edges_here = float(measured.edges[changed].mean())
         structure_here = float(measured.structure[changed].mean())
         return (

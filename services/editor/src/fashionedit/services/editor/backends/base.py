@@ -39,6 +39,7 @@ class EditResult:
     usage: Usage | None = None
     revised_prompt: str | None = None
     target_box: Box2D | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class EditBackend(abc.ABC):

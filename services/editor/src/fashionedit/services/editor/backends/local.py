@@ -162,11 +162,11 @@ class LocalBackend(EditBackend):
         flats = self._flats
         with job.watch.stage("parse"):
             result = flats.parse_instruction(job.instruction, attributes)
-        if result.unknown_words:
-            words = ", ".join(repr(w) for w in result.unknown_words)
+        words = ", ".join(repr(w) for w in result.unknown_words)
+        if not result.changes:
             raise InvalidInput.at(
                 ["instruction"],
-                f"the instruction was not understood on this flat: unknown word(s) {words}; "
+                f"the instruction was not understood on this flat: no garment change found (unknown word(s) {words or 'none'}); "
                 "name a garment part and a value, e.g. 'make the sleeves short' or 'add four white buttons'",
             )
         with job.watch.stage("render"):
@@ -178,7 +178,10 @@ class LocalBackend(EditBackend):
             target = Box2D(
                 (min(b.ymin for b in changed), min(b.xmin for b in changed), max(b.ymax for b in changed), max(b.xmax for b in changed))
             )
-        return EditResult(image=self._encode(job, rendered), prompt=job.instruction, model=self._flats_info(), target_box=target)
+        # LMM-written instructions carry context words ("measured", "against the design"): apply what was
+        # understood and say what was not, rather than refusing the whole edit.
+        warnings = [f"not applied: unknown word(s) {words}"] if result.unknown_words else []
+        return EditResult(image=self._encode(job, rendered), prompt=job.instruction, model=self._flats_info(), target_box=target, warnings=warnings)
 
     # -- text-as-prompt otherwise ----------------------------------------------------------------------
     def _img2img(self, job: EditJob, image: Image.Image, out_size: tuple[int, int]) -> EditResult:
