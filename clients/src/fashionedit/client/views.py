@@ -46,7 +46,6 @@ def session_table(store: SessionStore, session: Session) -> Table:
     table = Table(title=title, caption="text: text-as-prompt (Vanilla) · text+image: image-into-prompt (BUG) · PSNR (dB) and CLIP against the target")
     for column in ("step", "kind", "instruction / prompt", "backend", "PSNR", "CLIP"):
         table.add_column(column, overflow="fold", no_wrap=column in ("step", "PSNR"), ratio=3 if column.startswith("instr") else None)
-    chosen = session.chosen_image()
     psnr, clip = _scores_text(session.draft.guidance)
     picked = f" {session.draft.chosen}/{len(session.draft.candidates)}" if session.draft.candidates else " (pending)"
     table.add_row("0", "draft" + picked, _short(session.draft.prompt, 70), model_label(session.draft.model, short=True), psnr, clip)

@@ -106,3 +106,7 @@ class ServiceInfo(Contract):
     backends: list[str] = Field(default_factory=list, description="Backends this deployment can serve")
     limits: dict[str, Any] = Field(default_factory=dict, description="Request limits, e.g. max pairs or references")
     message: str | None = Field(default=None, description="Why not ready, or what is unavailable")
+
+
+class InfoRequest(Contract):
+    """``POST /v1/info`` takes an empty JSON object (BentoML routes are POST with a body)."""

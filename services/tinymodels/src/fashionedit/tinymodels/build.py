@@ -35,10 +35,9 @@ def _clip_tokenizer(tmp: Path, name: str, pad_token: str = "<|endoftext|>") -> A
 
 
 def build_sd3_pipeline(spec: str | SD3Spec = "sd3-tiny", *, seed: int = 0, with_t5: bool = False, torch_dtype: Any = None, workdir: str | Path | None = None) -> Any:
-    """A ``StableDiffusion3Pipeline`` with random weights (T5 only if ``with_t5``: it needs a sentencepiece vocab)."""
+    """A ``StableDiffusion3Pipeline`` with random weights (T5 only if ``with_t5``: its tokenizer is trained here)."""
     import tempfile
 
-    import torch
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
     from transformers import CLIPTextConfig, CLIPTextModelWithProjection
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import bentoml
 
-from fashionedit.contracts import AnalyzeRequest, AnalyzeResponse, ServiceInfo
+from fashionedit.contracts import AnalyzeRequest, AnalyzeResponse, InfoRequest, ServiceInfo
 from fashionedit.services.common import BackgroundLoader
 from fashionedit.services.common.binding import api, apply_policy, service_options
-from pydantic import BaseModel, ConfigDict
 
 from .serving import VERSION, AnalyzerServing
 from .settings import AnalyzerSettings
@@ -15,14 +14,12 @@ from .settings import AnalyzerSettings
 settings = AnalyzerSettings()
 
 
-class InfoRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 @bentoml.service(**service_options(settings, name="analyzer"))
 class Analyzer:
     def __init__(self) -> None:
-        self.serving = BackgroundLoader(lambda: AnalyzerServing(settings), name="analyzer backends", background=settings.load_in_background)
+        self.serving = BackgroundLoader(
+            lambda: AnalyzerServing(settings), name="analyzer backends", background=settings.load_in_background
+        )
 
     def __is_ready__(self) -> bool:
         return self.serving.ready
@@ -35,7 +32,9 @@ class Analyzer:
     def info(self, request: InfoRequest) -> ServiceInfo:
         if not self.serving.ready:
             error = self.serving.error
-            return ServiceInfo(service="analyzer", version=VERSION, ready=False, message=f"loading failed: {error}" if error else "loading")
+            return ServiceInfo(
+                service="analyzer", version=VERSION, ready=False, message=f"loading failed: {error}" if error else "loading"
+            )
         return self.serving.get().info()
 
 

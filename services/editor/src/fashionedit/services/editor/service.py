@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import bentoml
 
-from fashionedit.contracts import EditRequest, EditResponse, ServiceInfo
-from fashionedit.contracts.common import Contract
+from fashionedit.contracts import EditRequest, EditResponse, InfoRequest, ServiceInfo
 from fashionedit.services.common.asgi import current_request_id
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
@@ -16,10 +15,6 @@ from .serving import EditorServing
 from .settings import EditorSettings
 
 settings = EditorSettings()
-
-
-class InfoRequest(Contract):
-    """``POST /v1/info`` takes ``{}``."""
 
 
 @bentoml.service(**service_options(settings, name="editor"))

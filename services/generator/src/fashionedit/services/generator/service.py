@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import bentoml
 
-from fashionedit.contracts import GenerateRequest, GenerateResponse, ServiceInfo
-from fashionedit.contracts.common import Contract
+from fashionedit.contracts import GenerateRequest, GenerateResponse, InfoRequest, ServiceInfo
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
 from .serving import GeneratorServing
 from .settings import GeneratorSettings
 
 settings = GeneratorSettings()
-
-
-class InfoRequest(Contract):
-    """``POST /v1/info`` takes an empty JSON object."""
 
 
 @bentoml.service(**service_options(settings, name="generator"))

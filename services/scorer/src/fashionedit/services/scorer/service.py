@@ -9,21 +9,14 @@ import asyncio
 
 import bentoml
 
-from fashionedit.contracts import ServiceInfo
+from fashionedit.contracts import InfoRequest, ServiceInfo
 from fashionedit.contracts.score import ScoreRequest, ScoreResponse
 from fashionedit.services.common.binding import api, apply_policy, service_options
-from pydantic import BaseModel, ConfigDict
 
 from .serving import ScorerServing
 from .settings import ScorerSettings
 
 settings = ScorerSettings()
-
-
-class InfoRequest(BaseModel):
-    """``POST /v1/info`` takes ``{}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 @bentoml.service(**service_options(settings, name="scorer", workers=settings.workers))

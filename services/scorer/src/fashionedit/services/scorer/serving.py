@@ -29,7 +29,7 @@ from fashionedit.services.common import BackgroundLoader, InvalidInput, Stopwatc
 from . import metrics
 from .backends import BACKENDS, EmbedderUnavailable, ImageEmbedder, load_embedder
 from .batching import ForwardBatcher
-from .lpips_metric import LpipsMetric, LpipsUnavailable, load_lpips
+from .lpips_metric import LpipsMetric, load_lpips
 from .preprocess import PairError, PreparedPair, prepare_pair
 from .settings import ScorerSettings
 
