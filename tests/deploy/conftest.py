@@ -26,6 +26,13 @@ READ_ONLY_ROOT = ["unshare", "--mount", "--", "sh", "-c", 'mount -o remount,ro,b
 def read_only_root_available() -> bool:
     if shutil.which("unshare") is None:
         return False
+    # The fresh tmpfs hides whatever lived under /tmp: a checkout or venv there (a CI clone may be) would vanish.
+    from pathlib import Path
+
+    from tests.support.servers import REPO_ROOT
+
+    if any(Path(p).resolve().is_relative_to("/tmp") for p in (sys.prefix, sys.executable, REPO_ROOT)):
+        return False
     probe = subprocess.run([*READ_ONLY_ROOT, "sh", "-c", "! touch /etc/fashionedit-probe 2>/dev/null && touch /tmp/ok"], capture_output=True)
     return probe.returncode == 0
 
