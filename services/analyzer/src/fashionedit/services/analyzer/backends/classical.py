@@ -12,9 +12,12 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    pixels are grouped per kind of change (the colour names they change from and to), so neighbouring
    differences stay apart; each group's box is the bounding box of its own changed pixels. A region covering much of the
    image is split by raising the thresholds, so a widely different design still yields k regions.
-5. **Pick** the top-k by mass (the sum of the normalised difference inside), skipping any region
-   that overlaps one already chosen.
-6. **Describe** each from what was measured: the original's colour there (named from the colour
+5. **Details under a colour change** (``details.py``): inside a large recolour, the colour change is
+   undone (a per-colour mapping fitted on its pixels) and what still differs (a pocket, a collar, a
+   sleeve length, a print) becomes a region of kind "detail".
+6. **Pick** the top-k by mass (the sum of the normalised difference inside), skipping any region
+   whose pixels overlap one of the same kind already chosen.
+7. **Describe** each from what was measured: the original's colour there (named from the colour
    vocabulary), the design's colour, where the region sits on the garment (from the original's
    foreground), and what kind of difference it is (colour, missing/added element, pattern/detail).
 """
@@ -35,6 +38,7 @@ from fashionedit.contracts import Box2D, ModelInfo, WeightsIdentity
 from fashionedit.services.common import Stopwatch
 
 from .. import colours
+from . import details
 from ..geometry import size_rule
 from ..parsing import ParsedDifference
 from ..settings import AnalyzerSettings
@@ -86,6 +90,10 @@ class Region:
     mask: np.ndarray  # changed pixels of this region (full working size, bool)
     mass: float
     mirrored: bool = False  # joined from a left/right pair
+    # "change" (measured directly) or "detail" (what still differs once a colour change is undone:
+    # a pocket on a recoloured shirt); a detail may lie inside a change's pixels
+    kind: str = "change"
+    residual: float = 0.0  # mean ΔE left after undoing the colour change (details only)
 
     @property
     def area(self) -> int:
@@ -101,6 +109,7 @@ class Region:
         return Region(
             min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1),
             self.mask | other.mask, self.mass + other.mass, mirrored or self.mirrored or other.mirrored,
+            self.kind, max(self.residual, other.residual),
         )
 
     def near(self, other: "Region", reach: int) -> float:
@@ -324,14 +333,44 @@ def merge_overlapping(regions: list[Region], reach: int, share: float = 0.5) -> 
 
 
 def pick(regions: list[Region], k: int, reach: int) -> list[Region]:
-    """Top-``k`` by mass whose pixels do not overlap a chosen region's (their boxes may: a change nested in another)."""
+    """Top-``k`` by mass whose pixels do not overlap a chosen region's of the same kind (boxes may overlap: a
+    change nested in another; a detail may lie on the pixels of a colour change)."""
     chosen: list[Region] = []
     for region in sorted(regions, key=lambda r: -r.mass):
-        if all(region.near(other, 1) <= MAX_OVERLAP for other in chosen):
+        if all(region.kind != other.kind or region.near(other, 1) <= MAX_OVERLAP for other in chosen):
             chosen.append(region)
         if len(chosen) == k:
             break
     return chosen
+
+
+def hidden_details(regions: list[Region], measured: Measurements, garment: np.ndarray, axis_x: float, min_area: int, reach: int) -> list[Region]:
+    """Details changed under a large colour change (see ``details.py``), as regions of kind "detail"."""
+    height, width = garment.shape
+    taken = np.zeros_like(garment)
+    for region in regions:
+        taken |= region.mask
+    found: list[Region] = []
+    for region in regions:
+        if region.area < details.MIN_COLOUR_REGION * height * width:
+            continue
+        lab_o, lab_g = _look(region, measured.lab_original), _look(region, measured.lab_generated)
+        if float(deltaE_ciede2000(lab_o[None], lab_g[None])[0]) < DELTA_E_THRESHOLD:
+            continue
+        box = np.zeros_like(garment)
+        box[region.y0 : region.y1, region.x0 : region.x1] = True
+        # A recolour fills the garment inside its box; outlines and a few details (a new collar) do not.
+        if region.mask.sum() < details.MIN_FILL * (box & garment).sum():
+            continue
+        # Pixels that changed in this region's box and belong to no other region.
+        where = box & garment & measured.changed & ~(taken & ~region.mask)
+        residual = details.recolour_residual(measured.lab_original, measured.lab_generated, region.mask, where)
+        parts = find_regions(residual / details.RESIDUAL_DELTA_E, min_area=min_area, within=where, changed=measured.changed)
+        for part in parts:
+            part.kind = "detail"
+            part.residual = float(residual[part.mask].mean())
+        found += parts
+    return merge_overlapping(merge_mirrored(found, axis_x, width, measured), reach)
 
 
 # -- descriptions --------------------------------------------------------------------------------
@@ -433,6 +472,7 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return np.median(lab[mask], axis=0)
 
 
+
 def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:
     """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
     piece = garment_piece(region, fg_original | fg_generated)
@@ -446,6 +486,12 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
         changed = inner
     if not changed.any():
         changed = region.mask
+    if region.kind == "detail":
+        name, _ = colours.name_lab(_median_lab(measured.lab_original, region.mask))
+        return (
+            f"{where[0].upper()}{where[1:]}, the original's {colours.display(name)} garment has a different pattern or detail "
+            f"(a print, stripes, sleeves, a pocket, buttons, a collar or trims) than the design, beyond the colour change (ΔE {region.residual:.0f} once the colour change is undone)."
+        )
     in_original = float((fg_original & changed).sum()) / max(1, int(changed.sum()))
     in_generated = float((fg_generated & changed).sum()) / max(1, int(changed.sum()))
     lab_o = _median_lab(measured.lab_original, changed & fg_original) if in_original > 0 else None
@@ -508,6 +554,7 @@ class ClassicalBackend:
             candidates = candidate_regions(measured, k=k, min_area=min_area)
             reach = max(2, round(MERGE_REACH * max(width, height)))
             candidates = merge_overlapping(merge_mirrored(candidates, (garment[1] + garment[3]) / 2, width, measured), reach)
+            candidates += hidden_details(candidates, measured, fg_o | fg_g, (garment[1] + garment[3]) / 2, min_area, reach)
             chosen = pick(candidates, k, reach)
         with watch.stage("describe"):
             differences = []
