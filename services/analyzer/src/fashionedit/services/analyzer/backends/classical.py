@@ -55,7 +55,7 @@ BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is ga
 MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
 MAX_OVERLAP = 0.1
 MERGE_REACH = 0.015  # of the longest side: pixels this close belong to the same change
-SAME_KIND_REACH = 0.06  # of the longest side: same-kind changes this close are grouped
+SAME_KIND_REACH = 0.04  # of the longest side: same-kind changes this close are grouped
 MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
 
