@@ -328,3 +328,16 @@ async def test_bounded_map_keeps_order_limits_and_collects_failures():
     assert isinstance(results[7], ValueError)
     with pytest.raises(ExceptionGroup):
         await bounded_map(work, range(10), concurrency=2)
+
+
+def test_replicas_set_aside_an_unreachable_one_and_a_call_never_retries_it() -> None:
+    from fashionedit.client.transport import Replicas
+
+    replicas = Replicas(["http://a", "http://dead", "http://b"], cooldown_s=60)
+    replicas.mark_unreachable("http://dead")
+    assert {replicas.next() for _ in range(12)} == {"http://a", "http://b"}
+    # one call that already failed on both live replicas still gets an answer (the set-aside one last)
+    assert replicas.next(avoid={"http://a", "http://b"}) == "http://dead"
+    assert replicas.next(avoid={"http://a"}) == "http://b"
+    replicas.mark_reachable("http://dead")
+    assert "http://dead" in {replicas.next() for _ in range(3)}

@@ -60,18 +60,42 @@ class RetryPolicy:
 
 
 class Replicas:
-    """Round-robin over a service's base URLs (thread-safe)."""
+    """Round-robin over a service's base URLs (thread-safe), setting aside replicas that refused a connection.
 
-    def __init__(self, urls: list[str]) -> None:
+    The cycle is shared by every call in flight, so without the set-aside a burst of concurrent calls could
+    draw a dead replica on each of one call's attempts. A replica that failed to connect is skipped for
+    ``cooldown_s`` (unless every replica is set aside), and one call never retries a replica it already
+    failed on while another remains.
+    """
+
+    def __init__(self, urls: list[str], *, cooldown_s: float = 5.0) -> None:
         if not urls:
             raise ValueError("a service needs at least one URL")
         self.urls = list(urls)
-        self._cycle = itertools.cycle(self.urls)
+        self.cooldown_s = cooldown_s
+        self._cycle = itertools.cycle(range(len(self.urls)))
+        self._down_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def next(self) -> str:
+    def next(self, avoid: frozenset[str] | set[str] = frozenset()) -> str:
         with self._lock:
-            return next(self._cycle)
+            now = time.monotonic()
+            for _ in range(len(self.urls)):
+                url = self.urls[next(self._cycle)]
+                if url not in avoid and self._down_until.get(url, 0.0) <= now:
+                    return url
+            # Every replica is avoided or cooling down: the one whose set-aside ends first, untried ones first.
+            candidates = [u for u in self.urls if u not in avoid] or self.urls
+            return min(candidates, key=lambda u: self._down_until.get(u, 0.0))
+
+    def mark_unreachable(self, url: str) -> None:
+        with self._lock:
+            self._down_until[url] = time.monotonic() + self.cooldown_s
+
+    def mark_reachable(self, url: str) -> None:
+        if url in self._down_until:
+            with self._lock:
+                self._down_until.pop(url, None)
 
 
 def retryable(error: APIError) -> bool:
@@ -88,13 +112,15 @@ class _CallState:
         self.timeout_s = timeout_s
         self.attempt = 0
         self.last_connect_error: Exception | None = None
+        self.unreachable: set[str] = set()
 
     def next_url(self) -> str:
         self.attempt += 1
-        return self.replicas.next()
+        return self.replicas.next(avoid=self.unreachable)
 
     def on_response(self, url: str, response: httpx.Response, response_model: type[Resp]) -> tuple[Resp | None, float | None]:
         """``(parsed, None)`` on success, ``(None, delay)`` to retry; raises when final."""
+        self.replicas.mark_reachable(url)
         if response.is_success:
             try:
                 return response_model.model_validate_json(response.content), None
@@ -116,6 +142,8 @@ class _CallState:
             isinstance(exc, httpx.RemoteProtocolError) and "without sending" in str(exc).lower()
         ):
             self.last_connect_error = exc
+            self.unreachable.add(url)
+            self.replicas.mark_unreachable(url)
             if self.attempt < self.policy.max_attempts:
                 return self.policy.delay(self.attempt)
             raise ServiceConnectionError(
