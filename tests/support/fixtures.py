@@ -9,46 +9,21 @@ scripted replies, request log and latency reset before the test.
 
 from __future__ import annotations
 
-import atexit
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.openai_server import OpenAIProtocolServer
+from tests.support.servers import SharedServer
 
-_lock = threading.Lock()
-_shared: OpenAIProtocolServer | None = None
-_users = 0
-
-
-def _acquire() -> OpenAIProtocolServer:
-    global _shared, _users
-    with _lock:
-        if _shared is None:
-            _shared = OpenAIProtocolServer().start()  # type: ignore[assignment]
-            atexit.register(_shared.stop)
-        _users += 1
-        return _shared
-
-
-def _release() -> None:
-    global _shared, _users
-    with _lock:
-        _users -= 1
-        if _users == 0 and _shared is not None:
-            _shared.stop()
-            _shared = None
+_shared = SharedServer(lambda: OpenAIProtocolServer().start())
 
 
 @pytest.fixture(scope="session")
 def openai_server() -> Iterator[OpenAIProtocolServer]:
     """The local OpenAI-protocol server (API key required: ``server.api_key``)."""
-    server = _acquire()
-    try:
+    with _shared.use() as server:
         yield server
-    finally:
-        _release()
 
 
 @pytest.fixture

@@ -7,14 +7,17 @@ integration tests exercise the same HTTP stack as production.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from contextlib import contextmanager
+from typing import Callable, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
 
 import httpx
 
@@ -136,3 +139,40 @@ class BentoServer(ServerProcess):
         port = free_port()
         argv = [sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)]
         super().__init__(argv, port=port, env=env, log_path=log_path, **kwargs)  # type: ignore[arg-type]
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Stoppable)
+
+
+class SharedServer(Generic[S]):
+    """One started server for the whole test run, however many conftest files import its fixture.
+
+    Reference-counted: started on the first :meth:`use`, stopped when the last user is done (and at exit).
+    """
+
+    def __init__(self, start: Callable[[], S]) -> None:
+        self._start = start
+        self._lock = threading.Lock()
+        self._server: S | None = None
+        self._users = 0
+
+    @contextmanager
+    def use(self) -> Iterator[S]:
+        with self._lock:
+            if self._server is None:
+                self._server = self._start()
+                atexit.register(self._server.stop)
+            self._users += 1
+            server = self._server
+        try:
+            yield server
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._server is not None:
+                    self._server.stop()
+                    self._server = None

@@ -15,17 +15,15 @@ done. Logs go to ``$TMPDIR/fashionedit-test-stack/<service>.log`` and are printe
 
 from __future__ import annotations
 
-import atexit
 import os
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import pytest
 
-from tests.support.servers import BentoServer
+from tests.support.servers import BentoServer, SharedServer
 
 SERVICES = ("generator", "editor", "analyzer", "scorer")
 TARGETS = {
@@ -100,36 +98,11 @@ class ServiceStack:
         self.stop()
 
 
-_lock = threading.Lock()
-_shared: ServiceStack | None = None
-_users = 0
-
-
-def acquire_stack() -> ServiceStack:
-    """The shared stack, started on first use (reference-counted; pair with :func:`release_stack`)."""
-    global _shared, _users
-    with _lock:
-        if _shared is None:
-            _shared = ServiceStack().start()
-            atexit.register(_shared.stop)
-        _users += 1
-        return _shared
-
-
-def release_stack() -> None:
-    global _shared, _users
-    with _lock:
-        _users -= 1
-        if _users == 0 and _shared is not None:
-            _shared.stop()
-            _shared = None
+_shared = SharedServer(lambda: ServiceStack().start())
 
 
 @pytest.fixture(scope="session")
 def service_stack() -> Iterator[ServiceStack]:
     """All four services (offline profile) as real `bentoml serve` processes, for the whole test run."""
-    stack = acquire_stack()
-    try:
+    with _shared.use() as stack:
         yield stack
-    finally:
-        release_stack()
