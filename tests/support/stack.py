@@ -23,15 +23,10 @@ from typing import Any, Iterator, Mapping
 
 import pytest
 
+from fashionedit.client.local import TARGETS
 from tests.support.servers import BentoServer, SharedServer
 
 SERVICES = ("generator", "editor", "analyzer", "scorer")
-TARGETS = {
-    "generator": "fashionedit.services.generator.service:Generator",
-    "editor": "fashionedit.services.editor.service:Editor",
-    "analyzer": "fashionedit.services.analyzer.service:Analyzer",
-    "scorer": "fashionedit.services.scorer.service:Scorer",
-}
 # The offline profile: flats generator, local editor, classical analyzer, scorer without CLIP (PSNR/SSIM only).
 # The editor skips building its tiny random-weight SD3 (text edits of non-flat images): flats are edited by
 # re-rendering and references are placed classically, and torch's import plus the build would double the

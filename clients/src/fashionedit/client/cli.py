@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import urlparse
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from .bundle import FashionEditClient
-from .design import DesignSessions, SessionStateError
+from .cli_errors import handle_errors
+from .design import DesignSessions
 from .errors import FashionEditError
 from .export import export_html
-from .local import LocalServices, ServiceStartError
+from .local import LocalServices
 from .script import ScriptRound, SessionScript, load_script
-from .session import OFFLINE_LABEL, Session, SessionNotFound, SessionStore
+from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
 from .views import describe_profiles, print_session, progress_bar, services_table, summaries_table
 
@@ -48,27 +47,6 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(bench_app, name="bench")
 
 DirOption = typer.Option(None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]")
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Print what went wrong, in words a user can act on, and exit 1 (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (FashionEditError, SessionNotFound, SessionStateError, ServiceStartError, FileNotFoundError, FileExistsError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(1) from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
-            err_console.print(f"[bold red]invalid input:[/] {problems}")
-            raise typer.Exit(2) from None
-        except ValueError as exc:
-            err_console.print(f"[bold red]invalid input:[/] {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def _settings(sessions_dir: Optional[Path] = None) -> ClientSettings:

@@ -178,7 +178,7 @@ def encode_image(img: Image.Image, fmt: ImageFormat = "PNG", *, quality: int = 9
     """Encode a PIL image. PNG uses a fast compression level: services send many images."""
     buf = io.BytesIO()
     if fmt == "PNG":
-        img.save(buf, format="PNG", compress_level=compress_level, pnginfo=_png_info(img))
+        img.save(buf, format="PNG", compress_level=compress_level, pnginfo=png_text_info(img))
     elif fmt == "JPEG":
         to_rgb(img).save(buf, format="JPEG", quality=quality)
     else:
@@ -186,8 +186,8 @@ def encode_image(img: Image.Image, fmt: ImageFormat = "PNG", *, quality: int = 9
     return buf.getvalue()
 
 
-def _png_info(img: Image.Image):
-    """Carry PNG text chunks through re-encoding (the flats renderer stores attributes there)."""
+def png_text_info(img: Image.Image):
+    """PNG text chunks of ``img`` ready to save again (the flats renderer stores attributes there), or None."""
     from PIL import PngImagePlugin
 
     text = getattr(img, "text", None) or {}

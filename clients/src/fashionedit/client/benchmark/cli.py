@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ..dataset.cli import cli_errors
+from ..cli_errors import handle_errors
 from ..settings import ClientSettings, _split_urls
 from .progress import RichProgressBar
 from .report import markdown_table, write_report
@@ -19,7 +19,7 @@ bench_app = typer.Typer(help="Run the paper's Table 1 benchmark over a FashionEd
 
 
 @bench_app.command("run")
-@cli_errors
+@handle_errors
 def run(
     dataset: Path = typer.Option(..., "--dataset", "-d", help="FashionEdit dataset folder (fashionedit dataset build)"),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (rerun with the same --out to resume after an interruption)"),
@@ -58,7 +58,7 @@ def run(
 
 
 @bench_app.command("report")
-@cli_errors
+@handle_errors
 def report(
     run_dir: Path = typer.Argument(..., help="Run folder"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Table file stem, e.g. docs/results/table1 [default: <run>/table1]"),

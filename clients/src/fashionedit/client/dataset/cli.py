@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Optional
 
-from pydantic import ValidationError
 
 import typer
 from rich.console import Console
@@ -16,7 +14,7 @@ from fashionedit.contracts.benchmark import OFFLINE_LABEL
 from fashionedit.contracts.dataset import PAPER_KEPT
 
 from ..benchmark.progress import RichProgressBar
-from ..errors import FashionEditError
+from ..cli_errors import handle_errors
 from ..settings import ClientSettings
 from .builder import BuildConfig, DatasetBuilder
 from .manifest import load_dataset
@@ -25,32 +23,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def cli_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Print what went wrong in words a user can act on, and exit 1 (2 for bad input), without a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (FashionEditError, FileNotFoundError, FileExistsError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(1) from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
-            err_console.print(f"[bold red]invalid input:[/] {problems}")
-            raise typer.Exit(2) from None
-        except ValueError as exc:
-            err_console.print(f"[bold red]invalid input:[/] {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
 dataset_app = typer.Typer(help="Build and inspect FashionEdit datasets (from DeepFashion-MultiModal, through the services).", no_args_is_help=True)
 
 
 @dataset_app.command("build")
-@cli_errors
+@handle_errors
 def build(
     source: Path = typer.Argument(..., help="DeepFashion-MultiModal folder: captions.json + images/"),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (rerun with the same --out to resume)"),
@@ -93,7 +70,7 @@ def build(
 
 
 @dataset_app.command("info")
-@cli_errors
+@handle_errors
 def info(root: Path = typer.Argument(..., help="Dataset folder")) -> None:
     """Print a dataset's header and split counts."""
     dataset = load_dataset(root)

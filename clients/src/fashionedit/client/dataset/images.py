@@ -6,19 +6,11 @@ import io
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, PngImagePlugin
+from PIL import Image
+
+from fashionedit.contracts.images import png_text_info
 
 ResizeMode = Literal["pad", "stretch"]
-
-
-def _png_info(img: Image.Image) -> PngImagePlugin.PngInfo | None:
-    text = getattr(img, "text", None) or {}
-    if not text:
-        return None
-    info = PngImagePlugin.PngInfo()
-    for key, value in text.items():
-        info.add_text(key, value)
-    return info
 
 
 def square_png(source: bytes | str | Path, side: int, mode: ResizeMode = "pad") -> bytes:
@@ -30,7 +22,7 @@ def square_png(source: bytes | str | Path, side: int, mode: ResizeMode = "pad") 
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        info = _png_info(img)
+        info = png_text_info(img)
         if img.size == (side, side) and img.format == "PNG":
             return data
         rgb = img.convert("RGB")
