@@ -227,17 +227,22 @@ class Parsed:
 
 # -- /v1/responses ------------------------------------------------------------------------------
 
-def parse_responses(raw: bytes, content_type: str) -> Parsed:
+def _parse_json_logged(raw: bytes, parse: Callable[[dict[str, Any], dict[str, Any], dict[str, str]], Parsed]) -> Parsed:
+    """Run a JSON endpoint's parser; its log entry keeps what was understood, with data URLs redacted."""
     body = parse_json_body(raw)
     seen: dict[str, str] = {}
     log: dict[str, Any] = {"body": body}  # redacted below, once its images are decoded
     try:
-        return _parse_responses(body, log, seen)
+        return parse(body, log, seen)
     except ApiError as exc:
         exc.log = log  # what was understood before the error still goes into the request log
         raise
     finally:
         log["body"] = redact_data_urls(body, seen)
+
+
+def parse_responses(raw: bytes, content_type: str) -> Parsed:
+    return _parse_json_logged(raw, _parse_responses)
 
 
 def _parse_responses(body: dict[str, Any], log: dict[str, Any], seen: dict[str, str]) -> Parsed:
@@ -491,16 +496,7 @@ def answer_images(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, 
 # -- /v1/chat/completions -----------------------------------------------------------------------
 
 def parse_chat(raw: bytes, content_type: str) -> Parsed:
-    body = parse_json_body(raw)
-    seen: dict[str, str] = {}
-    log: dict[str, Any] = {"body": body}  # redacted below, once its images are decoded
-    try:
-        return _parse_chat(body, log, seen)
-    except ApiError as exc:
-        exc.log = log  # what was understood before the error still goes into the request log
-        raise
-    finally:
-        log["body"] = redact_data_urls(body, seen)
+    return _parse_json_logged(raw, _parse_chat)
 
 
 def _parse_chat(body: dict[str, Any], log: dict[str, Any], seen: dict[str, str]) -> Parsed:
