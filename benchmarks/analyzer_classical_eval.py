@@ -3,15 +3,18 @@
     python benchmarks/analyzer_classical_eval.py --n 100 --seed 0 [--size 750x1101] [--k 3]
 
 Writes ``fashionedit.flats`` synthetic data (originals as JPEG, drafts with 1-3 planted differences as
-PNG, ``ground_truth.jsonl`` with each difference's box) to a temporary folder, runs the ``classical``
+PNG, ``ground_truth.jsonl`` with each difference's boxes) to a temporary folder, runs the ``classical``
 backend through the analyzer's serving code on every (original, draft) pair and matches predictions to
 planted differences one-to-one by IoU (greedy, highest first). A planted difference is found when its
-match has IoU >= --iou (0.5). Reported:
+match has IoU >= --iou (0.5) with its ``box_2d``: the tight box of the pixels that difference alone
+changes. Reported:
 
 * recall = found planted differences / planted differences, overall and per kind;
 * precision = predictions matched to a planted difference / predictions, at the paper's fixed k (3)
   and with k = the number planted in each sample (an oracle k, to separate ranking from box quality);
 * recall by the number planted per sample (1-3): planted differences often overlap in one draft;
+* recall against ``part_box_2d`` (the extent of the garment parts the change can touch: the whole shirt
+  for a graphic print), a stricter reading for changes smaller than their part;
 * colour naming: for found colour differences, whether the description names the original's colour
   ("The sleeves are <colour> (on both sleeves; ...)").
 
@@ -67,7 +70,7 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
     single_found: dict[str, int] = defaultdict(int)
     planted_by_count: dict[int, int] = defaultdict(int)
     found_by_count: dict[int, int] = defaultdict(int)
-    totals = {"planted": 0, "found": 0, "predicted_k": 0, "matched_k": 0, "predicted_oracle": 0, "matched_oracle": 0}
+    totals = {"planted": 0, "found": 0, "found_part_box": 0, "predicted_k": 0, "matched_k": 0, "predicted_oracle": 0, "matched_oracle": 0}
     colour = {"found": 0, "named": 0}
     ious: list[float] = []
     misses: list[dict] = []
@@ -91,6 +94,8 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
                 continue
             totals["planted"] += len(planted)
             totals["found"] += len(pairs)
+            part_boxes = [Box2D(d.get("part_box_2d", d["box_2d"])) for d in planted]
+            totals["found_part_box"] += len(match(part_boxes, predicted, iou))
             planted_by_count[len(planted)] += len(planted)
             found_by_count[len(planted)] += len(pairs)
             matched = {i: j for i, j, _ in pairs}
@@ -114,6 +119,7 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
         "planted": totals["planted"],
         "recall": totals["found"] / max(1, totals["planted"]),
         f"precision_at_k{k}": totals["matched_k"] / max(1, totals["predicted_k"]),
+        "recall_part_box": totals["found_part_box"] / max(1, totals["planted"]),
         "precision_oracle_k": totals["matched_oracle"] / max(1, totals["predicted_oracle"]),
         "recall_oracle_k": totals["matched_oracle"] / max(1, totals["planted"]),
         "mean_iou_found": sum(ious) / max(1, len(ious)),

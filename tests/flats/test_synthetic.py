@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fashionedit.contracts.boxes import Box2D
 from fashionedit.contracts.garment import GarmentAttributes
 from fashionedit.flats import change_box, parse_caption, read_attributes, render_flat, write_synthetic_dataset
 from fashionedit.flats.synthetic import GroundTruthLine, main
@@ -62,7 +63,7 @@ def test_ground_truth_lines_and_drafts(dataset) -> None:
     assert len(kinds) >= 4
 
 
-def test_planted_boxes_contain_every_changed_pixel(dataset) -> None:
+def test_planted_boxes_are_tight_around_every_changed_pixel(dataset) -> None:
     out, _ = dataset
     for raw in (out / "ground_truth.jsonl").read_text().splitlines():
         line = GroundTruthLine.model_validate_json(raw)
@@ -89,7 +90,12 @@ def test_planted_boxes_contain_every_changed_pixel(dataset) -> None:
             inside = np.zeros_like(alone)
             inside[box.y0:box.y1, box.x0:box.x1] = True
             assert alone.any() and not (alone & ~inside).any(), (line.id, difference.field)
-            assert change_box(line.original_attributes, single, difference.parts, SIZE) == difference.box_2d
+            # box_2d is tight: every side touches a pixel this change alters
+            ys, xs = np.nonzero(alone)
+            assert difference.box_2d == Box2D.from_pixels((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), *SIZE)
+            # part_box_2d is the parts' extent, which holds the tight box
+            assert change_box(line.original_attributes, single, difference.parts, SIZE) == difference.part_box_2d
+            assert difference.part_box_2d.contains(difference.box_2d, tolerance=1e-6)
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path, dataset) -> None:

@@ -13,8 +13,18 @@
 Names follow the dataset's scheme ``{MEN|WOMEN}-{Category}-id_{8 digits}-{2-digit outfit}_{view#}_{view}.jpg``
 (flats are front views: ``_1_front``). Each difference is described from the
 *original's* point of view, as the paper's analyzer writes it ("The shirt is
-navy blue"), with the ``box_2d`` ([ymin, xmin, ymax, xmax], 0-1000) of every
-pixel that difference changes. Same arguments, same bytes.
+navy blue"), with two boxes ([ymin, xmin, ymax, xmax], 0-1000):
+
+* ``box_2d``: the tight box of every pixel that difference alone changes on the
+  original (the original and the original with only that change, rendered and
+  compared). This is where the draft differs because of it: what an analyzer
+  should box, and the crop that undoes it.
+* ``part_box_2d``: the extent of the garment parts the change can touch, in the
+  original and the changed garment (``render.change_box``): the whole shirt for a
+  graphic print, the whole button row when one button moves.
+
+A change that alters no pixel (a colour too close to the old one to draw
+differently) is not planted. Same arguments, same bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from fashionedit.contracts.boxes import Box2D
@@ -72,7 +83,8 @@ class PlantedDifference(BaseModel):
     kind: str = Field(description="color | sleeve | buttons | pockets | pattern | neckline")
     field: str = Field(description="The GarmentAttributes path that differs, e.g. 'upper.sleeve'")
     description: str = Field(description="How the ORIGINAL looks there (the paper's analyzer convention)")
-    box_2d: Box2D
+    box_2d: Box2D = Field(description="Tight box of the pixels this difference alone changes on the original")
+    part_box_2d: Box2D = Field(description="Extent of the garment parts the change can touch (original and changed garment)")
     parts: list[str]
     original_value: object = None
     draft_value: object = None
@@ -162,8 +174,20 @@ def plant_difference(attrs: GarmentAttributes, kind: str, rng: random.Random) ->
     raise ValueError(f"unknown difference kind {kind!r}; expected one of {DIFFERENCE_KINDS}")
 
 
-def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int, int]) -> tuple[GarmentAttributes, list[PlantedDifference]]:
+def changed_pixels_box(original_pixels: np.ndarray, changed: GarmentAttributes, size: tuple[int, int]) -> Box2D | None:
+    """The tight box of the pixels where ``changed`` renders differently from ``original_pixels`` (None: none do)."""
+    alone = (np.asarray(render_flat(changed, size)) != original_pixels).any(axis=2)
+    ys, xs = np.nonzero(alone)
+    if len(ys) == 0:
+        return None
+    return Box2D.from_pixels((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), *size)
+
+
+def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int, int],
+                original_pixels: np.ndarray | None = None) -> tuple[GarmentAttributes, list[PlantedDifference]]:
     """A draft with 1-3 planted differences of distinct kinds, and their descriptions and boxes."""
+    if original_pixels is None:
+        original_pixels = np.asarray(render_flat(original, size))
     wanted = rng.randint(1, 3)
     kinds = list(DIFFERENCE_KINDS)
     rng.shuffle(kinds)
@@ -176,7 +200,12 @@ def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int
         if planted is None:
             continue
         single, field, parts = planted
-        # the draft takes this change on top of the ones before; the box is measured on the change alone
+        # Boxes are measured on this change alone; a change nothing shows (or with no part) is not planted.
+        part_box = change_box(original, single, parts, size)
+        box = changed_pixels_box(original_pixels, single, size) if part_box is not None else None
+        if box is None:
+            continue
+        # the draft takes this change on top of the ones before
         if kind == "color" and field.startswith("lower"):
             draft = draft.model_copy(update={"lower": draft.lower.model_copy(update={"color": single.lower.color})})
         else:
@@ -185,12 +214,10 @@ def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int
             if head == "pattern":
                 changes["pattern_color"] = single.upper.pattern_color
             draft = _set_upper(draft, **changes)
-        box = change_box(original, single, parts, size)
-        if box is None:
-            continue
         differences.append(PlantedDifference(
             index=len(differences) + 1, kind=kind, field=field, description=describe_field(original, field),
-            box_2d=box, parts=parts, original_value=_json(_get(original, field)), draft_value=_json(_get(single, field)),
+            box_2d=box, part_box_2d=part_box, parts=parts,
+            original_value=_json(_get(original, field)), draft_value=_json(_get(single, field)),
         ))
     return draft, differences
 
@@ -258,8 +285,9 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
         stem = name.rsplit(".", 1)[0]
         caption = caption_from_attributes(original)
         captions[name] = caption
-        render_flat(original, image_size).save(out / "images" / name, format="JPEG", quality=jpeg_quality)
-        draft, differences = make_sample(original, rng, image_size)
+        original_image = render_flat(original, image_size)
+        original_image.save(out / "images" / name, format="JPEG", quality=jpeg_quality)
+        draft, differences = make_sample(original, rng, image_size, np.asarray(original_image))
         (out / "drafts" / f"{stem}.png").write_bytes(to_png_bytes(render_flat(draft, image_size)))
         for difference in differences:
             counts[difference.kind] += 1
