@@ -57,6 +57,12 @@ MAX_OVERLAP = 0.1
 MERGE_REACH = 0.015  # of the longest side: pixels this close belong to the same change
 SAME_KIND_REACH = 0.04  # of the longest side: same-kind changes this close are grouped
 MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
+PIECE_REACH = 0.008  # of the longest side: changed pixels this close are one piece (an outline with gaps)
+MIN_PIECE_PIXELS = 3  # a piece smaller than this is noise (a button at the working size is ~10 pixels)
+NEAR_SIZE_RATIO = 8.0  # pieces whose sizes differ more than this are different changes, however close
+ALIKE_SIZE_RATIO = 3.0  # alike pieces (same colours changed) within this size ratio are one change
+REFINE_DELTA_E = 10.0  # CIE76 at full size (see refine_box)
+REFINE_SHARE = 0.3  # of the region's 95th-percentile change: weaker full-size pixels are JPEG ringing
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
 
 
@@ -73,6 +79,7 @@ class Measurements:
     edges: np.ndarray
     changed: np.ndarray  # pixels that differ at all (unblurred): trims the halo of windowed measures
     shift: tuple[float, float]
+    strict: np.ndarray | None = None  # ``changed`` before its one-pixel dilation: where boxes end
 
     def score(self, level: float = 1.0) -> np.ndarray:
         """Normalised difference: 1 = at threshold (times ``level``) on the strongest measure."""
@@ -178,8 +185,9 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
     # Colours are named from the unblurred pixels, so patch borders do not mix in their surroundings.
     raw_a, raw_b = colours.to_lab(a), colours.to_lab(b)
     raw_gap = np.linalg.norm(raw_a - raw_b, axis=-1)
-    changed = cv2.dilate((raw_gap > RAW_CHANGE_DELTA_E).astype(np.uint8), kernel).astype(bool)
-    return Measurements(a, b, raw_a, raw_b, delta_e, structure, edges, changed, shift)
+    strict = raw_gap > RAW_CHANGE_DELTA_E
+    changed = cv2.dilate(strict.astype(np.uint8), kernel).astype(bool)
+    return Measurements(a, b, raw_a, raw_b, delta_e, structure, edges, changed, shift, strict)
 
 
 def find_regions(
@@ -229,22 +237,97 @@ def change_types(measured: Measurements) -> np.ndarray:
     return colours.nearest_index(measured.lab_original) * count + colours.nearest_index(measured.lab_generated)
 
 
-def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[Region]:
-    """Regions per kind of change at the base thresholds; big ones split by raising the thresholds
-    when fewer than ``k`` were found (a design that differs everywhere still yields k regions)."""
-    score = measured.score()
-    over = score > 1.0
+def _pixel_gap(a: np.ndarray, b: np.ndarray, reach: int) -> float:
+    """Shortest distance in pixels between two masks, or ``inf`` when it is over ``reach``."""
+    ys, xs = np.nonzero(a)
+    y0, x0 = max(0, ys.min() - reach), max(0, xs.min() - reach)
+    y1, x1 = ys.max() + reach + 1, xs.max() + reach + 1
+    window_b = b[y0:y1, x0:x1]
+    if not window_b.any():
+        return float("inf")
+    distance = cv2.distanceTransform((~a[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 3)
+    gap = float(distance[window_b].min())
+    return gap if gap <= reach else float("inf")
+
+
+def group_pieces(measured: Measurements, score: np.ndarray, *, min_area: int) -> list[Region]:
+    """Changed pixels grouped into one region per change.
+
+    Pieces are the connected groups of changed pixels (with a reach of ``PIECE_REACH``, so one outline
+    drawn with gaps stays one piece). Two pieces are one change when they are close (``MERGE_REACH``) and
+    of comparable size, or a little further apart (``SAME_KIND_REACH``) and alike: changed from and to the
+    same colours and of similar size (a row of buttons, a pair of pockets, the stripes of a print). A
+    small piece beside a much larger one stays apart: a button beside a new neckline is its own change.
+    """
+    height, width = score.shape
+    side = max(height, width)
+    # Windowed measures (SSIM, edge density) spread a change over its neighbours; pieces are cut from
+    # the pixels that changed themselves, so a button beside a new neckline is not joined to it by a halo.
+    over = (score > 1.0) & measured.changed
+    if not over.any():
+        return []
+    near_reach = max(2, round(MERGE_REACH * side))
+    alike_reach = max(near_reach, round(SAME_KIND_REACH * side))
+    piece_reach = max(3, round(PIECE_REACH * side)) | 1
+    grouped = cv2.dilate(over.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (piece_reach, piece_reach)))
+    count, labels = cv2.connectedComponents(grouped, connectivity=8)
     types = change_types(measured)
-    regions: list[Region] = []
-    kinds, counts = np.unique(types[over], return_counts=True)
-    for kind in kinds[counts >= MIN_PIXELS]:
-        # Same-kind pieces a little apart are one difference: a row of buttons, a pair of pockets.
-        regions += find_regions(score, min_area=min_area, within=types == kind, changed=measured.changed, reach_fraction=SAME_KIND_REACH)
-    # Kinds too rare to stand alone (small anti-aliased details: buttons a few pixels wide) are pooled.
-    rare = np.isin(types, kinds[counts < MIN_PIXELS])
-    regions += find_regions(score, min_area=min_area, within=rare, changed=measured.changed, reach_fraction=SAME_KIND_REACH)
-    reach = max(2, round(MERGE_REACH * max(score.shape)))
-    regions = merge_overlapping(regions, reach)
+    pieces = []
+    for label in range(1, count):
+        member = (labels == label) & over
+        pixels = int(member.sum())
+        if pixels < MIN_PIECE_PIXELS:
+            continue
+        values, counts = np.unique(types[member], return_counts=True)
+        pieces.append((member, pixels, int(values[np.argmax(counts)])))
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    boxes = []
+    for member, _, _ in pieces:
+        ys, xs = np.nonzero(member)
+        boxes.append((ys.min(), xs.min(), ys.max() + 1, xs.max() + 1))
+    for i in range(len(pieces)):
+        for j in range(i + 1, len(pieces)):
+            a, b = boxes[i], boxes[j]
+            box_gap = max(a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3], 0)
+            if box_gap > alike_reach or root(i) == root(j):
+                continue
+            size_ratio = max(pieces[i][1], pieces[j][1]) / min(pieces[i][1], pieces[j][1])
+            if size_ratio > NEAR_SIZE_RATIO:
+                continue
+            gap = _pixel_gap(pieces[i][0], pieces[j][0], alike_reach)
+            alike = pieces[i][2] == pieces[j][2] and size_ratio <= ALIKE_SIZE_RATIO
+            if gap <= near_reach or (alike and gap <= alike_reach):
+                parent[root(j)] = root(i)
+    members: dict[int, list[int]] = {}
+    for i in range(len(pieces)):
+        members.setdefault(root(i), []).append(i)
+    regions = []
+    for group in members.values():
+        mask = np.logical_or.reduce([pieces[i][0] for i in group])
+        pixels = int(mask.sum())
+        if pixels < MIN_PIXELS:
+            continue
+        tight = mask & measured.strict if measured.strict is not None else mask
+        ys, xs = np.nonzero(tight if tight.any() else mask)
+        if (ys.max() + 1 - ys.min()) * (xs.max() + 1 - xs.min()) < min_area:
+            continue
+        mass = float(np.minimum(score[mask], 4.0).sum())
+        regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, mask, mass))
+    return regions
+
+
+def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[Region]:
+    """Regions, one per change; big ones split by raising the thresholds when fewer than ``k`` were
+    found (a design that differs everywhere still yields k regions)."""
+    score = measured.score()
+    regions = group_pieces(measured, score, min_area=min_area)
     total = score.size
     for _ in range(3):
         if len(regions) >= k:
@@ -371,6 +454,44 @@ def hidden_details(regions: list[Region], measured: Measurements, garment: np.nd
             part.residual = float(residual[part.mask].mean())
         found += parts
     return merge_overlapping(merge_mirrored(found, axis_x, width, measured), reach)
+
+
+def refine_box(region: Region, original: Image.Image, generated: Image.Image, work_size: tuple[int, int],
+               strict: np.ndarray | None = None) -> Box2D:
+    """The region's box at the original's full resolution: the tight box of the pixels that changed there.
+
+    At the working size one pixel is several of the original's, so a button's box is off by a third of
+    its width. The comparison is redone on the full-size images inside the region's own changed working
+    pixels (never outside them: a box only tightens), with a stricter threshold than the working one,
+    because JPEG ringing around thin lines is not averaged away at full size. Without enough changed
+    pixels the working box stands.
+    """
+    width, height = work_size
+    coarse = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
+    full_w, full_h = original.size
+    if (full_w, full_h) == (width, height):
+        return coarse
+    sx, sy = full_w / width, full_h / height
+    y0, x0, y1, x1 = region.y0, region.x0, region.y1, region.x1
+    own = region.mask[y0:y1, x0:x1] & (strict[y0:y1, x0:x1] if strict is not None else True)
+    left, top, right, bottom = int(x0 * sx), int(y0 * sy), min(full_w, int(np.ceil(x1 * sx))), min(full_h, int(np.ceil(y1 * sy)))
+    window = (left, top, right, bottom)
+    crop_o = np.asarray(original.crop(window).convert("RGB"), dtype=np.uint8)
+    # The size rule: the generated image is stretched to the original's frame.
+    if generated.size != original.size:
+        generated = generated.resize((full_w, full_h), Image.Resampling.BILINEAR)
+    crop_g = np.asarray(generated.crop(window).convert("RGB"), dtype=np.uint8)
+    where = cv2.resize(own.astype(np.uint8), (right - left, bottom - top), interpolation=cv2.INTER_NEAREST).astype(bool)
+    gap = np.linalg.norm(colours.to_lab(crop_o) - colours.to_lab(crop_g), axis=-1)
+    if not where.any():
+        return coarse
+    # Ringing scales with the edge that causes it: a pixel must also reach a share of the strong changes here.
+    threshold = max(REFINE_DELTA_E, REFINE_SHARE * float(np.percentile(gap[where], 95)))
+    exact = (gap > threshold) & where
+    if exact.sum() < MIN_PIXELS:
+        return coarse
+    ys, xs = np.nonzero(exact)
+    return Box2D.from_pixels((left + xs.min(), top + ys.min(), left + xs.max() + 1, top + ys.max() + 1), full_w, full_h)
 
 
 # -- descriptions --------------------------------------------------------------------------------
@@ -559,8 +680,11 @@ class ClassicalBackend:
         with watch.stage("describe"):
             differences = []
             for region in chosen:
-                # Working-grid pixel box -> 0-1000 (the same fractions of the original).
-                box = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
+                # Working-grid box, made exact at full size unless the design had to be shifted into place.
+                if measured.shift == (0.0, 0.0):
+                    box = refine_box(region, original, generated, (width, height), measured.strict)
+                else:
+                    box = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
                 differences.append(ParsedDifference(describe(region, measured, fg_o, fg_g, garment), box))
         if measured.shift != (0.0, 0.0):
             log.info("aligned the generated image by dx=%.1f dy=%.1f working pixels", *measured.shift)
