@@ -60,7 +60,9 @@ MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they sp
 PIECE_REACH = 0.008  # of the longest side: changed pixels this close are one piece (an outline with gaps)
 MIN_PIECE_PIXELS = 3  # a piece smaller than this is noise (a button at the working size is ~10 pixels)
 NEAR_SIZE_RATIO = 8.0  # pieces whose sizes differ more than this are different changes, however close
-ALIKE_SIZE_RATIO = 3.0  # alike pieces (same colours changed) within this size ratio are one change
+ALIKE_SIZE_RATIO = 3.0  # alike pieces: sizes (pixel counts) within this ratio,
+ALIKE_SHAPE_RATIO = 2.5  # heights and widths within this ratio,
+ALIKE_DELTA_E = 20.0  # and colours (CIE76) this close, in the original and in the design
 REFINE_DELTA_E = 10.0  # CIE76 at full size (see refine_box)
 REFINE_SHARE = 0.3  # of the region's 95th-percentile change: weaker full-size pixels are JPEG ringing
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
@@ -250,20 +252,39 @@ def _pixel_gap(a: np.ndarray, b: np.ndarray, reach: int) -> float:
     return gap if gap <= reach else float("inf")
 
 
-def group_pieces(measured: Measurements, score: np.ndarray, *, min_area: int) -> list[Region]:
-    """Changed pixels grouped into one region per change.
+@dataclass
+class Piece:
+    """Connected changed pixels: the unit ``group_pieces`` joins into changes."""
 
-    Pieces are the connected groups of changed pixels (with a reach of ``PIECE_REACH``, so one outline
-    drawn with gaps stays one piece). Two pieces are one change when they are close (``MERGE_REACH``) and
-    of comparable size, or a little further apart (``SAME_KIND_REACH``) and alike: changed from and to the
-    same colours and of similar size (a row of buttons, a pair of pockets, the stripes of a print). A
-    small piece beside a much larger one stays apart: a button beside a new neckline is its own change.
+    mask: np.ndarray
+    pixels: int
+    box: tuple[int, int, int, int]  # y0, x0, y1, x1
+    look: np.ndarray  # median CIELAB in the original, then in the design (6 values)
+
+    def alike(self, other: "Piece") -> bool:
+        """The same change repeated: comparable size and shape, changed from and to similar colours."""
+        heights = sorted((self.box[2] - self.box[0], other.box[2] - other.box[0]))
+        widths = sorted((self.box[3] - self.box[1], other.box[3] - other.box[1]))
+        return (
+            max(self.pixels, other.pixels) <= ALIKE_SIZE_RATIO * min(self.pixels, other.pixels)
+            and heights[1] <= ALIKE_SHAPE_RATIO * heights[0] + 1
+            and widths[1] <= ALIKE_SHAPE_RATIO * widths[0] + 1
+            and np.linalg.norm(self.look[:3] - other.look[:3]) < ALIKE_DELTA_E
+            and np.linalg.norm(self.look[3:] - other.look[3:]) < ALIKE_DELTA_E
+        )
+
+
+def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *, min_area: int) -> list[Region]:
+    """The ``over`` pixels grouped into one region per change.
+
+    Pieces are connected groups of the pixels (with a reach of ``PIECE_REACH``, so one outline drawn
+    with gaps stays one piece). Two pieces are one change when they are close (``MERGE_REACH``) and of
+    comparable size (``NEAR_SIZE_RATIO``), or a little further apart (``SAME_KIND_REACH``) and alike
+    (``Piece.alike``: a row of buttons, the stripes or dots of a print). A small piece beside a much
+    larger one stays apart: a button beside a new neckline is its own change.
     """
-    height, width = score.shape
+    height, width = over.shape
     side = max(height, width)
-    # Windowed measures (SSIM, edge density) spread a change over its neighbours; pieces are cut from
-    # the pixels that changed themselves, so a button beside a new neckline is not joined to it by a halo.
-    over = (score > 1.0) & measured.changed
     if not over.any():
         return []
     near_reach = max(2, round(MERGE_REACH * side))
@@ -271,15 +292,15 @@ def group_pieces(measured: Measurements, score: np.ndarray, *, min_area: int) ->
     piece_reach = max(3, round(PIECE_REACH * side)) | 1
     grouped = cv2.dilate(over.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (piece_reach, piece_reach)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
-    types = change_types(measured)
-    pieces = []
+    pieces: list[Piece] = []
     for label in range(1, count):
         member = (labels == label) & over
         pixels = int(member.sum())
         if pixels < MIN_PIECE_PIXELS:
             continue
-        values, counts = np.unique(types[member], return_counts=True)
-        pieces.append((member, pixels, int(values[np.argmax(counts)])))
+        ys, xs = np.nonzero(member)
+        look = np.concatenate([np.median(measured.lab_original[member], axis=0), np.median(measured.lab_generated[member], axis=0)])
+        pieces.append(Piece(member, pixels, (ys.min(), xs.min(), ys.max() + 1, xs.max() + 1), look))
     parent = list(range(len(pieces)))
 
     def root(i: int) -> int:
@@ -288,35 +309,32 @@ def group_pieces(measured: Measurements, score: np.ndarray, *, min_area: int) ->
             i = parent[i]
         return i
 
-    boxes = []
-    for member, _, _ in pieces:
-        ys, xs = np.nonzero(member)
-        boxes.append((ys.min(), xs.min(), ys.max() + 1, xs.max() + 1))
-    for i in range(len(pieces)):
+    for i, a in enumerate(pieces):
         for j in range(i + 1, len(pieces)):
-            a, b = boxes[i], boxes[j]
-            box_gap = max(a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3], 0)
+            b = pieces[j]
+            box_gap = max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
             if box_gap > alike_reach or root(i) == root(j):
                 continue
-            size_ratio = max(pieces[i][1], pieces[j][1]) / min(pieces[i][1], pieces[j][1])
-            if size_ratio > NEAR_SIZE_RATIO:
+            comparable = max(a.pixels, b.pixels) <= NEAR_SIZE_RATIO * min(a.pixels, b.pixels)
+            alike = a.alike(b)
+            if not (comparable or alike):
                 continue
-            gap = _pixel_gap(pieces[i][0], pieces[j][0], alike_reach)
-            alike = pieces[i][2] == pieces[j][2] and size_ratio <= ALIKE_SIZE_RATIO
-            if gap <= near_reach or (alike and gap <= alike_reach):
+            gap = _pixel_gap(a.mask, b.mask, alike_reach)
+            if (comparable and gap <= near_reach) or (alike and gap <= alike_reach):
                 parent[root(j)] = root(i)
     members: dict[int, list[int]] = {}
     for i in range(len(pieces)):
         members.setdefault(root(i), []).append(i)
     regions = []
     for group in members.values():
-        mask = np.logical_or.reduce([pieces[i][0] for i in group])
+        mask = np.logical_or.reduce([pieces[i].mask for i in group])
         pixels = int(mask.sum())
         if pixels < MIN_PIXELS:
             continue
         tight = mask & measured.strict if measured.strict is not None else mask
         ys, xs = np.nonzero(tight if tight.any() else mask)
-        if (ys.max() + 1 - ys.min()) * (xs.max() + 1 - xs.min()) < min_area:
+        # The size test is on the box's longer side: a column of buttons is thin but long.
+        if max(ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) ** 2 < min_area:
             continue
         mass = float(np.minimum(score[mask], 4.0).sum())
         regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, mask, mass))
@@ -327,7 +345,9 @@ def candidate_regions(measured: Measurements, *, k: int, min_area: int) -> list[
     """Regions, one per change; big ones split by raising the thresholds when fewer than ``k`` were
     found (a design that differs everywhere still yields k regions)."""
     score = measured.score()
-    regions = group_pieces(measured, score, min_area=min_area)
+    # Windowed measures (SSIM, edge density) spread a change over its neighbours; pieces are cut from
+    # the pixels that changed themselves, so a button beside a new neckline is not joined to it by a halo.
+    regions = group_pieces(measured, (score > 1.0) & measured.changed, score, min_area=min_area)
     total = score.size
     for _ in range(3):
         if len(regions) >= k:
@@ -448,7 +468,8 @@ def hidden_details(regions: list[Region], measured: Measurements, garment: np.nd
         # Pixels that changed in this region's box and belong to no other region.
         where = box & garment & measured.changed & ~(taken & ~region.mask)
         residual = details.recolour_residual(measured.lab_original, measured.lab_generated, region.mask, where)
-        parts = find_regions(residual / details.RESIDUAL_DELTA_E, min_area=min_area, within=where, changed=measured.changed)
+        level = residual / details.RESIDUAL_DELTA_E
+        parts = group_pieces(measured, (level > 1.0) & where, level, min_area=min_area)
         for part in parts:
             part.kind = "detail"
             part.residual = float(residual[part.mask].mean())
