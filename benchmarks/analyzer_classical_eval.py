@@ -109,7 +109,11 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
                     ious.append(truth[i].iou(predicted[matched[i]]))
                     if difference["kind"] == "color":
                         colour["found"] += 1
-                        colour["named"] += names_colour(response.differences[matched[i]].description, difference["original_value"])
+                        named = names_colour(response.differences[matched[i]].description, difference["original_value"])
+                        colour["named"] += named
+                        if not named:
+                            misses.append({"id": sample["id"], "kind": "colour name", "planted": difference["original_value"],
+                                           "description": response.differences[matched[i]].description})
                 else:
                     best = max((truth[i].iou(p) for p in predicted), default=0.0)
                     misses.append({"id": sample["id"], "kind": difference["kind"], "field": difference["field"], "best_iou": round(best, 3)})

@@ -62,7 +62,8 @@ MIN_PIECE_PIXELS = 3  # a piece smaller than this is noise (a button at the work
 NEAR_SIZE_RATIO = 8.0  # pieces whose sizes differ more than this are different changes, however close
 ALIKE_SIZE_RATIO = 3.0  # alike pieces: sizes (pixel counts) within this ratio,
 ALIKE_SHAPE_RATIO = 2.5  # heights and widths within this ratio,
-ALIKE_DELTA_E = 20.0  # and colours (CIE76) this close, in the original and in the design
+ALIKE_DELTA_E = 25.0  # original colours (CIE76) this close,
+ALIKE_CHANGE_DELTA_E = 15.0  # and changes (design minus original, CIE76) this close
 REFINE_DELTA_E = 10.0  # CIE76 at full size (see refine_box)
 REFINE_SHARE = 0.3  # of the region's 95th-percentile change: weaker full-size pixels are JPEG ringing
 RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
@@ -270,7 +271,9 @@ class Piece:
             and heights[1] <= ALIKE_SHAPE_RATIO * heights[0] + 1
             and widths[1] <= ALIKE_SHAPE_RATIO * widths[0] + 1
             and np.linalg.norm(self.look[:3] - other.look[:3]) < ALIKE_DELTA_E
-            and np.linalg.norm(self.look[3:] - other.look[3:]) < ALIKE_DELTA_E
+            # the change itself (design minus original): anti-aliasing mixes a few-pixel button with its
+            # surroundings and shifts both colours alike, but leaves what the change did
+            and np.linalg.norm((self.look[3:] - self.look[:3]) - (other.look[3:] - other.look[:3])) < ALIKE_CHANGE_DELTA_E
         )
 
 
