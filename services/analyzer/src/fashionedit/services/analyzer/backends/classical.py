@@ -473,7 +473,9 @@ def hidden_details(regions: list[Region], measured: Measurements, garment: np.nd
             continue
         # Pixels that changed in this region's box and belong to no other region.
         where = box & garment & measured.changed & ~(taken & ~region.mask)
-        residual = details.recolour_residual(measured.lab_original, measured.lab_generated, region.mask, where)
+        # The mapping is fitted on all the garment in the box, changed or not: outlines that stayed black
+        # keep black mapped to black, so black buttons turned white stand out.
+        residual = details.recolour_residual(measured.lab_original, measured.lab_generated, box & garment, where)
         level = residual / details.RESIDUAL_DELTA_E
         parts = group_pieces(measured, (level > 1.0) & where, level, min_area=min_area)
         for part in parts:

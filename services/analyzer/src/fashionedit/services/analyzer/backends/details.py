@@ -14,6 +14,8 @@ import numpy as np
 
 BIN = 12.0  # CIELAB units per look-up bin: fabric shading stays in one bin, outlines and fabric apart
 MIN_BIN_PIXELS = 40  # fewer pixels than this cannot say what a colour became; it borrows a neighbour's mapping
+MIN_BIN_SHARE = 0.02  # nor can a colour this rare in the garment (buttons): the recolour is about its fabrics
+FOLLOW_DISTANCE = 30.0  # CIE76: a colour this far from every well-populated one keeps its own value
 RESIDUAL_DELTA_E = 35.0  # CIE76 between the predicted recolour and the design: above this a detail differs
 MIN_COLOUR_REGION = 0.02  # of the image: smaller colour changes are details themselves
 MIN_FILL = 0.6  # share of the garment in its box a colour change covers
@@ -39,12 +41,17 @@ def recolour_residual(lab_original: np.ndarray, lab_generated: np.ndarray, fit: 
         member = inverse == index
         centres[index] = np.median(lab_original[fit][member], axis=0)
         mapped[index] = np.median(offsets[member], axis=0)
-    reliable = counts >= MIN_BIN_PIXELS
+    reliable = counts >= max(MIN_BIN_PIXELS, MIN_BIN_SHARE * counts.sum())
     if not reliable.any():
         reliable = counts == counts.max()
-    # Every original colour takes the offset of the nearest well-populated colour (its own if it is one).
+    # Every original colour takes the offset of the nearest well-populated colour (its own if it is one):
+    # shading of a recoloured fabric follows the fabric. A colour unlike any of them (black buttons on a
+    # red shirt) is not part of the recolour and is predicted unchanged, so buttons turned white stand out.
     source = lab_original[where]
-    nearest = ((source[:, None, :] - centres[reliable][None]) ** 2).sum(-1).argmin(-1)
-    predicted = source + mapped[reliable][nearest]
+    distances = ((source[:, None, :] - centres[reliable][None]) ** 2).sum(-1)
+    nearest = distances.argmin(-1)
+    offsets = mapped[reliable][nearest]
+    offsets[distances.min(-1) > FOLLOW_DISTANCE**2] = 0.0
+    predicted = source + offsets
     residual[where] = np.linalg.norm(predicted - lab_generated[where], axis=-1)
     return residual
