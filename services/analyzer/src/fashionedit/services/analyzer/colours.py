@@ -67,6 +67,27 @@ def name_lab(lab: np.ndarray) -> tuple[ColorName, float]:
     return _NAMES[best], float(distances[best])
 
 
+def lit_colour(lab_pixels: np.ndarray) -> np.ndarray:
+    """The colour of a fabric as lit, from its pixels (N x 3 CIELAB).
+
+    Shading, folds and weave texture only darken a fabric, so its median pixel is darker than its
+    colour (a cream knit reads as beige, white as silver). The pixels near the median colour (the
+    fabric, not a print or an outline on it) are taken, and the colour of the lightest of them
+    (from the ``LIT_PERCENTILE``-th lightness up) is returned.
+    """
+    lab_pixels = np.asarray(lab_pixels, dtype=np.float64).reshape(-1, 3)
+    median = np.median(lab_pixels, axis=0)
+    fabric = lab_pixels[np.linalg.norm(lab_pixels - median, axis=-1) < FABRIC_SPREAD]
+    if len(fabric) < 10:
+        return median
+    cut = np.percentile(fabric[:, 0], LIT_PERCENTILE)
+    return np.median(fabric[fabric[:, 0] >= cut], axis=0)
+
+
+LIT_PERCENTILE = 85.0
+FABRIC_SPREAD = 20.0  # CIE76 from the median: the fabric's own shades
+
+
 def name_colour(rgb: tuple[float, float, float] | np.ndarray) -> tuple[ColorName, float]:
     return name_lab(to_lab(np.asarray(rgb, dtype=np.float64).reshape(1, 1, 3))[0, 0])
 

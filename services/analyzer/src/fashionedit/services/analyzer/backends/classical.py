@@ -649,14 +649,15 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
     mean_de = float(measured.delta_e[changed].mean())
 
     if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
-        name, _ = colours.name_lab(lab_o)
+        name, _ = colours.name_lab(colours.lit_colour(measured.lab_original[changed & fg_original]))
         return f"{where[0].upper()}{where[1:]}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
-        name, _ = colours.name_lab(lab_g)
+        name, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[changed & fg_generated]))
         return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
     if lab_o is not None and lab_g is not None:
-        name_o, _ = colours.name_lab(lab_o)
-        name_g, _ = colours.name_lab(lab_g)
+        # Named as lit (shading only darkens); the gap below compares the medians, like for like.
+        name_o, _ = colours.name_lab(colours.lit_colour(measured.lab_original[changed & fg_original]))
+        name_g, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[changed & fg_generated]))
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
             # The paper asks for the first image's side only, and the sentence doubles as an edit
