@@ -56,7 +56,7 @@ MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough
 MAX_OVERLAP = 0.1
 MERGE_REACH = 0.015  # of the longest side: pixels this close belong to the same change
 SAME_KIND_REACH = 0.04  # of the longest side: same-kind changes this close are grouped
-NOISE_DELTA_E = 2.0  # a region whose blurred ΔE stays under this everywhere is noise
+NOISE_DELTA_E = 3.0  # a region whose blurred ΔE stays under this everywhere is noise (JPEG q95: up to ~2)
 MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
 PIECE_REACH = 0.008  # of the longest side: changed pixels this close are one piece (an outline with gaps)
 MIN_PIECE_PIXELS = 3  # a piece smaller than this is noise (a button at the working size is ~10 pixels)
@@ -334,7 +334,7 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
         mask = np.logical_or.reduce([pieces[i].mask for i in group])
         pixels = int(mask.sum())
         # Too few pixels, or no pixel whose colour changed once lightly blurred: JPEG noise on a stitched
-        # hem moves edges and SSIM and averages away (ΔE < 1), a same-colour pocket does not (ΔE ~4).
+        # hem moves edges and SSIM and averages away (ΔE ~2), a same-colour pocket does not (ΔE ~4).
         if pixels < MIN_PIXELS or measured.delta_e[mask].max() < NOISE_DELTA_E:
             continue
         tight = mask & measured.strict if measured.strict is not None else mask
