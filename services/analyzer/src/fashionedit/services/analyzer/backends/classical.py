@@ -61,6 +61,8 @@ MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they sp
 PIECE_REACH = 0.008  # of the longest side: changed pixels this close are one piece (an outline with gaps)
 MIN_PIECE_PIXELS = 3  # a piece smaller than this is noise (a button at the working size is ~10 pixels)
 NEAR_SIZE_RATIO = 8.0  # pieces whose sizes differ more than this are different changes, however close
+ALIKE_SPACING = 8.0  # alike pieces this many times their size apart (or SAME_KIND_REACH) are one change,
+MAX_ALIKE_REACH = 0.1  # of the longest side, at most
 ALIKE_SIZE_RATIO = 3.0  # alike pieces: sizes (pixel counts) within this ratio,
 ALIKE_SHAPE_RATIO = 2.5  # heights and widths within this ratio,
 ALIKE_DELTA_E = 25.0  # original colours (CIE76) this close,
@@ -263,6 +265,10 @@ class Piece:
     box: tuple[int, int, int, int]  # y0, x0, y1, x1
     look: np.ndarray  # median CIELAB in the original, then in the design (6 values)
 
+    @property
+    def extent(self) -> int:
+        return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
+
     def alike(self, other: "Piece") -> bool:
         """The same change repeated: comparable size and shape, changed from and to similar colours."""
         heights = sorted((self.box[2] - self.box[0], other.box[2] - other.box[0]))
@@ -317,14 +323,16 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
         for j in range(i + 1, len(pieces)):
             b = pieces[j]
             box_gap = max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
-            if box_gap > alike_reach or root(i) == root(j):
+            # Repeated elements are spaced in proportion to their size (buttons a few widths apart).
+            reach = max(alike_reach, min(round(ALIKE_SPACING * max(a.extent, b.extent)), round(MAX_ALIKE_REACH * side)))
+            if box_gap > reach or root(i) == root(j):
                 continue
             comparable = max(a.pixels, b.pixels) <= NEAR_SIZE_RATIO * min(a.pixels, b.pixels)
             alike = a.alike(b)
             if not (comparable or alike):
                 continue
-            gap = _pixel_gap(a.mask, b.mask, alike_reach)
-            if (comparable and gap <= near_reach) or (alike and gap <= alike_reach):
+            gap = _pixel_gap(a.mask, b.mask, reach)
+            if (comparable and gap <= near_reach) or (alike and gap <= reach):
                 parent[root(j)] = root(i)
     members: dict[int, list[int]] = {}
     for i in range(len(pieces)):
