@@ -6,7 +6,8 @@ the blend weight is zero there by construction.
 * :func:`find_box`: multi-scale template matching of the reference against the design
   (normalised cross-correlation; colour distance for flat, texture-less references).
 * :func:`place_reference`: the reference resized into the box, blended with a feathered band
-  inside the box edge (``feather``, keeps the reference's colours), or Poisson-blended with
+  inside the box edge where it would show a seam (``feather``, keeps the reference's colours; a
+  reference that continues its surroundings is pasted as it is), or Poisson-blended with
   ``cv2.seamlessClone`` (``poisson`` / ``mixed``, which adapts colours to the surroundings).
 """
 
@@ -24,6 +25,10 @@ SeamMode = Literal["feather", "poisson", "mixed"]
 MATCH_MAX_SIDE = 160  # matching runs on a copy no larger than this: cheap, and plenty for locating a part
 MATCH_SCALES = 24
 MIN_TEMPLATE_SIDE = 6
+# A colour step (max over RGB, smoothed along the side) under LOW between a patch's edge and the pixels just
+# outside the box shows no seam; over HIGH it is a full seam, faded over the feather band.
+SEAM_STEP_LOW = 8.0
+SEAM_STEP_HIGH = 32.0
 
 
 class Match(NamedTuple):
@@ -77,25 +82,56 @@ def find_box(image: np.ndarray, reference: np.ndarray, *, scales: int = MATCH_SC
     return best
 
 
-def feather_weights(height: int, width: int, band: int) -> np.ndarray:
-    """HxW blend weights: 1 inside, smoothly down to 0 at the box edge over ``band`` pixels."""
-    if band <= 0:
-        return np.ones((height, width), np.float32)
-    ys = np.minimum(np.arange(height), np.arange(height)[::-1]).astype(np.float32) + 0.5
-    xs = np.minimum(np.arange(width), np.arange(width)[::-1]).astype(np.float32) + 0.5
-    t = np.clip(np.minimum(ys[:, None], xs[None, :]) / band, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)  # smoothstep
-
-
 def fit_reference(reference: np.ndarray, box: PixelBox) -> np.ndarray:
     shrinking = reference.shape[1] > box.width or reference.shape[0] > box.height
     return cv2.resize(reference, (box.width, box.height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
+def _edge_mismatch(edge: np.ndarray, beside: np.ndarray, smooth: int) -> np.ndarray:
+    """Per position along a box side, how visible a seam would be (0 none, 1 full): the colour step between
+    the patch's edge and the image's pixels just outside, smoothed along the side."""
+    step = np.abs(edge.astype(np.float32) - beside.astype(np.float32)).max(axis=-1)
+    if smooth > 1 and len(step) > 1:
+        step = cv2.blur(step[None], (min(smooth, len(step)) | 1, 1))[0]
+    return np.clip((step - SEAM_STEP_LOW) / (SEAM_STEP_HIGH - SEAM_STEP_LOW), 0.0, 1.0)
+
+
+def seam_weights(image: np.ndarray, patch: np.ndarray, box: PixelBox, band: int) -> np.ndarray:
+    """HxW blend weights for ``patch`` in ``box``: 1 inside, falling to 0 at a side over ``band`` pixels
+    only where the patch would meet the image with a visible step.
+
+    A reference that continues its surroundings (a crop of the original pasted back into a tight box)
+    has no seam to hide, and fading there would leave the old pixels half in place; a generated patch
+    that differs from its surroundings is faded as before. Sides on the image border have no seam.
+    """
+    height, width = box.height, box.width
+    if band <= 0:
+        return np.ones((height, width), np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    cols = np.arange(width, dtype=np.float32)[None, :]
+
+    def falloff(distance: np.ndarray) -> np.ndarray:
+        t = np.clip((distance + 0.5) / band, 0.0, 1.0)
+        return 1.0 - t * t * (3.0 - 2.0 * t)  # 1 at the side, 0 from ``band`` in (smoothstep)
+
+    fade = np.zeros((height, width), np.float32)
+    image_h, image_w = image.shape[:2]
+    if box.y0 > 0:
+        fade = np.maximum(fade, _edge_mismatch(patch[0], image[box.y0 - 1, box.x0:box.x1], band)[None, :] * falloff(rows))
+    if box.y1 < image_h:
+        fade = np.maximum(fade, _edge_mismatch(patch[-1], image[box.y1, box.x0:box.x1], band)[None, :] * falloff(height - 1 - rows))
+    if box.x0 > 0:
+        fade = np.maximum(fade, _edge_mismatch(patch[:, 0], image[box.y0:box.y1, box.x0 - 1], band)[:, None] * falloff(cols))
+    if box.x1 < image_w:
+        fade = np.maximum(fade, _edge_mismatch(patch[:, -1], image[box.y0:box.y1, box.x1], band)[:, None] * falloff(width - 1 - cols))
+    return 1.0 - fade
+
+
 def blend_into_box(image: np.ndarray, patch: np.ndarray, box: PixelBox, feather: float) -> np.ndarray:
-    """``patch`` (box-sized) blended into ``image`` inside ``box`` with a feathered edge; outside untouched."""
+    """``patch`` (box-sized) blended into ``image`` inside ``box``, faded at the sides where it would show a
+    seam (:func:`seam_weights`); outside untouched."""
     band = int(round(feather * min(box.width, box.height)))
-    weights = feather_weights(box.height, box.width, band)[..., None]
+    weights = seam_weights(image, patch, box, band)[..., None]
     out = image.copy()
     region = out[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
     out[box.y0:box.y1, box.x0:box.x1] = np.clip(weights * patch.astype(np.float32) + (1 - weights) * region + 0.5, 0, 255).astype(np.uint8)

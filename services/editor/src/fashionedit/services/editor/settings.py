@@ -87,7 +87,7 @@ class EditorSettings(ServiceSettings):
     local_seam: Literal["feather", "poisson", "mixed"] = Field(
         default="feather", description="Seam harmonisation: feathered alpha, or OpenCV seamlessClone (poisson/mixed)"
     )
-    local_feather: float = Field(default=0.08, ge=0.0, le=0.5, description="Feather band as a fraction of the box's shorter side")
+    local_feather: float = Field(default=0.08, ge=0.0, le=0.5, description="Feather band as a fraction of the box's shorter side, applied along sides where the reference would show a seam")
     local_strength: float = Field(default=0.6, gt=0.0, le=1.0, description="img2img strength for text-as-prompt edits")
     local_refine_strength: float = Field(default=0.35, gt=0.0, le=1.0, description="Strength of the SD3 refinement inside the box")
     local_steps: int = Field(default=28, ge=1, le=150, description="Denoising steps (paper: 28)")
