@@ -53,12 +53,6 @@ def to_lab(rgb: np.ndarray) -> np.ndarray:
 REFERENCE_LAB = _REFERENCE_LAB
 
 
-def nearest_index(lab: np.ndarray) -> np.ndarray:
-    """Index into :data:`REFERENCE_LAB` of the nearest colour per pixel (CIE76: fast, for grouping only)."""
-    distances = ((lab[..., None, :] - _REFERENCE_LAB) ** 2).sum(axis=-1)
-    return distances.argmin(axis=-1)
-
-
 def name_lab(lab: np.ndarray) -> tuple[ColorName, float]:
     """Nearest vocabulary colour to one Lab colour, and its CIEDE2000 distance."""
     lab = np.asarray(lab, dtype=np.float64).reshape(1, 3)

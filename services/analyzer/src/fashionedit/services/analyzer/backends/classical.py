@@ -8,18 +8,25 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    (generated designs are often shifted by a few pixels, which would light up every edge).
 3. **Measure** per pixel: colour difference CIEDE2000 (ΔE) on lightly blurred CIELAB, structure
    (1 − SSIM on grey levels) and edges (Canny maps that disagree, as a local density).
-4. **Regions**: pixels over any threshold form a mask; nearby pieces are grouped by a dilation;
-   pixels are grouped per kind of change (the colour names they change from and to), so neighbouring
-   differences stay apart; each group's box is the bounding box of its own changed pixels. A region covering much of the
-   image is split by raising the thresholds, so a widely different design still yields k regions.
+4. **Regions** (``group_pieces``): the pixels over a threshold *that changed themselves* (windowed
+   measures spread a change into its neighbours) are cut into connected pieces. Pieces are one change
+   when they are close and of comparable size, or alike (same change of colour, comparable size and
+   shape) and spaced up to a few of their own sizes apart: a row of buttons, the stripes of a print.
+   A small piece beside a much larger one stays apart (a button under a new neckline). Groups with
+   no visible colour change once blurred are noise (JPEG ringing on stitching). A region covering
+   much of the image is split by raising the thresholds, so a widely different design still yields k.
 5. **Details under a colour change** (``details.py``): inside a large recolour, the colour change is
-   undone (a per-colour mapping fitted on its pixels) and what still differs (a pocket, a collar, a
-   sleeve length, a print) becomes a region of kind "detail".
+   undone (a mapping from each of the garment's fabric colours to what it became; rare colours such
+   as buttons keep their value) and what still differs (a pocket, buttons, a collar, a sleeve length)
+   becomes a region of kind "detail", grouped the same way.
 6. **Pick** the top-k by mass (the sum of the normalised difference inside), skipping any region
-   whose pixels overlap one of the same kind already chosen.
+   whose pixels overlap one of the same kind already chosen; then **box** each at the original's full
+   size (``refine_box``): the tight box of the pixels that changed inside the region, so a button row
+   is boxed to the pixel rather than to the working grid.
 7. **Describe** each from what was measured: the original's colour there (named from the colour
-   vocabulary), the design's colour, where the region sits on the garment (from the original's
-   foreground), and what kind of difference it is (colour, missing/added element, pattern/detail).
+   vocabulary as lit: shading and weave only darken a fabric), the design's colour, where the region
+   sits on the garment (from the original's foreground), and what kind of difference it is (colour,
+   missing/added element, pattern/detail).
 """
 
 from __future__ import annotations
@@ -231,16 +238,6 @@ def find_regions(
         mass = float(np.minimum(score[member], 4.0 * level).sum())
         regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, member, mass))
     return regions
-
-
-def change_types(measured: Measurements) -> np.ndarray:
-    """Per pixel, what it changed from and to: (original colour name, generated colour name) as one int.
-
-    Different kinds of change next to each other (a collar cut beside removed buttons) stay apart,
-    while one change drawn in several colours (stripes) is joined again by the overlap merge.
-    """
-    count = len(colours.REFERENCE_LAB)
-    return colours.nearest_index(measured.lab_original) * count + colours.nearest_index(measured.lab_generated)
 
 
 def _pixel_gap(a: np.ndarray, b: np.ndarray, reach: int) -> float:
@@ -628,7 +625,6 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     if not mask.any():
         return None
     return np.median(lab[mask], axis=0)
-
 
 
 def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:

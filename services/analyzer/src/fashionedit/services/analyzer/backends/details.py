@@ -2,10 +2,13 @@
 
 A recoloured shirt changes every pixel of the shirt, so a pocket or a neckline changed on the same
 shirt is lost inside it. Here the colour change is modelled as a mapping from each original colour to
-the generated colour it became (a look-up table over quantised CIELAB, fitted on the region's own
-pixels: fabric, stripes and outlines each map to their new colour). Applying the mapping to the
-original predicts the recoloured garment; pixels the prediction misses are a second, structural kind
-of change (a pocket added, buttons removed, a different collar) and become regions of their own.
+the generated colour it became: a look-up table over quantised CIELAB, fitted on all the garment in
+the region's box, changed or not, where only well-populated colours (the fabrics and their shades,
+stripes, outlines) carry an offset. A colour rare in the garment and unlike all of those (black buttons
+on a red shirt) is predicted unchanged, so buttons that turned white are not mistaken for part of
+the recolour. Applying the mapping to the original predicts the recoloured garment; pixels the
+prediction misses are a second, structural kind of change (a pocket added, buttons removed, a
+different collar) and become regions of their own.
 """
 
 from __future__ import annotations
