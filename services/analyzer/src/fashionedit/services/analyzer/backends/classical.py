@@ -60,9 +60,9 @@ STRUCTURE_THRESHOLD = 0.35
 EDGE_THRESHOLD = 0.15
 BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is garment, not background
 MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
-MAX_OVERLAP = 0.1
+MAX_OVERLAP = 0.1  # share of a region's pixels near a chosen one of the same kind: above this it is a repeat
 MERGE_REACH = 0.015  # of the longest side: pixels this close belong to the same change
-SAME_KIND_REACH = 0.04  # of the longest side: same-kind changes this close are grouped
+SAME_KIND_REACH = 0.04  # of the longest side: alike pieces this close are one change (see ALIKE_SPACING)
 NOISE_DELTA_E = 3.0  # a region whose blurred ΔE stays under this everywhere is noise (JPEG q95: up to ~2)
 MIN_PIXELS = 12  # fewer changed pixels than this is noise, whatever box they span
 PIECE_REACH = 0.008  # of the longest side: changed pixels this close are one piece (an outline with gaps)
@@ -76,7 +76,7 @@ ALIKE_DELTA_E = 25.0  # original colours (CIE76) this close,
 ALIKE_CHANGE_DELTA_E = 15.0  # and changes (design minus original, CIE76) this close
 REFINE_DELTA_E = 10.0  # CIE76 at full size (see refine_box)
 REFINE_SHARE = 0.3  # of the region's 95th-percentile change: weaker full-size pixels are JPEG ringing
-RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change  # of the smaller box's area: above this two regions overlap
+RAW_CHANGE_DELTA_E = 4.0  # CIE76 between unblurred pixels: below this a pixel did not change
 
 
 @dataclass
