@@ -240,27 +240,19 @@ def find_regions(
     return regions
 
 
-def _pixel_gap(a: np.ndarray, b: np.ndarray, reach: int) -> float:
-    """Shortest distance in pixels between two masks, or ``inf`` when it is over ``reach``."""
-    ys, xs = np.nonzero(a)
-    y0, x0 = max(0, ys.min() - reach), max(0, xs.min() - reach)
-    y1, x1 = ys.max() + reach + 1, xs.max() + reach + 1
-    window_b = b[y0:y1, x0:x1]
-    if not window_b.any():
-        return float("inf")
-    distance = cv2.distanceTransform((~a[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 3)
-    gap = float(distance[window_b].min())
-    return gap if gap <= reach else float("inf")
-
-
 @dataclass
 class Piece:
     """Connected changed pixels: the unit ``group_pieces`` joins into changes."""
 
-    mask: np.ndarray
-    pixels: int
+    ys: np.ndarray  # the pixels, in working-image coordinates
+    xs: np.ndarray
     box: tuple[int, int, int, int]  # y0, x0, y1, x1
     look: np.ndarray  # median CIELAB in the original, then in the design (6 values)
+    _distance: tuple[int, int, np.ndarray] | None = None  # (top, left, distance to this piece) around its box
+
+    @property
+    def pixels(self) -> int:
+        return len(self.ys)
 
     @property
     def extent(self) -> int:
@@ -280,6 +272,22 @@ class Piece:
             and np.linalg.norm((self.look[3:] - self.look[:3]) - (other.look[3:] - other.look[:3])) < ALIKE_CHANGE_DELTA_E
         )
 
+    def gap(self, other: "Piece", margin: int) -> float:
+        """Shortest distance in pixels from this piece to ``other``, or ``inf`` when over ``margin``
+        (the distance map is computed once, on this piece's box grown by ``margin``)."""
+        if self._distance is None:
+            top, left = max(0, self.box[0] - margin), max(0, self.box[1] - margin)
+            window = np.ones((self.box[2] + margin - top, self.box[3] + margin - left), np.uint8)
+            window[self.ys - top, self.xs - left] = 0
+            self._distance = (top, left, cv2.distanceTransform(window, cv2.DIST_L2, 3))
+        top, left, distance = self._distance
+        y, x = other.ys - top, other.xs - left
+        inside = (y >= 0) & (x >= 0) & (y < distance.shape[0]) & (x < distance.shape[1])
+        if not inside.any():
+            return float("inf")
+        gap = float(distance[y[inside], x[inside]].min())
+        return gap if gap <= margin else float("inf")
+
 
 def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *, min_area: int) -> list[Region]:
     """The ``over`` pixels grouped into one region per change.
@@ -296,18 +304,21 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
         return []
     near_reach = max(2, round(MERGE_REACH * side))
     alike_reach = max(near_reach, round(SAME_KIND_REACH * side))
+    most_reach = max(alike_reach, round(MAX_ALIKE_REACH * side))
     piece_reach = max(3, round(PIECE_REACH * side)) | 1
     grouped = cv2.dilate(over.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (piece_reach, piece_reach)))
-    count, labels = cv2.connectedComponents(grouped, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     pieces: list[Piece] = []
-    for label in range(1, count):
-        member = (labels == label) & over
-        pixels = int(member.sum())
-        if pixels < MIN_PIECE_PIXELS:
-            continue
+    # Work inside each component's own box: a design that differs everywhere has thousands of pieces.
+    for label in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= MIN_PIECE_PIXELS) + 1:
+        x, y, w, h = stats[label, :4]
+        member = (labels[y : y + h, x : x + w] == label) & over[y : y + h, x : x + w]
         ys, xs = np.nonzero(member)
-        look = np.concatenate([np.median(measured.lab_original[member], axis=0), np.median(measured.lab_generated[member], axis=0)])
-        pieces.append(Piece(member, pixels, (ys.min(), xs.min(), ys.max() + 1, xs.max() + 1), look))
+        if len(ys) < MIN_PIECE_PIXELS:
+            continue
+        ys, xs = ys + y, xs + x
+        look = np.concatenate([np.median(measured.lab_original[ys, xs], axis=0), np.median(measured.lab_generated[ys, xs], axis=0)])
+        pieces.append(Piece(ys, xs, (int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1), look))
     parent = list(range(len(pieces)))
 
     def root(i: int) -> int:
@@ -316,39 +327,48 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
             i = parent[i]
         return i
 
+    boxes = np.array([piece.box for piece in pieces], dtype=np.int64).reshape(-1, 4)
+    extents = np.array([piece.extent for piece in pieces], dtype=np.int64)
     for i, a in enumerate(pieces):
-        for j in range(i + 1, len(pieces)):
+        rest = boxes[i + 1 :]
+        box_gap = np.maximum.reduce([a.box[0] - rest[:, 2], rest[:, 0] - a.box[2], a.box[1] - rest[:, 3], rest[:, 1] - a.box[3], np.zeros(len(rest), np.int64)])
+        # Repeated elements are spaced in proportion to their size (buttons several widths apart).
+        reach = np.maximum(alike_reach, np.minimum(np.round(ALIKE_SPACING * np.maximum(extents[i], extents[i + 1 :])), most_reach))
+        for offset in np.flatnonzero(box_gap <= reach):
+            j = i + 1 + int(offset)
             b = pieces[j]
-            box_gap = max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
-            # Repeated elements are spaced in proportion to their size (buttons a few widths apart).
-            reach = max(alike_reach, min(round(ALIKE_SPACING * max(a.extent, b.extent)), round(MAX_ALIKE_REACH * side)))
-            if box_gap > reach or root(i) == root(j):
+            if root(i) == root(j):
                 continue
             comparable = max(a.pixels, b.pixels) <= NEAR_SIZE_RATIO * min(a.pixels, b.pixels)
             alike = a.alike(b)
             if not (comparable or alike):
                 continue
-            gap = _pixel_gap(a.mask, b.mask, reach)
-            if (comparable and gap <= near_reach) or (alike and gap <= reach):
+            gap = a.gap(b, most_reach)
+            if (comparable and gap <= near_reach) or (alike and gap <= reach[offset]):
                 parent[root(j)] = root(i)
     members: dict[int, list[int]] = {}
     for i in range(len(pieces)):
         members.setdefault(root(i), []).append(i)
     regions = []
     for group in members.values():
-        mask = np.logical_or.reduce([pieces[i].mask for i in group])
-        pixels = int(mask.sum())
+        ys = np.concatenate([pieces[i].ys for i in group])
+        xs = np.concatenate([pieces[i].xs for i in group])
         # Too few pixels, or no pixel whose colour changed once lightly blurred: JPEG noise on a stitched
         # hem moves edges and SSIM and averages away (ΔE ~2), a same-colour pocket does not (ΔE ~4).
-        if pixels < MIN_PIXELS or measured.delta_e[mask].max() < NOISE_DELTA_E:
+        if len(ys) < MIN_PIXELS or measured.delta_e[ys, xs].max() < NOISE_DELTA_E:
             continue
-        tight = mask & measured.strict if measured.strict is not None else mask
-        ys, xs = np.nonzero(tight if tight.any() else mask)
+        if measured.strict is not None and measured.strict[ys, xs].any():
+            tight = measured.strict[ys, xs]
+            box_ys, box_xs = ys[tight], xs[tight]
+        else:
+            box_ys, box_xs = ys, xs
         # The size test is on the box's longer side: a column of buttons is thin but long.
-        if max(ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) ** 2 < min_area:
+        if max(box_ys.max() + 1 - box_ys.min(), box_xs.max() + 1 - box_xs.min()) ** 2 < min_area:
             continue
-        mass = float(np.minimum(score[mask], 4.0).sum())
-        regions.append(Region(int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1, mask, mass))
+        mask = np.zeros((height, width), bool)
+        mask[ys, xs] = True
+        mass = float(np.minimum(score[ys, xs], 4.0).sum())
+        regions.append(Region(int(box_ys.min()), int(box_xs.min()), int(box_ys.max()) + 1, int(box_xs.max()) + 1, mask, mass))
     return regions
 
 
