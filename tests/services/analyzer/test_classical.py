@@ -157,3 +157,9 @@ def test_jpeg_compression_alone_is_no_difference(serving, seed: int) -> None:
     jpeg = io.BytesIO()
     flat.save(jpeg, format="JPEG", quality=95)
     assert analyze(serving, Image.open(io.BytesIO(jpeg.getvalue())), flat) == []
+
+
+def test_8bit_cielab_is_close_enough_for_thresholds() -> None:
+    rgb = np.random.default_rng(0).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+    gap = np.linalg.norm(colours.to_lab_8bit(rgb) - colours.to_lab(rgb), axis=-1)
+    assert gap.max() < 3.0 and np.percentile(gap, 99) < 1.0

@@ -536,7 +536,7 @@ def refine_box(region: Region, original: Image.Image, generated: Image.Image, wo
         generated = generated.resize((full_w, full_h), Image.Resampling.BILINEAR)
     crop_g = np.asarray(generated.crop(window).convert("RGB"), dtype=np.uint8)
     where = cv2.resize(own.astype(np.uint8), (right - left, bottom - top), interpolation=cv2.INTER_NEAREST).astype(bool)
-    gap = np.linalg.norm(colours.to_lab(crop_o) - colours.to_lab(crop_g), axis=-1)
+    gap = np.linalg.norm(colours.to_lab_8bit(crop_o) - colours.to_lab_8bit(crop_g), axis=-1)
     if not where.any():
         return coarse
     # Ringing scales with the edge that causes it: a pixel must also reach a share of the strong changes here.
