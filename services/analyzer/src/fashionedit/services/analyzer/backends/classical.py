@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 DELTA_E_THRESHOLD = 6.0
 STRUCTURE_THRESHOLD = 0.35
 EDGE_THRESHOLD = 0.15
+WHOLE_PART_SHARE = 0.25  # of its garment piece's box: a colour change smaller than this is described as a detail
 BACKGROUND_DELTA_E = 8.0  # CIE76: a pixel this far from the border colour is garment, not background
 MAX_REGION_FRACTION = 0.35  # larger regions are split when there are not enough regions
 MAX_OVERLAP = 0.1  # share of a region's pixels near a chosen one of the same kind: above this it is a repeat
@@ -687,6 +688,16 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
             # The paper asks for the first image's side only, and the sentence doubles as an edit
             # instruction ("The sleeves are navy."): name the part and the original's colour first.
             part, verb = part_noun(where, lower_piece)
+            piece_area = max(1, (piece[2] - piece[0]) * (piece[3] - piece[1]))
+            whole = "upper garment" if part == "sleeves" else part
+            small = region.area < WHOLE_PART_SHARE * piece_area
+            if small and (part in ("upper garment", "lower garment") or (part == "sleeves" and not region.mirrored)):
+                # A small area (a pocket pair, a trim, a patch near one shoulder): naming the whole garment's
+                # or both sleeves' colour would mislead.
+                return (
+                    f"{where[0].upper()}{where[1:]}, the original is {colours.display(name_o)} "
+                    f"(a detail, not the whole {whole}; ΔE {colour_gap:.0f} from the design)."
+                )
             return f"The {part} {verb} {colours.display(name_o)} ({where}; ΔE {colour_gap:.0f} from the design)."
         edges_here = float(measured.edges[changed].mean())
         structure_here = float(measured.structure[changed].mean())
