@@ -71,6 +71,10 @@ def name_lab(lab: np.ndarray) -> tuple[ColorName, float]:
     return _NAMES[best], float(distances[best])
 
 
+LIT_PERCENTILE = 85.0
+FABRIC_SPREAD = 20.0  # CIE76 from the median: the fabric's own shades
+
+
 def lit_colour(lab_pixels: np.ndarray) -> np.ndarray:
     """The colour of a fabric as lit, from its pixels (N x 3 CIELAB).
 
@@ -86,10 +90,6 @@ def lit_colour(lab_pixels: np.ndarray) -> np.ndarray:
         return median
     cut = np.percentile(fabric[:, 0], LIT_PERCENTILE)
     return np.median(fabric[fabric[:, 0] >= cut], axis=0)
-
-
-LIT_PERCENTILE = 85.0
-FABRIC_SPREAD = 20.0  # CIE76 from the median: the fabric's own shades
 
 
 def name_colour(rgb: tuple[float, float, float] | np.ndarray) -> tuple[ColorName, float]:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -91,9 +92,13 @@ class Measurements:
     delta_e: np.ndarray
     structure: np.ndarray
     edges: np.ndarray
-    changed: np.ndarray  # pixels that differ at all (unblurred): trims the halo of windowed measures
+    strict: np.ndarray  # pixels that differ at all (unblurred CIELAB step): where boxes end
     shift: tuple[float, float]
-    strict: np.ndarray | None = None  # ``changed`` before its one-pixel dilation: where boxes end
+
+    @cached_property
+    def changed(self) -> np.ndarray:
+        """``strict`` grown by a pixel: trims the halo of windowed measures without losing thin outlines."""
+        return cv2.dilate(self.strict.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
     def score(self, level: float = 1.0) -> np.ndarray:
         """Normalised difference: 1 = at threshold (times ``level``) on the strongest measure."""
@@ -199,9 +204,7 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
     # Colours are named from the unblurred pixels, so patch borders do not mix in their surroundings.
     raw_a, raw_b = colours.to_lab(a), colours.to_lab(b)
     raw_gap = np.linalg.norm(raw_a - raw_b, axis=-1)
-    strict = raw_gap > RAW_CHANGE_DELTA_E
-    changed = cv2.dilate(strict.astype(np.uint8), kernel).astype(bool)
-    return Measurements(a, b, raw_a, raw_b, delta_e, structure, edges, changed, shift, strict)
+    return Measurements(a, b, raw_a, raw_b, delta_e, structure, edges, raw_gap > RAW_CHANGE_DELTA_E, shift)
 
 
 def find_regions(
@@ -358,11 +361,8 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
         # hem moves edges and SSIM and averages away (ΔE ~2), a same-colour pocket does not (ΔE ~4).
         if len(ys) < MIN_PIXELS or measured.delta_e[ys, xs].max() < NOISE_DELTA_E:
             continue
-        if measured.strict is not None and measured.strict[ys, xs].any():
-            tight = measured.strict[ys, xs]
-            box_ys, box_xs = ys[tight], xs[tight]
-        else:
-            box_ys, box_xs = ys, xs
+        tight = measured.strict[ys, xs]
+        box_ys, box_xs = (ys[tight], xs[tight]) if tight.any() else (ys, xs)
         # The size test is on the box's longer side: a column of buttons is thin but long.
         if max(box_ys.max() + 1 - box_ys.min(), box_xs.max() + 1 - box_xs.min()) ** 2 < min_area:
             continue
@@ -512,14 +512,14 @@ def hidden_details(regions: list[Region], measured: Measurements, garment: np.nd
 
 
 def refine_box(region: Region, original: Image.Image, generated: Image.Image, work_size: tuple[int, int],
-               strict: np.ndarray | None = None) -> Box2D:
+               strict: np.ndarray) -> Box2D:
     """The region's box at the original's full resolution: the tight box of the pixels that changed there.
 
     At the working size one pixel is several of the original's, so a button's box is off by a third of
     its width. The comparison is redone on the full-size images inside the region's own changed working
     pixels (never outside them: a box only tightens), with a stricter threshold than the working one,
     because JPEG ringing around thin lines is not averaged away at full size. Without enough changed
-    pixels the working box stands.
+    pixels the working box stands. ``generated`` is already in the original's frame (the size rule).
     """
     width, height = work_size
     coarse = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
@@ -528,18 +528,15 @@ def refine_box(region: Region, original: Image.Image, generated: Image.Image, wo
         return coarse
     sx, sy = full_w / width, full_h / height
     y0, x0, y1, x1 = region.y0, region.x0, region.y1, region.x1
-    own = region.mask[y0:y1, x0:x1] & (strict[y0:y1, x0:x1] if strict is not None else True)
+    own = region.mask[y0:y1, x0:x1] & strict[y0:y1, x0:x1]
+    if not own.any():
+        return coarse
     left, top, right, bottom = int(x0 * sx), int(y0 * sy), min(full_w, int(np.ceil(x1 * sx))), min(full_h, int(np.ceil(y1 * sy)))
     window = (left, top, right, bottom)
     crop_o = np.asarray(original.crop(window).convert("RGB"), dtype=np.uint8)
-    # The size rule: the generated image is stretched to the original's frame.
-    if generated.size != original.size:
-        generated = generated.resize((full_w, full_h), Image.Resampling.BILINEAR)
     crop_g = np.asarray(generated.crop(window).convert("RGB"), dtype=np.uint8)
     where = cv2.resize(own.astype(np.uint8), (right - left, bottom - top), interpolation=cv2.INTER_NEAREST).astype(bool)
     gap = np.linalg.norm(colours.to_lab_8bit(crop_o) - colours.to_lab_8bit(crop_g), axis=-1)
-    if not where.any():
-        return coarse
     # Ringing scales with the edge that causes it: a pixel must also reach a share of the strong changes here.
     threshold = max(REFINE_DELTA_E, REFINE_SHARE * float(np.percentile(gap[where], 95)))
     exact = (gap > threshold) & where
@@ -667,22 +664,22 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
             f"{where[0].upper()}{where[1:]}, the original's {colours.display(name)} garment has a different pattern or detail "
             f"(a print, stripes, sleeves, a pocket, buttons, a collar or trims) than the design, beyond the colour change (ΔE {region.residual:.0f} once the colour change is undone)."
         )
-    in_original = float((fg_original & changed).sum()) / max(1, int(changed.sum()))
-    in_generated = float((fg_generated & changed).sum()) / max(1, int(changed.sum()))
-    lab_o = _median_lab(measured.lab_original, changed & fg_original) if in_original > 0 else None
-    lab_g = _median_lab(measured.lab_generated, changed & fg_generated) if in_generated > 0 else None
+    on_original, on_generated = changed & fg_original, changed & fg_generated
+    in_original = float(on_original.sum()) / max(1, int(changed.sum()))
+    in_generated = float(on_generated.sum()) / max(1, int(changed.sum()))
+    lab_o = _median_lab(measured.lab_original, on_original) if in_original > 0 else None
+    lab_g = _median_lab(measured.lab_generated, on_generated) if in_generated > 0 else None
     mean_de = float(measured.delta_e[changed].mean())
 
     if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
-        name, _ = colours.name_lab(colours.lit_colour(measured.lab_original[changed & fg_original]))
+        name, _ = colours.name_lab(colours.lit_colour(measured.lab_original[on_original]))
         return f"{where[0].upper()}{where[1:]}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
-        name, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[changed & fg_generated]))
+        name, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[on_generated]))
         return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
     if lab_o is not None and lab_g is not None:
         # Named as lit (shading only darkens); the gap below compares the medians, like for like.
-        name_o, _ = colours.name_lab(colours.lit_colour(measured.lab_original[changed & fg_original]))
-        name_g, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[changed & fg_generated]))
+        name_o, _ = colours.name_lab(colours.lit_colour(measured.lab_original[on_original]))
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
             # The paper asks for the first image's side only, and the sentence doubles as an edit
@@ -743,11 +740,13 @@ class ClassicalBackend:
             candidates += hidden_details(candidates, measured, fg_o | fg_g, (garment[1] + garment[3]) / 2, min_area, reach)
             chosen = pick(candidates, k, reach)
         with watch.stage("describe"):
+            # The size rule at full size, once for all the regions refined below.
+            framed = generated if generated.size == original.size else generated.resize(original.size, Image.Resampling.BILINEAR)
             differences = []
             for region in chosen:
                 # Working-grid box, made exact at full size unless the design had to be shifted into place.
                 if measured.shift == (0.0, 0.0):
-                    box = refine_box(region, original, generated, (width, height), measured.strict)
+                    box = refine_box(region, original, framed, (width, height), measured.strict)
                 else:
                     box = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
                 differences.append(ParsedDifference(describe(region, measured, fg_o, fg_g, garment), box))
