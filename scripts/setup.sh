@@ -12,8 +12,10 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 
-# torch and torchvision must be pinned together (see DESIGN.md §6); both come from local disk here.
-python -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
+# Every third-party package comes at the version in requirements.lock (regenerate: scripts/lock.sh).
+LOCK=(-c requirements.lock)
+# torch and torchvision first, pinned together by the lock, so the distributions' extras reuse them.
+python -m pip install -q "${LOCK[@]}" torch torchvision
 
 # Every folder with a pyproject.toml under contracts/, clients/ and services/ is one distribution;
 # its optional extra "all" (where defined) brings every backend's dependencies for the tests.
@@ -23,7 +25,7 @@ for dir in contracts clients services/*/; do
   [ -f "$dir/pyproject.toml" ] || continue
   if grep -qE '^all *=' "$dir/pyproject.toml"; then editables+=(-e "$dir[all]"); else editables+=(-e "$dir"); fi
 done
-python -m pip install -q "${editables[@]}" -r requirements-dev.txt
+python -m pip install -q "${LOCK[@]}" "${editables[@]}" -r requirements-dev.txt
 echo "installed: ${editables[*]//-e /}"
 
 # Headless Chromium (Debian package `chromium`) opens exported session pages in tests/clients; best effort:

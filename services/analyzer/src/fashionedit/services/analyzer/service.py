@@ -6,15 +6,17 @@ import bentoml
 
 from fashionedit.contracts import AnalyzeRequest, AnalyzeResponse, InfoRequest, ServiceInfo
 from fashionedit.services.common import BackgroundLoader
+from fashionedit.services.common.bento import bento_options
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
 from .serving import VERSION, AnalyzerServing
 from .settings import AnalyzerSettings
 
 settings = AnalyzerSettings()
+shipping = bento_options(gpu=False, concurrency=settings.max_concurrency)  # how it ships as a Bento
 
 
-@bentoml.service(**service_options(settings, name="analyzer"))
+@bentoml.service(**service_options(settings, name="analyzer", **shipping))
 class Analyzer:
     def __init__(self) -> None:
         self.serving = BackgroundLoader(

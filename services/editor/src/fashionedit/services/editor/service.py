@@ -9,15 +9,18 @@ import bentoml
 
 from fashionedit.contracts import EditRequest, EditResponse, InfoRequest, ServiceInfo
 from fashionedit.services.common.asgi import current_request_id
+from fashionedit.services.common.bento import bento_options
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
 from .serving import EditorServing
 from .settings import EditorSettings
 
 settings = EditorSettings()
+# A GPU for the local backend only; the OpenAI backends wait on the provider. How it ships as a Bento:
+shipping = bento_options(gpu=settings.backend == "local", concurrency=settings.max_concurrency)
 
 
-@bentoml.service(**service_options(settings, name="editor"))
+@bentoml.service(**service_options(settings, name="editor", **shipping))
 class Editor:
     def __init__(self) -> None:
         self.serving = EditorServing(settings)

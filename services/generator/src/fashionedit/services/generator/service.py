@@ -9,15 +9,18 @@ from __future__ import annotations
 import bentoml
 
 from fashionedit.contracts import GenerateRequest, GenerateResponse, InfoRequest, ServiceInfo
+from fashionedit.services.common.bento import bento_options
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
 from .serving import GeneratorServing
 from .settings import GeneratorSettings
 
 settings = GeneratorSettings()
+# A GPU for the SD pipelines; flats and tiny run on a CPU. How it ships as a Bento:
+shipping = bento_options(gpu=settings.backend in ("sd3", "sd2"), concurrency=settings.max_concurrency)
 
 
-@bentoml.service(**service_options(settings, name="generator"))
+@bentoml.service(**service_options(settings, name="generator", **shipping))
 class Generator:
     def __init__(self) -> None:
         self.serving = GeneratorServing(settings)

@@ -11,15 +11,17 @@ import bentoml
 
 from fashionedit.contracts import InfoRequest, ServiceInfo
 from fashionedit.contracts.score import ScoreRequest, ScoreResponse
+from fashionedit.services.common.bento import bento_options
 from fashionedit.services.common.binding import api, apply_policy, service_options
 
 from .serving import ScorerServing
 from .settings import ScorerSettings
 
 settings = ScorerSettings()
+shipping = bento_options(gpu=False, concurrency=settings.max_concurrency * settings.workers)  # how it ships as a Bento
 
 
-@bentoml.service(**service_options(settings, name="scorer", workers=settings.workers))
+@bentoml.service(**service_options(settings, name="scorer", workers=settings.workers, **shipping))
 class Scorer:
     def __init__(self) -> None:
         self.serving = ScorerServing(settings)
