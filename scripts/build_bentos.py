@@ -82,6 +82,33 @@ def declared_bentos() -> list[BentoSpec]:
     return specs
 
 
+def declared_requirements() -> dict[str, list[Requirement]]:
+    """Every third-party requirement this workspace declares (each distribution with all its extras, the
+    test tools), by where it is declared: all of them must be satisfied by requirements.lock."""
+    declared: dict[str, list[Requirement]] = {}
+    for name, folder in local_distributions().items():
+        project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+        lines = [*project.get("dependencies", []), *(d for extra in project.get("optional-dependencies", {}).values() for d in extra)]
+        declared[f"{folder.relative_to(REPO)}/pyproject.toml"] = [Requirement(line) for line in lines]
+    dev = [line.split("#", 1)[0].strip() for line in (REPO / "requirements-dev.txt").read_text().splitlines()]
+    declared["requirements-dev.txt"] = [Requirement(line) for line in dev if line and not line.startswith("-")]
+    local = set(local_distributions())
+    return {where: [r for r in reqs if canonicalize_name(r.name) not in local] for where, reqs in declared.items()}
+
+
+def lock_problems(pins: dict[str, str]) -> list[str]:
+    """Declared requirements that the lock lacks or pins outside their range."""
+    problems = []
+    for where, requirements in declared_requirements().items():
+        for requirement in requirements:
+            pinned = pins.get(canonicalize_name(requirement.name))
+            if pinned is None:
+                problems.append(f"{where}: {requirement} is missing from requirements.lock")
+            elif not requirement.specifier.contains(pinned, prereleases=True):
+                problems.append(f"{where}: {requirement} does not allow the locked {requirement.name}=={pinned}")
+    return problems
+
+
 def read_lock(path: Path = LOCK) -> dict[str, str]:
     pins = {}
     for line in path.read_text().splitlines():
@@ -119,13 +146,13 @@ def _installed_requirements(name: str, extras: tuple[str, ...]) -> list[Requirem
     return wanted
 
 
-def dependency_closure(distribution: str, extras: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+def dependency_closure(distribution: str, extras: tuple[str, ...], *, lock: Path = LOCK) -> tuple[list[str], dict[str, str]]:
     """This repo's distributions and the pinned third-party packages that ``distribution[extras]`` installs.
 
     Markers are evaluated for this interpreter (CPython 3.11 on Linux, as in the images).
     """
     local = local_distributions()
-    pins = read_lock()
+    pins = read_lock(lock)
     ours: list[str] = []
     third_party: dict[str, str] = {}
     seen: set[tuple[str, tuple[str, ...]]] = set()
