@@ -13,7 +13,8 @@ from fashionedit.client.dataset import default_val_size, load_selection_list, pa
 from fashionedit.client.dataset.images import square_box, square_png
 from fashionedit.client.dataset.persist import JsonlLog
 
-SHARED_LIST = Path("/work/shared/data/captions_top.json")
+# The published selection list (FashionEdit repo, data/captions_top.json), when a copy sits beside the checkout.
+SHARED_LIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "captions_top.json"
 
 
 def test_names_follow_the_deepfashion_scheme():
@@ -45,7 +46,7 @@ def test_selection_list_format(tmp_path):
         load_selection_list(path)
 
 
-@pytest.mark.skipif(not SHARED_LIST.exists(), reason="the published captions_top.json is not on this machine")
+@pytest.mark.skipif(not SHARED_LIST.exists(), reason="the published captions_top.json is not beside this checkout (../shared/data/)")
 def test_the_published_list_reads_in_this_format():
     scores = load_selection_list(SHARED_LIST)  # read-only; never copied into the repo
     assert len(scores) == 11_546
