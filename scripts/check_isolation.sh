@@ -5,8 +5,8 @@
 # For each SERVICE[:EXTRAS] (default: every service bare, then with its torch extras):
 #   1. a clean virtualenv (no --system-site-packages);
 #   2. `pip install services/SERVICE[EXTRAS]`, the FashionEdit libraries it declares resolved from this
-#      checkout through constraints (a constraint installs nothing by itself), everything else from the index;
-#      torch and torchvision first, pinned together, when the extras need torch (DESIGN.md §6);
+#      checkout through constraints (a constraint installs nothing by itself), everything else from the index
+#      at the versions in requirements.lock; torch and torchvision first, pinned together, when the extras need torch;
 #   3. checks: `fashionedit.services.SERVICE.service` imports; the installed fashionedit-* distributions are
 #      exactly those the pyprojects declare (transitively); no other service's package is importable;
 #      bare installs are torch-free.
@@ -88,9 +88,9 @@ for spec in "$@"; do
     "$PYTHON" -m venv --clear "$venv" &&
       if [ -n "$extras" ] && [ "$(needs_torch "$service" "$extras")" = yes ]; then
         # shellcheck disable=SC2086  # two requirements, split on purpose
-        "$venv/bin/pip" install -q $TORCH_PIN
+        "$venv/bin/pip" install -q -c "$REPO/requirements.lock" $TORCH_PIN
       fi &&
-      "$venv/bin/pip" install -q -c "$constraints" "$SRC/services/$service${extras:+[$extras]}"
+      "$venv/bin/pip" install -q -c "$REPO/requirements.lock" -c "$constraints" "$SRC/services/$service${extras:+[$extras]}"
   } >"$log" 2>&1 || status="install-failed"
   if [ "$status" = ok ]; then
     torch_free=no
