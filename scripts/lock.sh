@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate requirements.lock: one fully pinned set of third-party packages for the whole workspace
 # (every distribution with every extra, plus the test tools), as pip resolves them today.
-#   bash scripts/lock.sh            # then review `git diff requirements.lock` and commit it
+#   bash scripts/lock.sh            # keep today's pins, add what a new or changed dependency needs
+#   bash scripts/lock.sh --upgrade  # every package to the newest release the declared ranges allow
+# Then review `git diff requirements.lock`, re-run scripts/setup.sh and commit the lock with the change.
 # pip resolves without installing (--dry-run --report), so this takes a minute, not a venv build.
 # scripts/setup.sh, CI and the Bentos (scripts/build_bentos.py) all install from this file.
 set -euo pipefail
@@ -9,6 +11,12 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] && PYTHON=.venv/bin/python
+keep=()
+if [ "${1:-}" = "--upgrade" ]; then
+  shift
+elif [ -f requirements.lock ]; then
+  keep=(-c requirements.lock)  # if a changed range rules a pin out, pip says so: then use --upgrade
+fi
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 
@@ -25,8 +33,8 @@ PY
 done
 
 # torch and torchvision are pinned together (a lone torch pin lets the resolver pick a torchvision
-# built for another torch); everything else floats to the newest release the pins allow.
-PIP_DISABLE_PIP_VERSION_CHECK=1 "$PYTHON" -m pip install -q --dry-run --ignore-installed --report "$report" \
+# built for another torch). With --upgrade everything else moves to the newest release the ranges allow.
+PIP_DISABLE_PIP_VERSION_CHECK=1 "$PYTHON" -m pip install -q --dry-run --ignore-installed --report "$report" "${keep[@]}" \
   "torch==2.14.1" "torchvision==0.29.1" "${targets[@]}" -r requirements-dev.txt 2> >(grep -v "is ignored: it is neither" >&2)
 
 "$PYTHON" - "$report" > requirements.lock <<'PY'
