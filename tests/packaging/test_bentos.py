@@ -118,3 +118,18 @@ def test_the_test_model_builder_is_never_shipped(tmp_path) -> None:
     tiny = build_bentos.BentoSpec(**{**spec.__dict__, "name": "generator-with-tiny", "extras": ("diffusers", "tiny")})
     with pytest.raises(SystemExit, match="would ship \\['fashionedit-tinymodels'\\]"):
         build_bentos.stage(tiny, {}, tmp_path / "stage")
+
+
+@pytest.mark.integration
+def test_a_built_bento_serves(bentos, tmp_path) -> None:
+    """`bentoml serve <bento tag>`, as the image's entry point runs it: the Bento's service loads and answers."""
+    import httpx
+
+    from tests.support.servers import BentoServer
+
+    path = bentos["fashionedit-analyzer"]
+    tag = f"fashionedit-analyzer:{path.name}"
+    env = {"BENTOML_HOME": str(path.parents[2]), "FASHIONEDIT_ANALYZER_BACKEND": "classical"}
+    with BentoServer(tag, env=env, cwd=tmp_path, log_path=tmp_path / "serve.log", startup_timeout=120) as server:
+        info = httpx.post(f"{server.url}/v1/info", json={}, timeout=10).json()
+    assert info["service"] == "analyzer" and info["ready"] is True, info
