@@ -55,7 +55,8 @@ class BentoSpec:
 def local_distributions() -> dict[str, Path]:
     """This repo's distributions: canonical name -> folder."""
     found = {}
-    for pyproject in [REPO / "contracts/pyproject.toml", REPO / "clients/pyproject.toml", *sorted(REPO.glob("services/*/pyproject.toml"))]:
+    pyprojects = [REPO / "contracts/pyproject.toml", REPO / "clients/pyproject.toml", *sorted(REPO.glob("services/*/pyproject.toml"))]
+    for pyproject in pyprojects:
         if pyproject.is_file():
             found[canonicalize_name(tomllib.loads(pyproject.read_text())["project"]["name"])] = pyproject.parent
     return found
@@ -88,7 +89,8 @@ def declared_requirements() -> dict[str, list[Requirement]]:
     declared: dict[str, list[Requirement]] = {}
     for name, folder in local_distributions().items():
         project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
-        lines = [*project.get("dependencies", []), *(d for extra in project.get("optional-dependencies", {}).values() for d in extra)]
+        extras = project.get("optional-dependencies", {}).values()
+        lines = [*project.get("dependencies", []), *(line for extra in extras for line in extra)]
         declared[f"{folder.relative_to(REPO)}/pyproject.toml"] = [Requirement(line) for line in lines]
     dev = [line.split("#", 1)[0].strip() for line in (REPO / "requirements-dev.txt").read_text().splitlines()]
     declared["requirements-dev.txt"] = [Requirement(line) for line in dev if line and not line.startswith("-")]
@@ -168,7 +170,9 @@ def dependency_closure(distribution: str, extras: tuple[str, ...], *, lock: Path
             requirements = _local_requirements(local[name], wanted_extras)
         else:
             if name not in pins:
-                raise SystemExit(f"{name} is needed by the {distribution} Bento but missing from requirements.lock: run scripts/lock.sh")
+                raise SystemExit(
+                    f"{name} is needed by the {distribution} Bento but missing from requirements.lock: run scripts/lock.sh"
+                )
             installed = importlib.metadata.version(name)
             if installed != pins[name]:
                 raise SystemExit(f"{name}: {installed} installed, {pins[name]} in requirements.lock: run scripts/setup.sh")
@@ -190,7 +194,8 @@ def build_wheels(distributions: list[str], out: Path) -> dict[str, Path]:
             shutil.copytree(local[name], copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "Dockerfile*"))
             copies.append(str(copy))
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), *copies],
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out)]
+            + copies,
             check=True,
         )
     finally:
@@ -210,8 +215,9 @@ def stage(spec: BentoSpec, wheels: dict[str, Path], folder: Path) -> None:
     if shipped:
         raise SystemExit(f"{spec.name} would ship {sorted(shipped)}: take it out of the Bento's extras")
     (folder / "wheels").mkdir(parents=True)
+    extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
     lines = [
-        f"# {spec.name}: {spec.distribution}{'[' + ','.join(spec.extras) + ']' if spec.extras else ''}, written by scripts/build_bentos.py",
+        f"# {spec.name}: {spec.distribution}{extras}, written by scripts/build_bentos.py",
         "# This repo's distributions, as wheels in the Bento:",
     ]
     for name in ours:
@@ -248,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for spec in specs:
             extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
-            print(f"{spec.name}\t{spec.service_dir.relative_to(REPO)}{extras}\t{' '.join(f'{k}={v}' for k, v in spec.envs.items())}")
+            settings = " ".join(f"{k}={v}" for k, v in spec.envs.items())
+            print(f"{spec.name}\t{spec.service_dir.relative_to(REPO)}{extras}\t{settings}")
         return 0
     unknown = set(args.names) - {spec.name for spec in specs}
     if unknown:

@@ -93,7 +93,8 @@ def test_services_are_hardened_and_health_checked(profiles: str) -> None:
         if "build" in service:  # the offline profile's hand-written images
             assert (REPO / service["build"]["dockerfile"]).is_file(), name
         else:  # a Bento's image (docs/deploy.md: bentoml containerize <bento> -t <image>)
-            assert BENTO_IMAGES.get(service["image"]) in DECLARED_BENTOS, f"{name}: {service['image']} is no declared Bento's image"
+            image = service["image"]
+            assert BENTO_IMAGES.get(image) in DECLARED_BENTOS, f"{name}: {image} is no declared Bento's image"
 
 
 @pytest.mark.parametrize("profiles", PROFILE_SETS)

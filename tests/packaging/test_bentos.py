@@ -93,7 +93,8 @@ def test_bento_image_requirements_resources_and_traffic(bentos, name: str) -> No
     # The Dockerfile `bentoml containerize` builds: the wheels arrive before the pinned install.
     dockerfile = (path / "env" / "docker" / "Dockerfile").read_text()
     assert re.search(rf"^FROM {re.escape(image['base_image'])} ", dockerfile, re.M)
-    assert dockerfile.index("COPY --chown=bentoml:bentoml ./src/wheels") < dockerfile.index("pip install -r $BENTO_PATH/env/python/requirements.txt")
+    install = dockerfile.index("pip install -r $BENTO_PATH/env/python/requirements.txt")
+    assert dockerfile.index("COPY --chown=bentoml:bentoml ./src/wheels") < install
     assert "ENV BENTOML_PORT=$BENTOML_PORT" in dockerfile and f"ARG BENTOML_PORT={port}" in dockerfile
 
 

@@ -29,12 +29,13 @@ def test_a_dependency_missing_from_the_lock_is_reported() -> None:
 def test_the_venv_was_installed_from_the_lock() -> None:
     """scripts/setup.sh installs with `-c requirements.lock`: every locked package present has the locked version."""
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
-    drift = {name: (installed[name], version) for name, version in build_bentos.read_lock().items() if installed.get(name, version) != version}
+    locked = build_bentos.read_lock()
+    drift = {name: (installed[name], version) for name, version in locked.items() if installed.get(name, version) != version}
     assert drift == {}, f"installed vs locked: {drift}; run scripts/setup.sh (or scripts/lock.sh after changing a dependency)"
 
 
 def test_setup_installs_with_the_lock() -> None:
     setup = (REPO_ROOT / "scripts" / "setup.sh").read_text()
-    installs = [line for line in setup.splitlines() if "pip install" in line and "--upgrade pip" not in line and "apt" not in line]
+    installs = [line for line in setup.splitlines() if "pip install" in line and "--upgrade pip" not in line]
     assert installs and all('"${LOCK[@]}"' in line for line in installs), installs
     assert "LOCK=(-c requirements.lock)" in setup

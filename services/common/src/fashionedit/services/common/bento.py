@@ -20,7 +20,8 @@ CUDA_BASE_IMAGE = "nvidia/cuda:13.0.2-base-ubuntu24.04"
 
 
 def runtime_image(*, gpu: bool, system_packages: t.Sequence[str] = ()) -> Image:
-    image = Image(base_image=CUDA_BASE_IMAGE if gpu else CPU_BASE_IMAGE, python_version=PYTHON_VERSION, lock_python_packages=False)
+    base_image = CUDA_BASE_IMAGE if gpu else CPU_BASE_IMAGE
+    image = Image(base_image=base_image, python_version=PYTHON_VERSION, lock_python_packages=False)
     # BentoML 1.4.40 re-creates the image at build time (attrs.evolve), which inserts its default apt-get line
     # a second time; drop the first copy so the Dockerfile runs it once (tests/packaging/test_bentos.py checks).
     del image.commands[0]
