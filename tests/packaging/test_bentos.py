@@ -134,3 +134,38 @@ def test_a_built_bento_serves(bentos, tmp_path) -> None:
     with BentoServer(tag, env=env, cwd=tmp_path, log_path=tmp_path / "serve.log", startup_timeout=120) as server:
         info = httpx.post(f"{server.url}/v1/info", json={}, timeout=10).json()
     assert info["service"] == "analyzer" and info["ready"] is True, info
+
+
+def test_services_tell_random_weights_without_the_test_model_builder() -> None:
+    """The Bentos leave fashionedit.tinymodels out, so the services keep their own copy of its marker's name."""
+    from fashionedit.services.editor import sd3
+    from fashionedit.services.scorer.backends import openclip
+    from fashionedit.tinymodels import RANDOM_WEIGHTS_MARKER
+
+    assert sd3.RANDOM_WEIGHTS_MARKER == openclip.RANDOM_WEIGHTS_MARKER == RANDOM_WEIGHTS_MARKER
+
+
+@pytest.mark.slow
+def test_the_gpu_bentos_services_load_weights_without_the_test_model_builder(tmp_path) -> None:
+    """What fashionedit-generator and fashionedit-editor-local install is enough to load SD3 weights: the
+    test-model builder is unimportable here, as in those images (tiny SD3 weights stand in, marker removed)."""
+    pytest.importorskip("diffusers")
+    from fashionedit.tinymodels import RANDOM_WEIGHTS_MARKER, save_sd3_pipeline
+
+    weights = save_sd3_pipeline(tmp_path / "sd3")
+    (weights / RANDOM_WEIGHTS_MARKER).unlink()  # to the services these are now ordinary weights
+    probe = f"""
+import sys
+sys.modules["fashionedit.tinymodels"] = None  # import fails, as in the production images
+from fashionedit.services.editor.sd3 import SD3Editor
+from fashionedit.services.editor.settings import EditorSettings
+from fashionedit.services.generator.backends import diffusers_pipeline
+from fashionedit.services.generator.settings import GeneratorSettings
+
+editor = SD3Editor.load(EditorSettings(backend="local", local_sd3_model={str(weights)!r}))
+assert editor.random_weights is False and editor.model_info().weights.source == "local", editor.model_info()
+generator = diffusers_pipeline.load(GeneratorSettings(backend="sd3", model={str(weights)!r}), backend="sd3")
+print("loaded", type(generator).__name__)
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0 and "loaded" in result.stdout, result.stdout + result.stderr

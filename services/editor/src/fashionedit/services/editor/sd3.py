@@ -28,6 +28,10 @@ from fashionedit.contracts.boxes import PixelBox
 from .placement import blend_into_box
 from .settings import EditorSettings
 
+# Written beside random weights by fashionedit.tinymodels; duplicated so that loading real weights does not need
+# the test-model builder, which production images leave out.
+RANDOM_WEIGHTS_MARKER = "fashionedit_random_weights.json"
+
 log = logging.getLogger("fashionedit.editor")
 
 _OPTIONAL_COMPONENTS = ("text_encoder_3", "tokenizer_3", "image_encoder", "feature_extractor")
@@ -71,8 +75,6 @@ class SD3Editor:
     def load(cls, settings: EditorSettings) -> "SD3Editor":
         from diffusers import StableDiffusion3Img2ImgPipeline, StableDiffusion3InpaintPipeline
 
-        from fashionedit.tinymodels import is_random_weights
-
         source = settings.local_sd3_model
         if source is None:
             from fashionedit.tinymodels import save_sd3_pipeline
@@ -80,7 +82,7 @@ class SD3Editor:
             folder = Path(tempfile.mkdtemp(prefix="fashionedit-editor-")) / "sd3-tiny"
             log.warning("no SD3 weights configured: building a tiny random-weight SD3 in %s (offline profile)", folder)
             source = str(save_sd3_pipeline(folder))
-        random_weights = Path(source).is_dir() and is_random_weights(source)
+        random_weights = (Path(source) / RANDOM_WEIGHTS_MARKER).is_file()
         device, dtype = _device_and_dtype(settings)
         img2img = StableDiffusion3Img2ImgPipeline.from_pretrained(source, torch_dtype=dtype, **_missing_components(source)).to(device)
         img2img.set_progress_bar_config(disable=True)
@@ -117,8 +119,6 @@ class SD3Editor:
     def _spec_name(self) -> str:
         """The random build's spec (from the marker fashionedit.tinymodels writes), e.g. 'sd3-tiny'."""
         import json
-
-        from fashionedit.tinymodels import RANDOM_WEIGHTS_MARKER
 
         try:
             return str(json.loads((Path(self.source) / RANDOM_WEIGHTS_MARKER).read_text()).get("spec") or "sd3")
