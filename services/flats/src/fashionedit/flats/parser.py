@@ -53,6 +53,7 @@ class InstructionResult(BaseModel):
     attributes: GarmentAttributes = Field(description="The current attributes with the instruction applied")
     changes: list[AttributeChange] = Field(default_factory=list)
     unknown_words: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="How the instruction was read where it asked for what the flat cannot show as said")
 
     @property
     def understood(self) -> bool:
@@ -407,8 +408,48 @@ def _merge(current: GarmentAttributes, patch: GarmentAttributes, adding: bool) -
     return GarmentAttributes.model_validate(data)
 
 
-def parse_instruction(text: str, current: GarmentAttributes) -> InstructionResult:
-    """An edit instruction -> the changed attributes. Never raises on odd text: no change understood is ``changes == []``."""
+_REFERENCE_NOUNS = (
+    "reference image|reference|sketch|drawing|logo|image|picture|photo|print|graphic|crop|patch|detail|emblem|badge|motif|"
+    "embroidery|example|one|design|pattern"
+)
+#: Words that point at the reference image ("like this sketch", "add this logo", "as in the reference").
+REFERENCE_WORDS = re.compile(
+    rf"\b(?:(?:just |exactly )?like|as in|as shown in|as|from|matching|using|with|per)?\s*"
+    rf"(?:(?:this|that|these|the)\s+(?:reference\s+)?(?:{_REFERENCE_NOUNS})s?\b|this\b(?!\s+(?:shirt|top|dress|coat|jacket|garment)))",
+    re.IGNORECASE,
+)
+_COLLARED = (Neckline.LAPEL, Neckline.STAND, Neckline.TURTLENECK)
+
+
+def strip_reference_words(text: str) -> str:
+    """``text`` without the words that point at a reference image: 'change the neckline to v-neck like this sketch'
+    -> 'change the neckline to v-neck'. The reference itself says what those words mean."""
+    return re.sub(r"\s{2,}", " ", REFERENCE_WORDS.sub(" ", text)).strip()
+
+
+def _said(patch: GarmentAttributes) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}" if path else key)
+        else:
+            flat[path] = value
+
+    walk(patch.model_dump(mode="json", exclude_none=True), "")
+    return flat
+
+
+def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: bool = False) -> InstructionResult:
+    """An edit instruction -> the changed attributes. Never raises on odd text: no change understood is ``changes == []``.
+
+    ``with_reference``: the instruction comes with a reference image, so words pointing at it ("this logo",
+    "like this sketch") are the reference's to show, not changes to the garment. ``notes`` say where the
+    instruction asked for something the flat shows another way (a collar on a round neckline) or already has.
+    """
+    if with_reference:
+        text = strip_reference_words(text)
     sentences, unknown = segment(text)
     phrases = [p for sentence in sentences for p in sentence]
     # one index space across sentences, so positions compare
@@ -434,6 +475,7 @@ def parse_instruction(text: str, current: GarmentAttributes) -> InstructionResul
     focus = _focus(target_part)
 
     new = current
+    patch_said: dict[str, Any] = {}
     if removing:
         new = _apply_removals(phrases, new, piece)
     if to_at is not None or not removing:
@@ -444,10 +486,38 @@ def parse_instruction(text: str, current: GarmentAttributes) -> InstructionResul
             # values about the lower garment that landed on the upper by default
             builder.upper = {k: v for k, v in builder.upper.items() if k in ("sleeve", "neckline", "hem", "buttons", "pockets", "collar_color")} or None
         unknown = _unknown_plus_unused(unknown, builder.unused)
-        new = _merge(new, builder.attributes(), adding)
+        patch = builder.attributes()
+        patch_said = _said(patch)
+        new = _merge(new, patch, adding)
     if any(p.tag("shorter") or p.tag("longer") for p in phrases):
         new = _apply_step(phrases, new, piece, focus)
-    return InstructionResult(attributes=new, changes=diff_attributes(current, new), unknown_words=unknown)
+    notes: list[str] = []
+    if not removing:
+        new, notes = _collar(phrases, focus, adding, new, notes)
+    changes = diff_attributes(current, new)
+    if not changes and patch_said:
+        already = ", ".join(f"{field} is already {value}" for field, value in patch_said.items())
+        notes.append(f"no change: {already}")
+    return InstructionResult(attributes=new, changes=changes, unknown_words=unknown, notes=notes)
+
+
+def _collar(phrases: list[Phrase], focus: str | None, adding: bool, new: GarmentAttributes, notes: list[str]) -> tuple[GarmentAttributes, list[str]]:
+    """A collar asked for on a neckline that has none gets one (lapels on shirts and outer garments, else a stand
+    collar); collar sizes are not drawn, which the notes say."""
+    upper = new.upper
+    about_collar = focus == "collar" or any(p.tag("noun") is not None and p.tag("noun").value == "collar" for p in phrases)
+    if upper is None or not about_collar:
+        return new, notes
+    sizes = [p.text for p in phrases if p.tag("size") is not None]
+    collarless = upper.neckline is not None and upper.neckline not in _COLLARED
+    if collarless and (adding or sizes or upper.collar_color is not None):
+        shirtlike = upper.type in (UpperType.SHIRT, UpperType.BLOUSE, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT)
+        collar = Neckline.LAPEL if shirtlike else Neckline.STAND
+        notes.append(f"collar: a {upper.neckline.value} neckline has no collar{' to make ' + sizes[0] if sizes else ''}; added a {collar.value} collar")
+        new = new.model_copy(update={"upper": upper.model_copy(update={"neckline": collar})})
+    elif sizes:
+        notes.append(f"not applied: collar size ('{sizes[0]}') is not drawn by the offline flats")
+    return new, notes
 
 
 def _focus(target_part: list[Phrase]) -> str | None:
@@ -517,4 +587,5 @@ __all__ = [
     "parse_instruction",
     "part_for_field",
     "segment",
+    "strip_reference_words",
 ]

@@ -330,7 +330,7 @@ FUNCTION_WORDS = frozenset(
     """this that these those the a an is are was be it its it's they their there here has have having with and
     or of in on at to into for by as wearing wears wear worn wore dressed also which who whose while plus
     features featuring feature comes come made from over under around along across up down front
-    some any all both each very quite rather slightly bit little more less fairly
+    some any all both each very quite rather slightly bit more less fairly
     i we you me my our your us want would like need please could should can will let lets let's
     make change turn set give put use switch replace swap update add adding remove removing delete drop take
     off get rid keep instead instead of so then now just only same other another new style styled look
@@ -347,6 +347,11 @@ ACCESSORY_WORDS = frozenset(
     handbag shoes shoe boots sneakers heels hand hands eyes face hair navel stomach belly body arm arms leg legs
     feet foot earrings gloves""".split()
 )
+
+#: Size words: read for collars (not drawn, said in notes) and prints.
+SIZE_WORDS = {"wide": "large", "wider": "large", "broad": "large", "big": "large", "bigger": "large", "large": "large",
+              "larger": "large", "oversized": "large", "narrow": "small", "narrower": "small", "small": "small",
+              "smaller": "small", "tiny": "small", "little": "small"}
 
 #: Verbs that remove a detail / add one.
 REMOVE_WORDS = ("remove", "removing", "delete", "drop", "take off", "get rid of", "without", "no", "lose", "omit")
@@ -477,6 +482,8 @@ def _build_phrases() -> dict[tuple[str, ...], list[Tag]]:
         add(word, Tag("shorter"))
     for word in ("longer", "lengthen", "lengthened"):
         add(word, Tag("longer"))
+    for word in SIZE_WORDS:
+        add(word, Tag("size", SIZE_WORDS[word]))
     for word in ACCESSORY_WORDS:
         add(word, Tag("accessory", word))
     for word in FUNCTION_WORDS:
