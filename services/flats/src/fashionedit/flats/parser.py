@@ -20,10 +20,12 @@ from fashionedit.contracts.garment import (
     Belt,
     Buttons,
     GarmentAttributes,
+    GraphicSize,
     LowerGarment,
     LowerLength,
     Neckline,
     Pattern,
+    PocketPlacement,
     Pockets,
     SleeveLength,
     UpperGarment,
@@ -40,6 +42,7 @@ class ParseResult(BaseModel):
     ignored_words: list[str] = Field(
         default_factory=list, description="Known words for things a flat does not draw (accessories: 'ring', 'hat', 'wrist')"
     )
+    notes: list[str] = Field(default_factory=list, description="Words drawn as the nearest thing a flat has ('hoodie' as a sweater)")
 
 
 class AttributeChange(BaseModel):
@@ -80,7 +83,10 @@ class Phrase:
 
 _SENTENCE_SPLIT = re.compile(r"[.;!?\n]+")
 _WORD = re.compile(r"[a-z]+|\d+")
-_PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",)}
+_PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",), ("prints",), ("logo",),
+                         ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",)}
+#: Pattern words that name a print, which can be small (a chest logo) or large (a centre print).
+_GRAPHIC_NOUNS = {("print",), ("prints",), ("logo",), ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",), ("graphics",)}
 
 
 def _normalise(text: str) -> str:
@@ -119,7 +125,7 @@ def segment(text: str) -> tuple[list[list[Phrase]], list[str]]:
 
 
 # -- building attributes from phrases -------------------------------------------------------------
-_VALUE_KINDS = ("pattern_color", "color", "fabric", "pattern", "neckline", "sleeve", "length", "hem",
+_VALUE_KINDS = ("graphic_size", "pattern_color", "color", "fabric", "pattern", "neckline", "sleeve", "length", "hem",
                 "button_place", "pocket_kind", "pocket_place")
 _DETAIL_RUN_KINDS = {
     "buttons": {"number", "color", "button_place", "remove"},
@@ -163,7 +169,9 @@ class _Builder:
     def sentence(self, phrases: list[Phrase], skip_types: bool = False) -> None:
         pending: list[Phrase] = []
         mentions_sleeves = any(p.tag("noun") and p.tag("noun").value == "sleeves" for p in phrases)
+        mentions_pockets = any(p.tag("noun") and p.tag("noun").value == "pockets" for p in phrases)
         said_pattern = False
+        last_graphic: int | None = None
         for k, phrase in enumerate(phrases):
             kinds = phrase.kinds()
             if not kinds or kinds <= {"function", "accessory"}:
@@ -194,10 +202,25 @@ class _Builder:
             if "color" in kinds and k > 0 and phrases[k - 1].words == ("in",) and said_pattern:
                 pending.append(Phrase(k, phrase.words, [Tag("pattern_color", phrase.tag("color").value)]))
                 continue
+            if "pocket_place" in kinds and last_graphic is not None and k - last_graphic <= 3 and not mentions_pockets:
+                # "a small logo on the chest": where the print goes, not a pocket
+                if phrase.tag("pocket_place").value is PocketPlacement.CHEST and not _is(pending, last_graphic, "graphic_size"):
+                    pending.append(Phrase(k, phrase.words, [Tag("graphic_size", GraphicSize.SMALL)]))
+                continue
+            if "pattern" in kinds and phrase.words in (("print",), ("prints",)) and k > 0 and phrases[k - 1].tag("pattern") is not None:
+                continue  # "floral print": the noun of the pattern just named
             if "pattern" in kinds:
                 said_pattern = True
                 if phrase.words in _PLURAL_PATTERN_NOUNS and _is(pending, k - 1, "color"):
                     _retag(pending, k - 1, Tag("pattern_color", pending[-1].tag("color").value))
+                if phrase.words in _GRAPHIC_NOUNS:
+                    last_graphic = k
+                    for back in (k - 1, k - 2):
+                        size = next((p for p in pending if p.index == back and p.tag("size") is not None), None)
+                        if size is not None:
+                            value = GraphicSize.SMALL if size.tag("size").value == "small" else GraphicSize.LARGE
+                            _retag(pending, back, Tag("graphic_size", value))
+                            break
             if kinds & {"shorter", "longer", "to", "add", "remove"} and not kinds & (set(_VALUE_KINDS) | {"number"}):
                 continue
             pending.append(phrase)
@@ -262,6 +285,8 @@ class _Builder:
             self.piece(piece_name)["pattern_color"] = value
         elif kind in ("color", "fabric", "pattern", "pattern_color"):
             self.piece(piece_name)[kind] = value
+        elif kind == "graphic_size":
+            self.piece("upper")["graphic_size"] = value
         elif kind in ("neckline", "sleeve", "hem"):
             self.piece("upper")[kind] = value
         elif kind == "length":
@@ -324,11 +349,13 @@ def parse_caption(text: str) -> ParseResult:
     sentences, unknown = segment(text)
     builder = _Builder()
     ignored: list[str] = []
+    notes: list[str] = []
     for phrases in sentences:
         builder.sentence(phrases)
         ignored += [p.text for p in phrases if p.tag("accessory") is not None and p.text not in ignored]
+        notes += [p.tag("approx").value for p in phrases if p.tag("approx") is not None and p.tag("approx").value not in notes]
     return ParseResult(
-        attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored
+        attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored, notes=notes
     )
 
 

@@ -155,7 +155,8 @@ for _word, _value in (("short", SleeveLength.SHORT), ("medium", SleeveLength.MED
                       ("elbow", SleeveLength.MEDIUM), ("half", SleeveLength.MEDIUM), ("full", SleeveLength.LONG)):
     for _suffix in ("sleeve", "sleeves", "sleeved"):
         SLEEVE_WORDS[f"{_word} {_suffix}"] = _value
-SLEEVE_WORDS |= {"no sleeves": SleeveLength.SLEEVELESS, "without sleeves": SleeveLength.SLEEVELESS}
+SLEEVE_WORDS |= {"no sleeves": SleeveLength.SLEEVELESS, "without sleeves": SleeveLength.SLEEVELESS,
+                 "sleeves cut off": SleeveLength.SLEEVELESS, "cut off sleeves": SleeveLength.SLEEVELESS}
 
 #: Length words; meaning depends on what they describe (sleeves or a lower garment / dress).
 #: value: (sleeve length, lower length), either may be None.
@@ -198,6 +199,8 @@ NECKLINE_WORDS: dict[str, Neckline] = {
     "lapel": Neckline.LAPEL,
     "lapels": Neckline.LAPEL,
     "notch lapel": Neckline.LAPEL,
+    "notch lapels": Neckline.LAPEL,
+    "notched lapel": Neckline.LAPEL,
     "notched lapels": Neckline.LAPEL,
     "shirt collar": Neckline.LAPEL,
     "turtleneck": Neckline.TURTLENECK,
@@ -337,7 +340,8 @@ FUNCTION_WORDS = frozenset(
     clothes clothing garment garments outfit piece design sketch flat image picture one's
     fabric fabrics material materials pattern patterns colour color colors colours coloured colored
     neckline neck necklines length sleeve sleeves button buttons pocket pockets belt belts collar collars hem hems
-    waist waistline shorter longer lengthen shorten""".split()
+    waist waistline shorter longer lengthen shorten covers cover covered covering not tied carries carrying holds
+    holding front chest back""".split()
 )
 
 #: DeepFashion caption words for what a flat does not draw (accessories, body parts): known, reported as ignored.
@@ -352,6 +356,28 @@ ACCESSORY_WORDS = frozenset(
 SIZE_WORDS = {"wide": "large", "wider": "large", "broad": "large", "big": "large", "bigger": "large", "large": "large",
               "larger": "large", "oversized": "large", "narrow": "small", "narrower": "small", "small": "small",
               "smaller": "small", "tiny": "small", "little": "small"}
+
+#: Known words for what a flat does not draw beyond accessories: DeepFashion's "other/mixed" patterns and fabrics,
+#: fit and season words. Reported as not drawn, like accessories.
+NOT_DRAWN_WORDS = frozenset(
+    """mixed complicated complex slim skinny loose fitted oversized relaxed baggy summer winter spring autumn casual
+    formal smart elegant pleated pleats cargo dragon""".split()
+)
+
+#: Words drawn as the nearest thing a flat has, with the note that says so (kind, value, note).
+APPROXIMATE_WORDS: dict[str, tuple[str, Any, str]] = {
+    "hoodie": ("upper_type", UpperType.SWEATER, "'hoodie' drawn as a sweater (the flats draw no hood)"),
+    "hoodies": ("upper_type", UpperType.SWEATER, "'hoodies' drawn as a sweater (the flats draw no hood)"),
+    "kimono": ("upper_type", UpperType.COAT, "'kimono' drawn as a long-sleeve wrap coat (the flats have no kimono shape)"),
+    "puffer": ("upper_type", UpperType.JACKET, "'puffer' drawn as a plain jacket (no quilting)"),
+    "parka": ("upper_type", UpperType.COAT, "'parka' drawn as a coat"),
+    "embroidery": ("pattern", Pattern.GRAPHIC, "'embroidery' drawn as a graphic print"),
+    "embroidered": ("pattern", Pattern.GRAPHIC, "'embroidered' drawn as a graphic print"),
+    "velvet": ("fabric", Fabric.SILK, "'velvet' drawn with the silk sheen"),
+    "corduroy": ("fabric", Fabric.COTTON, "'corduroy' drawn as cotton (no wales)"),
+    "flannel": ("fabric", Fabric.COTTON, "'flannel' drawn as cotton"),
+    "polyester": ("fabric", Fabric.COTTON, "'polyester' drawn as cotton"),
+}
 
 #: Verbs that remove a detail / add one.
 REMOVE_WORDS = ("remove", "removing", "delete", "drop", "take off", "get rid of", "without", "no", "lose", "omit")
@@ -484,8 +510,12 @@ def _build_phrases() -> dict[tuple[str, ...], list[Tag]]:
         add(word, Tag("longer"))
     for word in SIZE_WORDS:
         add(word, Tag("size", SIZE_WORDS[word]))
-    for word in ACCESSORY_WORDS:
+    for word in ACCESSORY_WORDS | NOT_DRAWN_WORDS:
         add(word, Tag("accessory", word))
+    for text, (kind, value, note) in APPROXIMATE_WORDS.items():
+        table.pop(tuple(text.split()), None)
+        add(text, Tag(kind, value))
+        add(text, Tag("approx", note))
     for word in FUNCTION_WORDS:
         if (word,) not in table:
             add(word, Tag("function"))
