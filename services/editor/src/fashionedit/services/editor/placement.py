@@ -40,7 +40,7 @@ BG_PLAIN_SHARE = 0.9
 BG_TOLERANCE = 28.0
 # A reference whose border continues the design under the box (mean step under this) is a crop of the design
 # itself: it is placed as it is, background and all.
-CONTINUES_DESIGN_STEP = 10.0
+CONTINUES_DESIGN_STEP = 4.0
 MIN_FOREGROUND_SHARE = 0.01  # less than this left after matting: the reference is a swatch, keep it whole
 
 
