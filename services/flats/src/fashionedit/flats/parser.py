@@ -445,6 +445,8 @@ REFERENCE_WORDS = re.compile(
     rf"(?:(?:this|that|these|the)\s+(?:reference\s+)?(?:{_REFERENCE_NOUNS})s?\b|this\b(?!\s+(?:shirt|top|dress|coat|jacket|garment)))",
     re.IGNORECASE,
 )
+#: "make it a dress", "turn the shirt into a coat": the garment type named after the article is the new value.
+_MAKE_IT_A = re.compile(r"\b(?:make|turn|change|switch)\s+(?:it|this|the\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:into\s+|to\s+)?(?:a|an)\b", re.I)
 _COLLARED = (Neckline.LAPEL, Neckline.STAND, Neckline.TURTLENECK)
 
 
@@ -508,7 +510,7 @@ def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: 
     if to_at is not None or not removing:
         builder = _Builder(default_piece=piece, focus=focus)
         builder.current = None
-        builder.sentence(value_part, skip_types=to_at is None)
+        builder.sentence(value_part, skip_types=to_at is None and not _MAKE_IT_A.search(text))
         if builder.upper is not None and piece == "lower" and not any(p.tag("upper_type") for p in value_part):
             # values about the lower garment that landed on the upper by default
             builder.upper = {k: v for k, v in builder.upper.items() if k in ("sleeve", "neckline", "hem", "buttons", "pockets", "collar_color")} or None

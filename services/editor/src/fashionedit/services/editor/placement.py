@@ -230,10 +230,11 @@ def plain_background(reference: np.ndarray) -> Background | None:
     background = np.isin(labels, edge_labels[edge_labels > 0]) & (near > 0)
     if float((~background).mean()) < MIN_FOREGROUND_SHARE:
         return None  # all background: a colour swatch, which is its own subject
-    # soft edge: background pixels fade in by how far their colour is from the background's
-    soft = np.clip((distance - BG_TOLERANCE / 2) / (BG_TOLERANCE / 2), 0.0, 1.0)
-    alpha = np.where(background, soft, 1.0).astype(np.float32)
-    alpha = cv2.GaussianBlur(alpha, (3, 3), 0)
+    # soft edge: the background and a 2-pixel band around it (the subject's anti-aliased rim, part background)
+    # fade in by how far their colour is from the background's
+    rim = cv2.dilate(background.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
+    soft = np.clip((distance - BG_TOLERANCE / 2) / (3.5 * BG_TOLERANCE), 0.0, 1.0)
+    alpha = np.where(background, 0.5 * soft, np.where(rim, soft, 1.0)).astype(np.float32)
     return Background(tuple(int(round(v)) for v in median), alpha)
 
 
@@ -264,6 +265,11 @@ def make_layer(image: np.ndarray, reference: np.ndarray, box: PixelBox, *, feath
             step = float(np.abs(patch.astype(np.float32) - under).max(axis=-1)[ring].mean())
             if step >= CONTINUES_DESIGN_STEP:
                 alpha, background = found.alpha, found.color
+                # the soft edge mixes subject and background colours: take the background out of it, or the old
+                # card colour shows as a halo on whatever the design is under it (now or after a re-render)
+                a = np.clip(alpha, 1e-3, 1.0)[..., None]
+                bg = np.array(found.color, np.float32)
+                patch = np.clip((patch.astype(np.float32) - (1 - a) * bg) / a + 0.5, 0, 255).astype(np.uint8)
     if alpha is None:
         band = int(round(feather * min(target.width, target.height)))
         alpha = seam_weights(image, patch, target, band)

@@ -157,7 +157,8 @@ class LocalBackend(EditBackend):
         # in a reference round, words that match the design already ("on the chest") say where the reference goes
         warnings = [note for note in result.notes if required or not note.startswith("no change:")]
         if not result.changes:
-            already = any(note.startswith("no change:") for note in result.notes)
+            # understood, but already so or not drawable: the design stays as it is and the warning says why
+            already = any(note.startswith(("no change:", "not applied:")) for note in result.notes)
             if required and not already:
                 raise InvalidInput.at(
                     ["instruction"],
