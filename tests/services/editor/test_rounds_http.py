@@ -17,12 +17,13 @@ import pytest
 from PIL import Image, ImageDraw
 
 from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ImagePayload, ServiceInfo
-from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+from fashionedit.contracts.garment import ColorName, GarmentAttributes, UpperGarment
 from tests.support.servers import BentoServer
 
 from .helpers import abs_diff, box_masks
 
 flats = pytest.importorskip("fashionedit.flats")
+pytest.importorskip("fashionedit.flats.layers")  # makes flats.layers available
 pytest.importorskip("cv2")
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -156,7 +157,7 @@ def test_text_reference_text_without_a_box(offline_editor):
 
     # a detail crop of the same shirt with red buttons: it belongs where the buttons are
     attrs = flats.read_attributes(first.image.to_bytes())
-    red_buttons = attrs.model_copy(update={"upper": attrs.upper.model_copy(update={"buttons": attrs.upper.buttons.model_copy(update={"color": "red"})})})
+    red_buttons = attrs.model_copy(update={"upper": attrs.upper.model_copy(update={"buttons": attrs.upper.buttons.model_copy(update={"color": ColorName.RED})})})
     buttons_box = flats.part_boxes(attrs, (SIZE, SIZE))["buttons"]
     crop_px = buttons_box.to_pixels(SIZE, SIZE)
     crop = flats.render_flat(red_buttons, (SIZE, SIZE)).crop(tuple(crop_px))
@@ -218,3 +219,15 @@ def test_the_weights_identity_is_the_same_after_a_restart(offline_editor, tmp_ro
         other.stop()
     assert first == second
     assert not list(tmp_root.glob("fashionedit-editor-*"))
+
+
+def test_without_a_box_the_instructions_place_words_are_followed(offline_editor):
+    flat = start_flat()
+    response = ok(edit(offline_editor, flat, "put this logo on the left chest", logo()))
+    chest = flats.layers.box_from_words("left chest", flats.read_attributes(flat.to_bytes()), (SIZE, SIZE))[0]
+    assert response.target_box is not None and response.target_box.iou(chest) > 0.6
+    assert any("left chest" in w for w in response.warnings)
+    assert_reference_round(flat, response, response.target_box)
+    body = flats.part_boxes(flats.read_attributes(flat.to_bytes()), (SIZE, SIZE))["body"]
+    ys, xs = np.nonzero(red_mask(response.image))
+    assert xs.mean() > (body.xmin + body.xmax) / 2 / 1000 * SIZE  # the wearer's left is the viewer's right

@@ -89,6 +89,44 @@ def anchor_for(box: Box2D, attributes: GarmentAttributes | None, size: tuple[int
     return None, None
 
 
+#: Where an instruction says a reference goes on a flat, longest phrase first: (phrase, part, box within the part's box
+#: as (top, left, bottom, right) fractions). "Left"/"right" are the wearer's, as in part_boxes.
+PLACE_WORDS: tuple[tuple[str, str, tuple[float, float, float, float]], ...] = (
+    ("left sleeve", "left_sleeve", (0.2, 0.0, 0.8, 1.0)),
+    ("right sleeve", "right_sleeve", (0.2, 0.0, 0.8, 1.0)),
+    ("left chest", "body", (0.14, 0.56, 0.38, 0.86)),
+    ("right chest", "body", (0.14, 0.14, 0.38, 0.44)),
+    ("sleeve", "left_sleeve", (0.2, 0.0, 0.8, 1.0)),
+    ("chest", "body", (0.14, 0.56, 0.38, 0.86)),
+    ("breast", "body", (0.14, 0.56, 0.38, 0.86)),
+    ("pocket", "pockets", (0.0, 0.0, 1.0, 1.0)),
+    ("collar", "collar", (0.0, 0.0, 1.0, 1.0)),
+    ("neckline", "neckline", (0.0, 0.0, 1.0, 1.0)),
+    ("hem", "hem", (0.0, 0.0, 1.0, 1.0)),
+    ("belt", "belt", (0.0, 0.0, 1.0, 1.0)),
+    ("front", "body", (0.3, 0.2, 0.75, 0.8)),
+    ("centre", "body", (0.3, 0.2, 0.75, 0.8)),
+    ("center", "body", (0.3, 0.2, 0.75, 0.8)),
+    ("trousers", "lower", (0.1, 0.1, 0.5, 0.9)),
+    ("skirt", "lower", (0.1, 0.1, 0.6, 0.9)),
+)
+
+
+def box_from_words(text: str, attributes: GarmentAttributes, size: tuple[int, int]) -> tuple[Box2D, str] | None:
+    """The box an instruction names for a reference on a flat ("put this logo on the left chest"), and the phrase."""
+    words = " " + " ".join(text.lower().replace("-", " ").split()) + " "
+    boxes = part_boxes(attributes, size)
+    for phrase, part, (top, left, bottom, right) in PLACE_WORDS:
+        if f" {phrase} " not in words and f" {phrase}s " not in words:
+            continue
+        box = boxes.get(part)
+        if box is None:
+            continue
+        h, w = box.ymax - box.ymin, box.xmax - box.xmin
+        return Box2D((box.ymin + top * h, box.xmin + left * w, box.ymin + bottom * h, box.xmin + right * w)), phrase
+    return None
+
+
 def _moved(layer: PlacedLayer, boxes: dict[str, Box2D]) -> PlacedLayer:
     """The layer at the same place relative to its part's new box (its own size kept)."""
     old, new = layer.anchor_box, boxes[layer.anchor]
@@ -165,6 +203,7 @@ __all__ = [
     "LAYERS_KEY",
     "PlacedLayer",
     "anchor_for",
+    "box_from_words",
     "attach_state",
     "composite",
     "encode_layer_pixels",

@@ -198,8 +198,17 @@ class LocalBackend(EditBackend):
         design = np.asarray(image)
         width, height = image.size
         with job.watch.stage("locate"):
+            named = None
+            if job.target_box is None and state.attributes is not None:
+                from fashionedit.flats import layers
+
+                named = layers.box_from_words(job.instruction, state.attributes, (width, height))
             if job.target_box is not None:
                 box = job.target_box.to_pixels(width, height)
+            elif named is not None:
+                # "on the chest", "on the left sleeve": where the instruction says, as a designer reads it
+                box = named[0].to_pixels(width, height)
+                warnings.append(f"placed on the {named[1]} as the instruction says (send target_box to choose the place)")
             else:
                 avoid = [layer.box_2d.to_pixels(width, height) for layer in state.layers]
                 match = placement.find_box(design, reference, avoid=avoid)
