@@ -148,6 +148,7 @@ class _Builder:
     belt: dict | None = None
     current: str | None = None
     unused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def piece(self, name: str) -> dict:
         if name == "upper":
@@ -184,6 +185,14 @@ class _Builder:
                 name = "upper" if "upper_type" in kinds else "lower"
                 value = phrase.tags[0].value
                 piece = self.piece(name)
+                outer = any(p.words in (("outer", "clothing"), ("outerwear",)) for p in phrases)
+                if value is not None and not skip_types and outer and piece.get("type") not in (None, value):
+                    # DeepFashion's separate outer layer ("a cardigan as outer clothing"): one upper garment is drawn
+                    note = f"an outer {value.value} over the {piece['type'].value} is not drawn (a flat draws one upper garment)"
+                    if note not in self.notes:
+                        self.notes.append(note)
+                    self._flush(pending, name, mentions_sleeves)
+                    continue
                 if value is not None and not skip_types:
                     piece["type"] = value
                 self._flush(pending, name, mentions_sleeves)
@@ -349,7 +358,7 @@ def parse_caption(text: str) -> ParseResult:
     sentences, unknown = segment(text)
     builder = _Builder()
     ignored: list[str] = []
-    notes: list[str] = []
+    notes = builder.notes
     for phrases in sentences:
         builder.sentence(phrases)
         ignored += [p.text for p in phrases if p.tag("accessory") is not None and p.text not in ignored]

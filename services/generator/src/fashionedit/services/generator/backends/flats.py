@@ -63,7 +63,7 @@ class FlatsBackend(GeneratorBackend):
             notes.append(f"flats did not understand: {', '.join(parsed.unknown_words)}")
         if parsed.ignored_words:
             notes.append(f"flats does not draw: {', '.join(parsed.ignored_words)}")
-        notes += [f"flats approximated: {note}" for note in parsed.notes]
+        notes += [f"flats: {note}" if "not drawn" in note else f"flats approximated: {note}" for note in parsed.notes]
         attrs = parsed.attributes
         if (attrs.upper is None or attrs.upper.type is None) and (attrs.lower is None or attrs.lower.type is None):
             notes.append("flats found no garment type in the prompt (e.g. 'shirt', 'dress', 'trousers'); drew a default outfit")
