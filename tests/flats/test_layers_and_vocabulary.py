@@ -116,3 +116,18 @@ def test_the_caption_set_is_understood() -> None:
     assert len(groups["deepfashion_style"]) >= 100
     for caption in groups["deepfashion_style"] + groups["customer"]:
         assert parse_caption(caption).unknown_words == [], caption
+
+
+def test_the_labelled_captions_are_read_back() -> None:
+    """Every garment value a DeepFashion-style caption states is what the parser reads (figures in docs/flats.md)."""
+    data = json.loads(CAPTIONS.read_text())
+    misses = []
+    for caption, labels in zip(data["deepfashion_style"], data["deepfashion_style_labels"]):
+        attrs = parse_caption(caption).attributes
+        for field, value in labels.items():
+            piece, _, name = field.partition(".")
+            garment = getattr(attrs, piece)
+            got = getattr(garment, name, None) if garment is not None else None
+            if getattr(got, "value", got) != value:
+                misses.append((field, value, caption))
+    assert misses == []
