@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from tests.support.servers import BentoServer  # noqa: E402
+from tests.support.servers import BentoServer
 
 TARGET = "fashionedit.services.editor.service:Editor"
 
@@ -42,7 +42,12 @@ def start_once(env: dict[str, str], tmp: Path) -> tuple[float, tuple, int]:
     finally:
         server.stop()
     model = info.get("model") or {}
-    identity = (model.get("backend"), model.get("model_id"), (model.get("weights") or {}).get("name"), model.get("random_weights"))
+    identity = (
+        model.get("backend"),
+        model.get("model_id"),
+        (model.get("weights") or {}).get("name"),
+        model.get("random_weights"),
+    )
     left = len(list(tmp.glob("fashionedit-editor-*")))
     return ready, identity, left
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fashionedit.flats import parse_caption  # noqa: E402
-from fashionedit.flats.parser import segment  # noqa: E402
+from fashionedit.flats import parse_caption
+from fashionedit.flats.parser import segment
 
 DEFAULT = Path(__file__).with_name("data") / "flats_captions.json"
 
@@ -93,8 +93,10 @@ def main() -> None:
     print(f"{'group':18} {'captions':>8} {'words':>6} {'understood':>10} {'accessory':>9} {'no unknown':>10}")
     results = {name: coverage(captions) for name, captions in groups.items()}
     for name, r in results.items():
-        print(f"{name:18} {r['captions']:>8} {r['words']:>6} {r['understood_rate']:>10.1%} {r['accessory_share']:>9.1%} "
-              f"{r['clean_captions']:>5}/{r['captions']:<4}")
+        print(
+            f"{name:18} {r['captions']:>8} {r['words']:>6} {r['understood_rate']:>10.1%} {r['accessory_share']:>9.1%} "
+            f"{r['clean_captions']:>5}/{r['captions']:<4}"
+        )
     for name in groups:
         if f"{name}_labels" in data:
             overall, per_field, misses = label_accuracy(groups[name], data[f"{name}_labels"])

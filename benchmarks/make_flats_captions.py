@@ -18,32 +18,105 @@ from pathlib import Path
 
 OUT = Path(__file__).with_name("data") / "flats_captions.json"
 
-WHO = {"The lady": ("lady", "her", "she"), "This woman": ("woman", "her", "she"), "The female": ("female", "her", "she"),
-       "This gentleman": ("gentleman", "his", "he"), "The man": ("man", "his", "he"), "This guy": ("guy", "his", "he"),
-       "The person": ("person", "her", "she")}
-UPPERS = {"shirt": "shirt", "T-shirt": "t-shirt", "tank top": "tank top", "sweater": "sweater", "blouse": "blouse",
-          "dress": "dress", "top": None, "jumper": "sweater", "polo": "shirt", "vest": "tank top"}
+WHO = {
+    "The lady": ("lady", "her", "she"),
+    "This woman": ("woman", "her", "she"),
+    "The female": ("female", "her", "she"),
+    "This gentleman": ("gentleman", "his", "he"),
+    "The man": ("man", "his", "he"),
+    "This guy": ("guy", "his", "he"),
+    "The person": ("person", "her", "she"),
+}
+UPPERS = {
+    "shirt": "shirt",
+    "T-shirt": "t-shirt",
+    "tank top": "tank top",
+    "sweater": "sweater",
+    "blouse": "blouse",
+    "dress": "dress",
+    "top": None,
+    "jumper": "sweater",
+    "polo": "shirt",
+    "vest": "tank top",
+}
 SLEEVES = {"long-sleeve": "long", "short-sleeve": "short", "medium-sleeve": "medium", "sleeveless": "sleeveless"}
-SLEEVE_SENTENCES = {"The upper clothing has long sleeves": "long", "Its two sleeves are short": "short",
-                    "The upper clothing has sleeves cut off": "sleeveless", "The upper clothing has medium sleeves": "medium",
-                    "It has long sleeves": "long"}
-FABRICS = {"denim": "denim", "cotton": "cotton", "leather": "leather", "furry": "furry", "knitted": "knitted",
-           "chiffon": "chiffon", "other": None, "mixed": None}
-PATTERNS = {"pure color": "pure color", "solid color": "pure color", "floral": "floral", "graphic": "graphic",
-            "striped": "striped", "lattice": "lattice", "plaid": "lattice", "color block": "color block",
-            "complicated": None, "mixed": None, "other": None}
-NECKS = {"round": "round", "crew": "round", "V-shape": "v-shape", "square": "square", "lapel": "lapel", "stand": "stand",
-         "suspenders": "suspenders", "turtleneck": "turtleneck"}
-LOWERS = {"trousers": "trousers", "pants": "trousers", "shorts": "shorts", "skirt": "skirt", "leggings": "leggings", "jeans": "trousers"}
-LENGTHS = {"long": "long", "three-point": "three-point", "medium-short": "medium-short", "three-quarter": "three-quarter",
-           "short": "medium-short"}
+SLEEVE_SENTENCES = {
+    "The upper clothing has long sleeves": "long",
+    "Its two sleeves are short": "short",
+    "The upper clothing has sleeves cut off": "sleeveless",
+    "The upper clothing has medium sleeves": "medium",
+    "It has long sleeves": "long",
+}
+FABRICS = {
+    "denim": "denim",
+    "cotton": "cotton",
+    "leather": "leather",
+    "furry": "furry",
+    "knitted": "knitted",
+    "chiffon": "chiffon",
+    "other": None,
+    "mixed": None,
+}
+PATTERNS = {
+    "pure color": "pure color",
+    "solid color": "pure color",
+    "floral": "floral",
+    "graphic": "graphic",
+    "striped": "striped",
+    "lattice": "lattice",
+    "plaid": "lattice",
+    "color block": "color block",
+    "complicated": None,
+    "mixed": None,
+    "other": None,
+}
+NECKS = {
+    "round": "round",
+    "crew": "round",
+    "V-shape": "v-shape",
+    "square": "square",
+    "lapel": "lapel",
+    "stand": "stand",
+    "suspenders": "suspenders",
+    "turtleneck": "turtleneck",
+}
+LOWERS = {
+    "trousers": "trousers",
+    "pants": "trousers",
+    "shorts": "shorts",
+    "skirt": "skirt",
+    "leggings": "leggings",
+    "jeans": "trousers",
+}
+LENGTHS = {
+    "long": "long",
+    "three-point": "three-point",
+    "medium-short": "medium-short",
+    "three-quarter": "three-quarter",
+    "short": "medium-short",
+}
 EXTRAS = [
-    "There is an accessory on {p} wrist.", "This {n} wears a ring.", "There is a ring on {p} finger.", "The {n} wears a hat.",
-    "This {n} is wearing a hat.", "The {n} wears a pair of glasses.", "The {n} wears sunglasses.", "The {n} wears eyeglasses.",
-    "There is an accessory in {p} neck.", "The {n} has neckwear.", "This {n} wears socks in shoes.", "The {n} wears socks.",
-    "There is a belt.", "There is a belt around {p} waist.", "The {n} is wearing a cardigan as outer clothing.",
-    "The upper clothing covers the navel.", "The navel is not covered.", "There is clothing tied around {p} waist.",
-    "{s} wears a scarf.", "{s} has a watch on {p} wrist.", "{s} carries a bag.",
+    "There is an accessory on {p} wrist.",
+    "This {n} wears a ring.",
+    "There is a ring on {p} finger.",
+    "The {n} wears a hat.",
+    "This {n} is wearing a hat.",
+    "The {n} wears a pair of glasses.",
+    "The {n} wears sunglasses.",
+    "The {n} wears eyeglasses.",
+    "There is an accessory in {p} neck.",
+    "The {n} has neckwear.",
+    "This {n} wears socks in shoes.",
+    "The {n} wears socks.",
+    "There is a belt.",
+    "There is a belt around {p} waist.",
+    "The {n} is wearing a cardigan as outer clothing.",
+    "The upper clothing covers the navel.",
+    "The navel is not covered.",
+    "There is clothing tied around {p} waist.",
+    "{s} wears a scarf.",
+    "{s} has a watch on {p} wrist.",
+    "{s} carries a bag.",
 ]
 
 
@@ -63,20 +136,34 @@ def deepfashion_style(n: int = 120, seed: int = 14) -> tuple[list[str], list[dic
         pat, pat_label = pick(rng, PATTERNS)
         fab, fab_label = pick(rng, FABRICS)
         nk, nk_label = pick(rng, NECKS)
-        label = {"upper.type": up_label, "upper.sleeve": sl_label, "upper.pattern": pat_label, "upper.fabric": fab_label,
-                 "upper.neckline": nk_label}
+        label = {
+            "upper.type": up_label,
+            "upper.sleeve": sl_label,
+            "upper.pattern": pat_label,
+            "upper.fabric": fab_label,
+            "upper.neckline": nk_label,
+        }
         form = i % 4
         sents = []
         if form == 0:
-            sents += [f"{w} is wearing a {sl} {up} with {pat} patterns.", f"The {up} is with {fab} fabric.", f"It has a {nk} neckline."]
+            sents += [
+                f"{w} is wearing a {sl} {up} with {pat} patterns.",
+                f"The {up} is with {fab} fabric.",
+                f"It has a {nk} neckline.",
+            ]
         elif form == 1:
             sentence, label["upper.sleeve"] = pick(rng, SLEEVE_SENTENCES)
             label["upper.type"] = None
             sents += [sentence + f", {fab} fabric and {pat} patterns.", f"The neckline of it is {nk}."]
         elif form == 2:
-            sents += [f"This {noun} wears a {sl} {up} with {pat} patterns.", f"The {up} is made of {fab} fabric and its neckline is {nk}."]
+            sents += [
+                f"This {noun} wears a {sl} {up} with {pat} patterns.",
+                f"The {up} is made of {fab} fabric and its neckline is {nk}.",
+            ]
         else:
-            sents.append(f"{subj.capitalize()} wears a {sl} {up}. The {up} has {pat} patterns and {fab} fabric. Its neckline is {nk}.")
+            sents.append(
+                f"{subj.capitalize()} wears a {sl} {up}. The {up} has {pat} patterns and {fab} fabric. Its neckline is {nk}."
+            )
         if up != "dress" or form == 1:
             lo, lo_label = pick(rng, LOWERS)
             ln, ln_label = pick(rng, LENGTHS)
@@ -111,7 +198,9 @@ def main() -> None:
     out = {"deepfashion_style": captions, "deepfashion_style_labels": labels}
     out |= {k: v for k, v in data.items() if k.startswith("customer")}
     OUT.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {len(captions)} labelled captions and {sum(len(v) for k, v in out.items() if k.startswith('customer'))} customer prompts to {OUT}")
+    print(
+        f"wrote {len(captions)} labelled captions and {sum(len(v) for k, v in out.items() if k.startswith('customer'))} customer prompts to {OUT}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from fashionedit.contracts import Box2D
 from fashionedit.contracts.garment import GarmentAttributes, GraphicSize, Pattern, UpperGarment, UpperType
 from fashionedit.flats import complete_attributes, layers, parse_caption, parse_instruction, render_flat, to_png_bytes
 from fashionedit.flats.parser import strip_reference_words
+from PIL import Image
 
 CAPTIONS = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "flats_captions.json"
 
@@ -81,7 +80,12 @@ def test_words_pointing_at_the_reference_are_left_to_it(text: str, expected: str
 
 def test_a_small_logo_on_the_chest_is_a_small_print_in_its_own_colour() -> None:
     upper = parse_caption("white cotton t-shirt with a small blue logo on the chest").attributes.upper
-    assert (upper.type, upper.color.value, upper.pattern, upper.pattern_color.value) == (UpperType.T_SHIRT, "white", Pattern.GRAPHIC, "blue")
+    assert (upper.type, upper.color.value, upper.pattern, upper.pattern_color.value) == (
+        UpperType.T_SHIRT,
+        "white",
+        Pattern.GRAPHIC,
+        "blue",
+    )
     assert upper.graphic_size is GraphicSize.SMALL and upper.pockets is None
     assert parse_caption("a red floral print dress").attributes.upper.pattern is Pattern.FLORAL
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-
 from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ImagePayload, ServiceInfo
 from fashionedit.contracts.garment import ColorName, GarmentAttributes, UpperGarment
+from PIL import Image, ImageDraw
+
 from tests.support.servers import BentoServer
 
 from .helpers import abs_diff, box_masks
@@ -43,8 +43,12 @@ def tmp_root(tmp_path_factory) -> Path:
 def offline_editor(tmp_path_factory, tmp_root):
     """The editor exactly as the offline profile configures it: nothing set but the backend."""
     logs = tmp_path_factory.mktemp("editor-rounds")
-    server = BentoServer(TARGET, env={"FASHIONEDIT_EDITOR_BACKEND": "local", "TMPDIR": str(tmp_root)}, log_path=logs / "local.log",
-                         startup_timeout=240)
+    server = BentoServer(
+        TARGET,
+        env={"FASHIONEDIT_EDITOR_BACKEND": "local", "TMPDIR": str(tmp_root)},
+        log_path=logs / "local.log",
+        startup_timeout=240,
+    )
     started = time.perf_counter()
     server.start()
     server.ready_s = time.perf_counter() - started
@@ -81,7 +85,9 @@ def ok(response: httpx.Response) -> EditResponse:
 
 
 def start_flat() -> ImagePayload:
-    attrs = GarmentAttributes(upper=UpperGarment(type="shirt", color="white", sleeve="long", neckline="lapel", pattern="pure color"))
+    attrs = GarmentAttributes(
+        upper=UpperGarment(type="shirt", color="white", sleeve="long", neckline="lapel", pattern="pure color")
+    )
     return ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(attrs, (SIZE, SIZE))))
 
 
@@ -99,6 +105,7 @@ def assert_reference_round(before: ImagePayload, after: EditResponse, box: Box2D
     assert mark.sum() > 100
     height, width = np.ptp(ys) + 1, np.ptp(xs) + 1
     assert abs(height - width) <= 2, f"the round logo became {width}x{height}: stretched to the box"
+
     # its own grey card was left out: no card-grey pixels inside the box
     def card(image: ImagePayload) -> float:
         return float((np.abs(np.asarray(image.to_pil().convert("RGB"), np.int16) - 225).max(axis=-1) < 3)[inside].mean())
@@ -157,7 +164,11 @@ def test_text_reference_text_without_a_box(offline_editor):
 
     # a detail crop of the same shirt with red buttons: it belongs where the buttons are
     attrs = flats.read_attributes(first.image.to_bytes())
-    red_buttons = attrs.model_copy(update={"upper": attrs.upper.model_copy(update={"buttons": attrs.upper.buttons.model_copy(update={"color": ColorName.RED})})})
+    red_buttons = attrs.model_copy(
+        update={
+            "upper": attrs.upper.model_copy(update={"buttons": attrs.upper.buttons.model_copy(update={"color": ColorName.RED})})
+        }
+    )
     buttons_box = flats.part_boxes(attrs, (SIZE, SIZE))["buttons"]
     crop_px = buttons_box.to_pixels(SIZE, SIZE)
     crop = flats.render_flat(red_buttons, (SIZE, SIZE)).crop(tuple(crop_px))
@@ -210,8 +221,12 @@ def test_an_edit_that_changes_nothing_says_why(offline_editor):
 @pytest.mark.skipif(os.environ.get("FASHIONEDIT_SKIP_RESTART") == "1", reason="restart check disabled")
 def test_the_weights_identity_is_the_same_after_a_restart(offline_editor, tmp_root, tmp_path):
     first = httpx.post(offline_editor.url + "/v1/info", json={}, timeout=30).json()["model"]
-    other = BentoServer(TARGET, env={"FASHIONEDIT_EDITOR_BACKEND": "local", "TMPDIR": str(tmp_root)}, log_path=tmp_path / "again.log",
-                        startup_timeout=240)
+    other = BentoServer(
+        TARGET,
+        env={"FASHIONEDIT_EDITOR_BACKEND": "local", "TMPDIR": str(tmp_root)},
+        log_path=tmp_path / "again.log",
+        startup_timeout=240,
+    )
     other.start()
     try:
         second = httpx.post(other.url + "/v1/info", json={}, timeout=30).json()["model"]
@@ -229,5 +244,5 @@ def test_without_a_box_the_instructions_place_words_are_followed(offline_editor)
     assert any("left chest" in w for w in response.warnings)
     assert_reference_round(flat, response, response.target_box)
     body = flats.part_boxes(flats.read_attributes(flat.to_bytes()), (SIZE, SIZE))["body"]
-    ys, xs = np.nonzero(red_mask(response.image))
+    _ys, xs = np.nonzero(red_mask(response.image))
     assert xs.mean() > (body.xmin + body.xmax) / 2 / 1000 * SIZE  # the wearer's left is the viewer's right

@@ -105,7 +105,9 @@ def _plain_upper(upper: UpperGarment, rng: random.Random) -> UpperGarment:
     count, placement = closures[0] if kind in CLOSURE_TYPES and closures else (0, None)
     given = upper.buttons or Buttons()
     n = given.count if given.count is not None else (count if upper.buttons is None else (count or 5))
-    buttons = Buttons(count=n, color=given.color or (contrast_color(color) if n else None), placement=given.placement or ((placement or CF) if n else None))
+    buttons = Buttons(
+        count=n, color=given.color or (contrast_color(color) if n else None), placement=given.placement or ((placement or CF) if n else None)
+    )
     given_pockets = upper.pockets or Pockets()
     n_pockets = given_pockets.count if given_pockets.count is not None else (0 if upper.pockets is None else 2)
     default_place = PocketPlacement.CHEST if kind in (UpperType.SHIRT, UpperType.T_SHIRT) else PocketPlacement.HIP

@@ -17,11 +17,10 @@ import io
 import json
 
 import numpy as np
-from PIL import Image
-from pydantic import BaseModel, Field, ValidationError
-
 from fashionedit.contracts.boxes import Box2D, PixelBox
 from fashionedit.contracts.garment import GarmentAttributes
+from PIL import Image
+from pydantic import BaseModel, Field, ValidationError
 
 from .render import METADATA_KEY, part_boxes, render_flat
 
@@ -71,8 +70,8 @@ def composite(image: Image.Image, layers: list[PlacedLayer]) -> Image.Image:
         pixels, box = layer.pixels(image.size)
         rgba = np.asarray(pixels, np.float32)
         alpha = rgba[..., 3:4] / 255.0
-        region = out[box.y0:box.y1, box.x0:box.x1]
-        out[box.y0:box.y1, box.x0:box.x1] = alpha * rgba[..., :3] + (1 - alpha) * region
+        region = out[box.y0 : box.y1, box.x0 : box.x1]
+        out[box.y0 : box.y1, box.x0 : box.x1] = alpha * rgba[..., :3] + (1 - alpha) * region
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -141,7 +140,9 @@ def _moved(layer: PlacedLayer, boxes: dict[str, Box2D]) -> PlacedLayer:
     return layer.model_copy(update={"box_2d": moved, "anchor_box": new})
 
 
-def relocate(layers: list[PlacedLayer], attributes: GarmentAttributes, size: tuple[int, int]) -> tuple[list[PlacedLayer], list[str]]:
+def relocate(
+    layers: list[PlacedLayer], attributes: GarmentAttributes, size: tuple[int, int]
+) -> tuple[list[PlacedLayer], list[str]]:
     """Layers moved with the parts they sit on in the re-rendered ``attributes``; notes for any whose part is gone."""
     if not layers:
         return [], []
@@ -154,12 +155,16 @@ def relocate(layers: list[PlacedLayer], attributes: GarmentAttributes, size: tup
         elif layer.anchor in boxes:
             out.append(_moved(layer, boxes))
         else:
-            notes.append(f"a placed reference sat on the {layer.anchor.replace('_', ' ')}, which this edit removed; it stays where it was")
+            notes.append(
+                f"a placed reference sat on the {layer.anchor.replace('_', ' ')}, which this edit removed; it stays where it was"
+            )
             out.append(layer.model_copy(update={"anchor": None, "anchor_box": None}))
     return out, notes
 
 
-def render_design(attributes: GarmentAttributes, layers: list[PlacedLayer], size: tuple[int, int]) -> tuple[Image.Image, list[PlacedLayer], list[str]]:
+def render_design(
+    attributes: GarmentAttributes, layers: list[PlacedLayer], size: tuple[int, int]
+) -> tuple[Image.Image, list[PlacedLayer], list[str]]:
     """The flat of ``attributes`` with ``layers`` moved along and laid over it, the design state in its PNG text."""
     flat = render_flat(attributes, size)
     moved, notes = relocate(layers, attributes, size)
@@ -203,8 +208,8 @@ __all__ = [
     "LAYERS_KEY",
     "PlacedLayer",
     "anchor_for",
-    "box_from_words",
     "attach_state",
+    "box_from_words",
     "composite",
     "encode_layer_pixels",
     "read_layers",

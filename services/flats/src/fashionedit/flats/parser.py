@@ -56,7 +56,9 @@ class InstructionResult(BaseModel):
     attributes: GarmentAttributes = Field(description="The current attributes with the instruction applied")
     changes: list[AttributeChange] = Field(default_factory=list)
     unknown_words: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="How the instruction was read where it asked for what the flat cannot show as said")
+    notes: list[str] = Field(
+        default_factory=list, description="How the instruction was read where it asked for what the flat cannot show as said"
+    )
 
     @property
     def understood(self) -> bool:
@@ -539,7 +541,9 @@ def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: 
     return InstructionResult(attributes=new, changes=changes, unknown_words=unknown, notes=notes)
 
 
-def _collar(phrases: list[Phrase], focus: str | None, adding: bool, new: GarmentAttributes, notes: list[str]) -> tuple[GarmentAttributes, list[str]]:
+def _collar(
+    phrases: list[Phrase], focus: str | None, adding: bool, new: GarmentAttributes, notes: list[str]
+) -> tuple[GarmentAttributes, list[str]]:
     """A collar asked for on a neckline that has none gets one (lapels on shirts and outer garments, else a stand
     collar); collar sizes are not drawn, which the notes say."""
     upper = new.upper
@@ -551,7 +555,8 @@ def _collar(phrases: list[Phrase], focus: str | None, adding: bool, new: Garment
     if collarless and (adding or sizes or upper.collar_color is not None):
         shirtlike = upper.type in (UpperType.SHIRT, UpperType.BLOUSE, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT)
         collar = Neckline.LAPEL if shirtlike else Neckline.STAND
-        notes.append(f"collar: a {upper.neckline.value} neckline has no collar{' to make ' + sizes[0] if sizes else ''}; added a {collar.value} collar")
+        wanted = f" to make {sizes[0]}" if sizes else ""
+        notes.append(f"collar: a {upper.neckline.value} neckline has no collar{wanted}; added a {collar.value} collar")
         new = new.model_copy(update={"upper": upper.model_copy(update={"neckline": collar})})
     elif sizes:
         notes.append(f"not applied: collar size ('{sizes[0]}') is not drawn by the offline flats")

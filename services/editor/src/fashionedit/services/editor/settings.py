@@ -81,7 +81,9 @@ class EditorSettings(ServiceSettings):
         description="Without local_sd3_model, build a tiny random-weight SD3 for tests (its output is noise; responses say "
         "random_weights and warn). Off: text edits of pictures are a 503 naming the missing weights",
     )
-    local_keep_aspect: bool = Field(default=True, description="Image-into-prompt: fit the reference inside the box keeping its aspect ratio (centred)")
+    local_keep_aspect: bool = Field(
+        default=True, description="Image-into-prompt: fit the reference inside the box keeping its aspect ratio (centred)"
+    )
     local_remove_background: bool = Field(
         default=True, description="Image-into-prompt: leave out the reference's own plain background (estimated from its border)"
     )

@@ -143,7 +143,9 @@ class LocalBackend(EditBackend):
             attributes = None  # metadata that is not a flat's: treat it as a picture
         return DesignState(attributes=attributes, layers=layers.read_layers(text))
 
-    def _apply_text(self, job: EditJob, image: Image.Image, state: "DesignState", *, required: bool) -> tuple[Image.Image, "DesignState", Any, list[str]]:
+    def _apply_text(
+        self, job: EditJob, image: Image.Image, state: "DesignState", *, required: bool
+    ) -> tuple[Image.Image, "DesignState", Any, list[str]]:
         """The instruction applied to a flat's attributes and the flat re-rendered with its layers.
 
         ``required``: a text round, where no understood change is a 422; in a reference round the text is optional.
@@ -233,7 +235,9 @@ class LocalBackend(EditBackend):
             else:
                 # Poisson blending adapts the colours to the surroundings over the whole box.
                 fitted = placement.fit_inside((reference.shape[1], reference.shape[0]), box) if self.settings.local_keep_aspect else box
-                placed_array = placement.place_reference(design, reference, fitted, seam=self.settings.local_seam, feather=self.settings.local_feather)
+                placed_array = placement.place_reference(
+                    design, reference, fitted, seam=self.settings.local_seam, feather=self.settings.local_feather
+                )
                 layer = placement.Layer(np.dstack([placed_array[fitted.y0:fitted.y1, fitted.x0:fitted.x1],
                                                    np.full((fitted.height, fitted.width), 255, np.uint8)]), fitted, None)
             placed = Image.fromarray(placed_array, "RGB")

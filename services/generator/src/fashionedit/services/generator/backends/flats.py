@@ -52,7 +52,9 @@ class FlatsBackend(GeneratorBackend):
         from fashionedit.flats import complete_attributes, render_flat
 
         return [
-            render_flat(complete_attributes(_parse(job.prompt).attributes, job.seed, unrequested="plain"), size=(settings.width, settings.height))
+            render_flat(
+                complete_attributes(_parse(job.prompt).attributes, job.seed, unrequested="plain"), size=(settings.width, settings.height)
+            )
             for job in jobs
         ]
 
