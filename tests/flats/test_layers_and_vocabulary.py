@@ -88,6 +88,8 @@ def test_a_small_logo_on_the_chest_is_a_small_print_in_its_own_colour() -> None:
     )
     assert upper.graphic_size is GraphicSize.SMALL and upper.pockets is None
     assert parse_caption("a red floral print dress").attributes.upper.pattern is Pattern.FLORAL
+    assert parse_caption("a navy graphic tee").attributes.upper.color.value == "navy"
+    assert parse_caption("a white tee with a blue graphic print").attributes.upper.pattern_color.value == "blue"
 
 
 def test_plain_completion_adds_nothing_unrequested() -> None:

@@ -86,7 +86,7 @@ class Phrase:
 _SENTENCE_SPLIT = re.compile(r"[.;!?\n]+")
 _WORD = re.compile(r"[a-z]+|\d+")
 _PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",), ("prints",), ("logo",),
-                         ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",)}
+                         ("logos",), ("embroidery",), ("motif",), ("motifs",)}
 #: Pattern words that name a print, which can be small (a chest logo) or large (a centre print).
 _GRAPHIC_NOUNS = {("print",), ("prints",), ("logo",), ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",), ("graphics",)}
 
@@ -219,7 +219,10 @@ class _Builder:
                     pending.append(Phrase(k, phrase.words, [Tag("graphic_size", GraphicSize.SMALL)]))
                 continue
             if "pattern" in kinds and phrase.words in (("print",), ("prints",)) and k > 0 and phrases[k - 1].tag("pattern") is not None:
-                continue  # "floral print": the noun of the pattern just named
+                # "floral print": the noun of the pattern just named; "a blue graphic print": blue is the print's
+                if phrases[k - 1].tag("pattern").value is Pattern.GRAPHIC and _is(pending, k - 2, "color"):
+                    _retag(pending, k - 2, Tag("pattern_color", next(p for p in pending if p.index == k - 2).tag("color").value))
+                continue
             if "pattern" in kinds:
                 said_pattern = True
                 if phrase.words in _PLURAL_PATTERN_NOUNS and _is(pending, k - 1, "color"):
