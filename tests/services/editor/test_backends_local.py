@@ -89,6 +89,7 @@ async def test_sd3_refinement_stays_inside_the_box(serving, design, reference, m
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
     assert response.model.random_weights and response.model.offline  # said plainly: tiny random SD3
+    assert any(w.startswith("RANDOM WEIGHTS") for w in response.warnings)
     assert "refine" in response.timings.stages
 
 

@@ -248,6 +248,9 @@ class LocalBackend(EditBackend):
                     placed, box, job.instruction, strength=self.settings.local_refine_strength, seed=job.seed, feather=self.settings.local_feather
                 )
             model = self.sd3.model_info()
+            if self.sd3.random_weights:
+                warnings.append("RANDOM WEIGHTS: the inside of the box was refined by a tiny random-weight SD3 (LOCAL_REFINE=sd3); "
+                                "it is noise, not a design")
             refined = np.asarray(placed)[layer.box.y0:layer.box.y1, layer.box.x0:layer.box.x1]
             layer = placement.Layer(np.dstack([refined, layer.rgba[..., 3]]), layer.box, layer.background)
         state = self._add_layer(state, layer, job.instruction, (width, height))
