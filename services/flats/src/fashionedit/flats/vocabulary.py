@@ -341,7 +341,7 @@ FUNCTION_WORDS = frozenset(
     fabric fabrics material materials pattern patterns colour color colors colours coloured colored
     neckline neck necklines length sleeve sleeves button buttons pocket pockets belt belts collar collars hem hems
     waist waistline shorter longer lengthen shorten covers cover covered covering not tied carries carrying holds
-    holding front chest back""".split()
+    holding front chest back left right""".split()
 )
 
 #: DeepFashion caption words for what a flat does not draw (accessories, body parts): known, reported as ignored.
