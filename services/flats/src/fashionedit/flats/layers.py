@@ -91,11 +91,11 @@ def anchor_for(box: Box2D, attributes: GarmentAttributes | None, size: tuple[int
 #: Where an instruction says a reference goes on a flat, longest phrase first: (phrase, part, box within the part's box
 #: as (top, left, bottom, right) fractions). "Left"/"right" are the wearer's, as in part_boxes.
 PLACE_WORDS: tuple[tuple[str, str, tuple[float, float, float, float]], ...] = (
-    ("left sleeve", "left_sleeve", (0.2, 0.0, 0.8, 1.0)),
-    ("right sleeve", "right_sleeve", (0.2, 0.0, 0.8, 1.0)),
+    ("left sleeve", "left_sleeve", (0.3, 0.25, 0.7, 0.75)),
+    ("right sleeve", "right_sleeve", (0.3, 0.25, 0.7, 0.75)),
     ("left chest", "body", (0.14, 0.56, 0.38, 0.86)),
     ("right chest", "body", (0.14, 0.14, 0.38, 0.44)),
-    ("sleeve", "left_sleeve", (0.2, 0.0, 0.8, 1.0)),
+    ("sleeve", "left_sleeve", (0.3, 0.25, 0.7, 0.75)),
     ("chest", "body", (0.14, 0.56, 0.38, 0.86)),
     ("breast", "body", (0.14, 0.56, 0.38, 0.86)),
     ("pocket", "pockets", (0.0, 0.0, 1.0, 1.0)),
