@@ -89,6 +89,7 @@ async def test_sd3_refinement_stays_inside_the_box(serving, design, reference, m
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
     assert response.model.random_weights and response.model.offline  # said plainly: tiny random SD3
+    assert any(w.startswith("RANDOM WEIGHTS") for w in response.warnings)
     assert "refine" in response.timings.stages
 
 
@@ -191,3 +192,77 @@ async def test_an_output_size_beyond_the_local_limits_is_a_422(classical_only, d
     with pytest.raises(InvalidInput, match="outside 16-4096") as info:
         await classical_only.edit(EditRequest(image=design, instruction="x", references=[reference], target_box=BOX, size="9999x9999"))
     assert info.value.details[0].loc == ["size"]
+
+
+async def test_random_weights_are_opt_in_and_said_in_warnings(serving, design):
+    from fashionedit.services.editor.settings import EditorSettings
+
+    assert EditorSettings().local_random_sd3 is False  # the offline default builds no random model
+    response = await serving.edit(EditRequest(image=design, instruction="a red dress", seed=1))
+    assert any(w.startswith("RANDOM WEIGHTS") for w in response.warnings)
+
+
+def test_a_random_sd3_build_leaves_no_folder_and_keeps_its_identity(tmp_path, monkeypatch):
+    import tempfile
+
+    from fashionedit.services.editor.sd3 import SD3Editor
+    from fashionedit.services.editor.settings import EditorSettings
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings = EditorSettings(backend="local", local_random_sd3=True, local_steps=1)
+    first, second = SD3Editor.load(settings), SD3Editor.load(settings)
+    assert list(tmp_path.iterdir()) == []
+    assert first.model_info() == second.model_info() and first.model_info().random_weights
+    assert "sd3-tiny" in first.model_info().weights.name
+
+
+def _flat(attrs, size=128) -> ImagePayload:
+    flats = pytest.importorskip("fashionedit.flats")
+    return ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(attrs, (size, size))))
+
+
+async def test_adding_a_collar_to_a_round_neck_coat_adds_one_and_says_so(classical_only):
+    flats = pytest.importorskip("fashionedit.flats")
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    flat = _flat(GarmentAttributes(upper=UpperGarment(type="coat", color="red", neckline="round")))
+    response = await classical_only.edit(EditRequest(image=flat, instruction="add a white collar"))
+    upper = flats.read_attributes(response.image.to_bytes()).upper
+    assert upper.neckline.value == "lapel" and upper.collar_color.value == "white"
+    assert abs_diff(response.image, flat).max() > 50
+    assert any("round neckline has no collar" in w and "added a lapel collar" in w for w in response.warnings)
+
+    wide = await classical_only.edit(EditRequest(image=response.image, instruction="make the collar wide"))
+    assert flats.read_attributes(wide.image.to_bytes()).upper.neckline.value == "lapel"  # never removed
+    assert abs_diff(wide.image, response.image).max() == 0
+    assert any("collar size" in w and "not drawn" in w for w in wide.warnings)
+
+
+async def test_a_flat_text_edit_that_is_already_true_changes_nothing_and_says_so(classical_only):
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    flat = _flat(GarmentAttributes(upper=UpperGarment(type="shirt", color="navy")))
+    response = await classical_only.edit(EditRequest(image=flat, instruction="make the shirt navy"))
+    assert abs_diff(response.image, flat).max() == 0
+    assert response.warnings == ["no change: upper.color is already navy"]
+
+
+async def test_a_placed_reference_survives_a_garment_change_and_moves_with_its_part(classical_only):
+    flats = pytest.importorskip("fashionedit.flats")
+    from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
+
+    flat = _flat(GarmentAttributes(upper=UpperGarment(type="t-shirt", color="white", pattern="pure color")), 256)
+    box = Box2D((330.0, 540.0, 440.0, 650.0))
+    placed = await classical_only.edit(EditRequest(image=flat, instruction="this logo", references=[payload(reference_patch(16, 16))], target_box=box))
+    layers = flats.layers.read_layers(placed.image.png_text())
+    assert len(layers) == 1 and layers[0].anchor == "body"
+    dress = await classical_only.edit(EditRequest(image=placed.image, instruction="make it a long dress"))
+    moved = flats.layers.read_layers(dress.image.png_text())
+    assert len(moved) == 1
+    pixels, px = moved[0].pixels((256, 256))
+    out = np.asarray(dress.image.to_pil().convert("RGB"), np.float32)[px.y0:px.y1, px.x0:px.x1]
+    rgba = np.asarray(pixels, np.float32)
+    solid = rgba[..., 3] == 255
+    assert solid.mean() > 0.3
+    assert np.abs(out - rgba[..., :3])[solid].max() <= 1.0  # the checker is drawn where the layer now says
+    assert flats.read_attributes(dress.image.to_bytes()).upper.type.value == "dress"

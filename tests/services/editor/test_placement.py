@@ -63,3 +63,55 @@ def test_sides_on_the_image_border_have_no_seam() -> None:
     patch = np.full((40, 40, 3), 220, np.uint8)
     out = placement.place_reference(image, patch, PixelBox(0, 0, 40, 40), seam="feather", feather=0.25)
     assert np.array_equal(out, patch)
+
+
+def round_logo(card=(225, 225, 225), color=(200, 30, 40), diameter=40) -> np.ndarray:
+    image = np.zeros((diameter + 16, diameter + 16, 3), np.uint8) + np.array(card, np.uint8)
+    cv2.circle(image, (8 + diameter // 2, 8 + diameter // 2), diameter // 2, color, -1, lineType=cv2.LINE_AA)
+    return image
+
+
+def test_a_reference_keeps_its_aspect_ratio_centred_in_the_box() -> None:
+    box = PixelBox(10, 20, 110, 60)  # 100 wide, 40 high
+    fitted = placement.fit_inside((56, 56), box)
+    assert (fitted.width, fitted.height) == (40, 40) and fitted.x0 == 40 and fitted.y0 == 20
+
+
+def test_a_logo_on_a_plain_card_is_placed_without_its_card() -> None:
+    image = scene()
+    box = PixelBox(40, 30, 120, 70)
+    layer = placement.make_layer(image, round_logo(), box)
+    assert layer.background == (225, 225, 225)
+    out = placement.lay(image, layer)
+    def card(a: np.ndarray) -> float:
+        return float((np.abs(a.astype(int) - 225).max(axis=-1) < 4)[box.y0:box.y1, box.x0:box.x1].mean())
+
+    assert card(out) <= card(image) + 0.01  # no grey card around the logo
+    red = (np.abs(out.astype(int) - (200, 30, 40)).max(axis=-1) < 30)
+    ys, xs = np.nonzero(red)
+    assert abs((np.ptp(ys) + 1) - (np.ptp(xs) + 1)) <= 2  # still round in a wide box
+    outside = np.ones(image.shape[:2], bool)
+    outside[box.y0:box.y1, box.x0:box.x1] = False
+    assert np.array_equal(out[outside], image[outside])
+
+
+def test_a_swatch_and_the_designs_own_crop_keep_their_pixels() -> None:
+    image = scene()
+    swatch = np.full((30, 30, 3), (250, 210, 30), np.uint8)
+    assert placement.plain_background(swatch) is None  # all "background": the colour is the subject
+    box = PixelBox(60, 40, 100, 80)
+    crop = image[box.y0:box.y1, box.x0:box.x1]
+    layer = placement.make_layer(image, crop, box)
+    assert layer.background is None and np.array_equal(placement.lay(image, layer), image)
+
+
+def test_matching_never_lands_on_a_reference_placed_before() -> None:
+    image = scene()
+    reference = np.full((20, 20, 3), (250, 210, 30), np.uint8)
+    image[30:50, 40:60] = reference  # the earlier paste
+    first = placement.find_box(image, reference)
+    assert first.box.x0 == 40 and first.box.y0 == 30
+    again = placement.find_box(image, reference, avoid=[first.box])
+    overlap_w = max(0, min(again.box.x1, 60) - max(again.box.x0, 40))
+    overlap_h = max(0, min(again.box.y1, 50) - max(again.box.y0, 30))
+    assert overlap_w * overlap_h <= 0.1 * again.box.width * again.box.height

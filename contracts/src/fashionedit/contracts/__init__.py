@@ -16,6 +16,7 @@ from .garment import (
     ColorName,
     Fabric,
     GarmentAttributes,
+    GraphicSize,
     HemStyle,
     LowerGarment,
     LowerLength,

@@ -127,6 +127,13 @@ class ColorName(str, Enum):
     SILVER = "silver"
 
 
+class GraphicSize(str, Enum):
+    """How a graphic print (logo, motif) is drawn: a small logo on the wearer's left chest, or a large print centre front."""
+
+    SMALL = "small"
+    LARGE = "large"
+
+
 class ButtonPlacement(str, Enum):
     CENTER_FRONT = "center front"  # one column down the front opening
     DOUBLE_BREASTED = "double-breasted"  # two columns
@@ -203,6 +210,7 @@ class UpperGarment(Contract):
     fabric: Fabric | None = None
     pattern: Pattern | None = None
     pattern_color: ColorName | None = Field(default=None, description="Colour of the stripes, flowers, print or second block")
+    graphic_size: GraphicSize | None = Field(default=None, description="A graphic print's size; None draws the large centre print")
     collar_color: ColorName | None = Field(default=None, description="A contrast colour for the collar, lapels or neckband")
     buttons: Buttons | None = None
     pockets: Pockets | None = None

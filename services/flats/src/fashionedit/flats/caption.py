@@ -15,6 +15,7 @@ from fashionedit.contracts.garment import (
     ButtonPlacement,
     Buttons,
     GarmentAttributes,
+    GraphicSize,
     LowerGarment,
     LowerType,
     Pockets,
@@ -96,6 +97,10 @@ def _upper_sentences(upper: UpperGarment, who: str) -> list[str]:
         out.append(f"The {noun} is with {upper.fabric.value} fabric.")
     elif upper.neckline:
         out.append(f"The neckline of the {noun} is {upper.neckline.value}.")
+    if upper.graphic_size is GraphicSize.SMALL:
+        out.append("It has a small graphic print on the chest.")
+    elif upper.graphic_size is GraphicSize.LARGE:
+        out.append("It has a large graphic print.")
     if upper.length is not None:
         out.append(f"The {noun} is {upper.length.value} in length.")
     if upper.collar_color is not None:

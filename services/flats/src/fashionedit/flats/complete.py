@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Sequence, TypeVar
+from typing import Literal, Sequence, TypeVar
 
 from fashionedit.contracts.garment import (
     Belt,
@@ -86,6 +86,51 @@ def _pattern(rng: random.Random) -> Pattern:
     return rng.choices(values, weights=weights)[0]
 
 
+#: Types whose construction has buttons (a closure), drawn even when a prompt does not mention them.
+CLOSURE_TYPES = frozenset({UpperType.SHIRT, UpperType.CARDIGAN, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT})
+#: How fields nobody named are filled: 'varied' draws decorations too (patterns, belts, pockets; synthetic data),
+#: 'plain' draws only what the garment type needs, with its most typical shape (drafts that follow a prompt).
+Unrequested = Literal["varied", "plain"]
+
+
+def _plain_upper(upper: UpperGarment, rng: random.Random) -> UpperGarment:
+    kind = upper.type or _pick(rng, [UpperType.T_SHIRT, UpperType.SHIRT, UpperType.SWEATER])
+    profile = UPPER_PROFILES[kind]
+    color = upper.color or _pick(rng, list(ColorName))
+    pattern = upper.pattern or Pattern.PURE_COLOR
+    pattern_color = upper.pattern_color
+    if pattern_color is None and pattern is not Pattern.PURE_COLOR:
+        pattern_color = contrast_color(color)
+    closures = [option for option in profile["buttons"] if option[0]]
+    count, placement = closures[0] if kind in CLOSURE_TYPES and closures else (0, None)
+    given = upper.buttons or Buttons()
+    n = given.count if given.count is not None else (count if upper.buttons is None else (count or 5))
+    buttons = Buttons(
+        count=n, color=given.color or (contrast_color(color) if n else None), placement=given.placement or ((placement or CF) if n else None)
+    )
+    given_pockets = upper.pockets or Pockets()
+    n_pockets = given_pockets.count if given_pockets.count is not None else (0 if upper.pockets is None else 2)
+    default_place = PocketPlacement.CHEST if kind in (UpperType.SHIRT, UpperType.T_SHIRT) else PocketPlacement.HIP
+    pockets = Pockets(count=n_pockets, kind=given_pockets.kind or (PocketKind.PATCH if n_pockets else None),
+                      placement=given_pockets.placement or (default_place if n_pockets else None))
+    return UpperGarment(
+        type=kind, sleeve=upper.sleeve or profile["sleeve"][0], neckline=upper.neckline or profile["neck"][0], color=color,
+        fabric=upper.fabric or profile["fabric"][0], pattern=pattern, pattern_color=pattern_color, graphic_size=upper.graphic_size,
+        collar_color=upper.collar_color, buttons=buttons, pockets=pockets, hem=upper.hem or profile["hem"][0],
+        length=(upper.length or LowerLength.MEDIUM_SHORT) if kind is UpperType.DRESS else upper.length,
+    )
+
+
+def _plain_lower(lower: LowerGarment, rng: random.Random) -> LowerGarment:
+    kind = lower.type or LowerType.TROUSERS
+    profile = LOWER_PROFILES[kind]
+    color = lower.color or _pick(rng, list(ColorName))
+    pattern = lower.pattern or Pattern.PURE_COLOR
+    pattern_color = lower.pattern_color or (contrast_color(color) if pattern is not Pattern.PURE_COLOR else None)
+    return LowerGarment(type=kind, length=lower.length or profile["length"][0], color=color, fabric=lower.fabric or profile["fabric"][0],
+                        pattern=pattern, pattern_color=pattern_color)
+
+
 def complete_upper(upper: UpperGarment, rng: random.Random) -> UpperGarment:
     kind = upper.type or _pick(rng, [t for t in UpperType if t is not UpperType.DRESS])
     profile = UPPER_PROFILES[kind]
@@ -125,6 +170,7 @@ def complete_upper(upper: UpperGarment, rng: random.Random) -> UpperGarment:
         fabric=upper.fabric or _pick(rng, profile["fabric"]),
         pattern=pattern,
         pattern_color=pattern_color,
+        graphic_size=upper.graphic_size,
         collar_color=upper.collar_color,
         buttons=buttons,
         pockets=pockets,
@@ -151,23 +197,26 @@ def complete_lower(lower: LowerGarment, rng: random.Random) -> LowerGarment:
     )
 
 
-def complete_attributes(partial: GarmentAttributes, seed: int) -> GarmentAttributes:
+def complete_attributes(partial: GarmentAttributes, seed: int, unrequested: Unrequested = "varied") -> GarmentAttributes:
     """Every field the flat needs, keeping what ``partial`` says; the same ``(partial, seed)`` gives the same result.
 
     Outfits with neither garment get an upper (and, unless it is a dress, a lower);
     a given upper alone stays alone ("a navy blazer" draws a blazer). A dress
     drops any lower garment. ``collar_color`` stays ``None`` (collar in the body
-    colour) unless given.
+    colour) unless given. ``unrequested='plain'`` adds nothing a text did not ask for: no pattern, belt or
+    pockets, buttons only where the type closes with them, and each type's most typical sleeve, neckline,
+    fabric and hem (only the colour, when unsaid, still varies with the seed).
     """
     rng = random.Random(f"fashionedit.flats:{seed}")
     upper, lower = partial.upper, partial.lower
     if upper is None and lower is None:
         upper = UpperGarment()
         lower = LowerGarment()
-    upper_done = complete_upper(upper, rng) if upper is not None else None
+    plain = unrequested == "plain"
+    upper_done = (_plain_upper if plain else complete_upper)(upper, rng) if upper is not None else None
     if upper_done is not None and upper_done.type is UpperType.DRESS:
         lower = None
-    lower_done = complete_lower(lower, rng) if lower is not None else None
+    lower_done = (_plain_lower if plain else complete_lower)(lower, rng) if lower is not None else None
     wearer = partial.wearer
     if wearer is None:
         if (upper_done and upper_done.type in WOMEN_ONLY) or (lower_done and lower_done.type in (LowerType.SKIRT, LowerType.LEGGINGS)):
@@ -176,6 +225,6 @@ def complete_attributes(partial: GarmentAttributes, seed: int) -> GarmentAttribu
             wearer = _pick(rng, list(Wearer))
     belt = partial.belt
     if belt is None or (belt.present and belt.color is None):
-        present = belt.present if belt is not None else rng.random() < 0.25
+        present = belt.present if belt is not None else (False if plain else rng.random() < 0.25)
         belt = Belt(present=present, color=_pick(rng, [ColorName.BROWN, ColorName.BLACK, ColorName.KHAKI, ColorName.GOLD]) if present else None)
     return GarmentAttributes(wearer=wearer, upper=upper_done, lower=lower_done, belt=belt)

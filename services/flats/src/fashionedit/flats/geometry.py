@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from fashionedit.contracts.garment import (
     ButtonPlacement,
     GarmentAttributes,
+    GraphicSize,
     HemStyle,
     LowerGarment,
     LowerLength,
@@ -393,7 +394,10 @@ def graphic_center(attrs: GarmentAttributes, upper_t: Transform | None, lower_t:
     """Where the graphic print of each garment sits (centre, radius in pixels)."""
     out: dict[str, tuple[Point, float]] = {}
     if attrs.upper is not None and upper_t is not None:
-        out["upper"] = (upper_t(0.0, 0.55 if attrs.upper.type is not UpperType.DRESS else 0.8), 0.16 * upper_t.scale)
+        if attrs.upper.graphic_size is GraphicSize.SMALL:  # a chest logo, on the wearer's left (the viewer's right)
+            out["upper"] = (upper_t(0.19, 0.27), 0.055 * upper_t.scale)
+        else:
+            out["upper"] = (upper_t(0.0, 0.55 if attrs.upper.type is not UpperType.DRESS else 0.8), 0.16 * upper_t.scale)
     if attrs.lower is not None and lower_t is not None:
         out["lower"] = (lower_t(-0.18, 0.22), 0.08 * lower_t.scale)
     return out

@@ -20,10 +20,12 @@ from fashionedit.contracts.garment import (
     Belt,
     Buttons,
     GarmentAttributes,
+    GraphicSize,
     LowerGarment,
     LowerLength,
     Neckline,
     Pattern,
+    PocketPlacement,
     Pockets,
     SleeveLength,
     UpperGarment,
@@ -40,6 +42,7 @@ class ParseResult(BaseModel):
     ignored_words: list[str] = Field(
         default_factory=list, description="Known words for things a flat does not draw (accessories: 'ring', 'hat', 'wrist')"
     )
+    notes: list[str] = Field(default_factory=list, description="Words drawn as the nearest thing a flat has ('hoodie' as a sweater)")
 
 
 class AttributeChange(BaseModel):
@@ -53,6 +56,9 @@ class InstructionResult(BaseModel):
     attributes: GarmentAttributes = Field(description="The current attributes with the instruction applied")
     changes: list[AttributeChange] = Field(default_factory=list)
     unknown_words: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="How the instruction was read where it asked for what the flat cannot show as said"
+    )
 
     @property
     def understood(self) -> bool:
@@ -79,7 +85,10 @@ class Phrase:
 
 _SENTENCE_SPLIT = re.compile(r"[.;!?\n]+")
 _WORD = re.compile(r"[a-z]+|\d+")
-_PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",)}
+_PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",), ("prints",), ("logo",),
+                         ("logos",), ("embroidery",), ("motif",), ("motifs",)}
+#: Pattern words that name a print, which can be small (a chest logo) or large (a centre print).
+_GRAPHIC_NOUNS = {("print",), ("prints",), ("logo",), ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",), ("graphics",)}
 
 
 def _normalise(text: str) -> str:
@@ -118,7 +127,7 @@ def segment(text: str) -> tuple[list[list[Phrase]], list[str]]:
 
 
 # -- building attributes from phrases -------------------------------------------------------------
-_VALUE_KINDS = ("pattern_color", "color", "fabric", "pattern", "neckline", "sleeve", "length", "hem",
+_VALUE_KINDS = ("graphic_size", "pattern_color", "color", "fabric", "pattern", "neckline", "sleeve", "length", "hem",
                 "button_place", "pocket_kind", "pocket_place")
 _DETAIL_RUN_KINDS = {
     "buttons": {"number", "color", "button_place", "remove"},
@@ -141,6 +150,7 @@ class _Builder:
     belt: dict | None = None
     current: str | None = None
     unused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def piece(self, name: str) -> dict:
         if name == "upper":
@@ -162,7 +172,9 @@ class _Builder:
     def sentence(self, phrases: list[Phrase], skip_types: bool = False) -> None:
         pending: list[Phrase] = []
         mentions_sleeves = any(p.tag("noun") and p.tag("noun").value == "sleeves" for p in phrases)
+        mentions_pockets = any(p.tag("noun") and p.tag("noun").value == "pockets" for p in phrases)
         said_pattern = False
+        last_graphic: int | None = None
         for k, phrase in enumerate(phrases):
             kinds = phrase.kinds()
             if not kinds or kinds <= {"function", "accessory"}:
@@ -175,6 +187,14 @@ class _Builder:
                 name = "upper" if "upper_type" in kinds else "lower"
                 value = phrase.tags[0].value
                 piece = self.piece(name)
+                outer = any(p.words in (("outer", "clothing"), ("outerwear",)) for p in phrases)
+                if value is not None and not skip_types and outer and piece.get("type") not in (None, value):
+                    # DeepFashion's separate outer layer ("a cardigan as outer clothing"): one upper garment is drawn
+                    note = f"an outer {value.value} over the {piece['type'].value} is not drawn (a flat draws one upper garment)"
+                    if note not in self.notes:
+                        self.notes.append(note)
+                    self._flush(pending, name, mentions_sleeves)
+                    continue
                 if value is not None and not skip_types:
                     piece["type"] = value
                 self._flush(pending, name, mentions_sleeves)
@@ -193,10 +213,28 @@ class _Builder:
             if "color" in kinds and k > 0 and phrases[k - 1].words == ("in",) and said_pattern:
                 pending.append(Phrase(k, phrase.words, [Tag("pattern_color", phrase.tag("color").value)]))
                 continue
+            if "pocket_place" in kinds and last_graphic is not None and k - last_graphic <= 3 and not mentions_pockets:
+                # "a small logo on the chest": where the print goes, not a pocket
+                if phrase.tag("pocket_place").value is PocketPlacement.CHEST and not _is(pending, last_graphic, "graphic_size"):
+                    pending.append(Phrase(k, phrase.words, [Tag("graphic_size", GraphicSize.SMALL)]))
+                continue
+            if "pattern" in kinds and phrase.words in (("print",), ("prints",)) and k > 0 and phrases[k - 1].tag("pattern") is not None:
+                # "floral print": the noun of the pattern just named; "a blue graphic print": blue is the print's
+                if phrases[k - 1].tag("pattern").value is Pattern.GRAPHIC and _is(pending, k - 2, "color"):
+                    _retag(pending, k - 2, Tag("pattern_color", next(p for p in pending if p.index == k - 2).tag("color").value))
+                continue
             if "pattern" in kinds:
                 said_pattern = True
                 if phrase.words in _PLURAL_PATTERN_NOUNS and _is(pending, k - 1, "color"):
                     _retag(pending, k - 1, Tag("pattern_color", pending[-1].tag("color").value))
+                if phrase.words in _GRAPHIC_NOUNS:
+                    last_graphic = k
+                    for back in (k - 1, k - 2):
+                        size = next((p for p in pending if p.index == back and p.tag("size") is not None), None)
+                        if size is not None:
+                            value = GraphicSize.SMALL if size.tag("size").value == "small" else GraphicSize.LARGE
+                            _retag(pending, back, Tag("graphic_size", value))
+                            break
             if kinds & {"shorter", "longer", "to", "add", "remove"} and not kinds & (set(_VALUE_KINDS) | {"number"}):
                 continue
             pending.append(phrase)
@@ -261,6 +299,8 @@ class _Builder:
             self.piece(piece_name)["pattern_color"] = value
         elif kind in ("color", "fabric", "pattern", "pattern_color"):
             self.piece(piece_name)[kind] = value
+        elif kind == "graphic_size":
+            self.piece("upper")["graphic_size"] = value
         elif kind in ("neckline", "sleeve", "hem"):
             self.piece("upper")[kind] = value
         elif kind == "length":
@@ -323,11 +363,13 @@ def parse_caption(text: str) -> ParseResult:
     sentences, unknown = segment(text)
     builder = _Builder()
     ignored: list[str] = []
+    notes = builder.notes
     for phrases in sentences:
         builder.sentence(phrases)
         ignored += [p.text for p in phrases if p.tag("accessory") is not None and p.text not in ignored]
+        notes += [p.tag("approx").value for p in phrases if p.tag("approx") is not None and p.tag("approx").value not in notes]
     return ParseResult(
-        attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored
+        attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored, notes=notes
     )
 
 
@@ -407,8 +449,50 @@ def _merge(current: GarmentAttributes, patch: GarmentAttributes, adding: bool) -
     return GarmentAttributes.model_validate(data)
 
 
-def parse_instruction(text: str, current: GarmentAttributes) -> InstructionResult:
-    """An edit instruction -> the changed attributes. Never raises on odd text: no change understood is ``changes == []``."""
+_REFERENCE_NOUNS = (
+    "reference image|reference|sketch|drawing|logo|image|picture|photo|print|graphic|crop|patch|detail|emblem|badge|motif|"
+    "embroidery|example|one|design|pattern"
+)
+#: Words that point at the reference image ("like this sketch", "add this logo", "as in the reference").
+REFERENCE_WORDS = re.compile(
+    rf"\b(?:(?:just |exactly )?like|as in|as shown in|as|from|matching|using|with|per)?\s*"
+    rf"(?:(?:this|that|these|the)\s+(?:reference\s+)?(?:{_REFERENCE_NOUNS})s?\b|this\b(?!\s+(?:shirt|top|dress|coat|jacket|garment)))",
+    re.IGNORECASE,
+)
+#: "make it a dress", "turn the shirt into a coat": the garment type named after the article is the new value.
+_MAKE_IT_A = re.compile(r"\b(?:make|turn|change|switch)\s+(?:it|this|the\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:into\s+|to\s+)?(?:a|an)\b", re.I)
+_COLLARED = (Neckline.LAPEL, Neckline.STAND, Neckline.TURTLENECK)
+
+
+def strip_reference_words(text: str) -> str:
+    """``text`` without the words that point at a reference image: 'change the neckline to v-neck like this sketch'
+    -> 'change the neckline to v-neck'. The reference itself says what those words mean."""
+    return re.sub(r"\s{2,}", " ", REFERENCE_WORDS.sub(" ", text)).strip()
+
+
+def _said(patch: GarmentAttributes) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}" if path else key)
+        else:
+            flat[path] = value
+
+    walk(patch.model_dump(mode="json", exclude_none=True), "")
+    return flat
+
+
+def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: bool = False) -> InstructionResult:
+    """An edit instruction -> the changed attributes. Never raises on odd text: no change understood is ``changes == []``.
+
+    ``with_reference``: the instruction comes with a reference image, so words pointing at it ("this logo",
+    "like this sketch") are the reference's to show, not changes to the garment. ``notes`` say where the
+    instruction asked for something the flat shows another way (a collar on a round neckline) or already has.
+    """
+    if with_reference:
+        text = strip_reference_words(text)
     sentences, unknown = segment(text)
     phrases = [p for sentence in sentences for p in sentence]
     # one index space across sentences, so positions compare
@@ -434,20 +518,52 @@ def parse_instruction(text: str, current: GarmentAttributes) -> InstructionResul
     focus = _focus(target_part)
 
     new = current
+    patch_said: dict[str, Any] = {}
     if removing:
         new = _apply_removals(phrases, new, piece)
     if to_at is not None or not removing:
         builder = _Builder(default_piece=piece, focus=focus)
         builder.current = None
-        builder.sentence(value_part, skip_types=to_at is None)
+        builder.sentence(value_part, skip_types=to_at is None and not _MAKE_IT_A.search(text))
         if builder.upper is not None and piece == "lower" and not any(p.tag("upper_type") for p in value_part):
             # values about the lower garment that landed on the upper by default
             builder.upper = {k: v for k, v in builder.upper.items() if k in ("sleeve", "neckline", "hem", "buttons", "pockets", "collar_color")} or None
         unknown = _unknown_plus_unused(unknown, builder.unused)
-        new = _merge(new, builder.attributes(), adding)
+        patch = builder.attributes()
+        patch_said = _said(patch)
+        new = _merge(new, patch, adding)
     if any(p.tag("shorter") or p.tag("longer") for p in phrases):
         new = _apply_step(phrases, new, piece, focus)
-    return InstructionResult(attributes=new, changes=diff_attributes(current, new), unknown_words=unknown)
+    notes: list[str] = []
+    if not removing:
+        new, notes = _collar(phrases, focus, adding, new, notes)
+    changes = diff_attributes(current, new)
+    if not changes and patch_said:
+        already = ", ".join(f"{field} is already {value}" for field, value in patch_said.items())
+        notes.append(f"no change: {already}")
+    return InstructionResult(attributes=new, changes=changes, unknown_words=unknown, notes=notes)
+
+
+def _collar(
+    phrases: list[Phrase], focus: str | None, adding: bool, new: GarmentAttributes, notes: list[str]
+) -> tuple[GarmentAttributes, list[str]]:
+    """A collar asked for on a neckline that has none gets one (lapels on shirts and outer garments, else a stand
+    collar); collar sizes are not drawn, which the notes say."""
+    upper = new.upper
+    about_collar = focus == "collar" or any(p.tag("noun") is not None and p.tag("noun").value == "collar" for p in phrases)
+    if upper is None or not about_collar:
+        return new, notes
+    sizes = [p.text for p in phrases if p.tag("size") is not None]
+    collarless = upper.neckline is not None and upper.neckline not in _COLLARED
+    if collarless and (adding or sizes or upper.collar_color is not None):
+        shirtlike = upper.type in (UpperType.SHIRT, UpperType.BLOUSE, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT)
+        collar = Neckline.LAPEL if shirtlike else Neckline.STAND
+        wanted = f" to make {sizes[0]}" if sizes else ""
+        notes.append(f"collar: a {upper.neckline.value} neckline has no collar{wanted}; added a {collar.value} collar")
+        new = new.model_copy(update={"upper": upper.model_copy(update={"neckline": collar})})
+    elif sizes:
+        notes.append(f"not applied: collar size ('{sizes[0]}') is not drawn by the offline flats")
+    return new, notes
 
 
 def _focus(target_part: list[Phrase]) -> str | None:
@@ -517,4 +633,5 @@ __all__ = [
     "parse_instruction",
     "part_for_field",
     "segment",
+    "strip_reference_words",
 ]

@@ -155,7 +155,8 @@ for _word, _value in (("short", SleeveLength.SHORT), ("medium", SleeveLength.MED
                       ("elbow", SleeveLength.MEDIUM), ("half", SleeveLength.MEDIUM), ("full", SleeveLength.LONG)):
     for _suffix in ("sleeve", "sleeves", "sleeved"):
         SLEEVE_WORDS[f"{_word} {_suffix}"] = _value
-SLEEVE_WORDS |= {"no sleeves": SleeveLength.SLEEVELESS, "without sleeves": SleeveLength.SLEEVELESS}
+SLEEVE_WORDS |= {"no sleeves": SleeveLength.SLEEVELESS, "without sleeves": SleeveLength.SLEEVELESS,
+                 "sleeves cut off": SleeveLength.SLEEVELESS, "cut off sleeves": SleeveLength.SLEEVELESS}
 
 #: Length words; meaning depends on what they describe (sleeves or a lower garment / dress).
 #: value: (sleeve length, lower length), either may be None.
@@ -198,6 +199,8 @@ NECKLINE_WORDS: dict[str, Neckline] = {
     "lapel": Neckline.LAPEL,
     "lapels": Neckline.LAPEL,
     "notch lapel": Neckline.LAPEL,
+    "notch lapels": Neckline.LAPEL,
+    "notched lapel": Neckline.LAPEL,
     "notched lapels": Neckline.LAPEL,
     "shirt collar": Neckline.LAPEL,
     "turtleneck": Neckline.TURTLENECK,
@@ -330,14 +333,15 @@ FUNCTION_WORDS = frozenset(
     """this that these those the a an is are was be it its it's they their there here has have having with and
     or of in on at to into for by as wearing wears wear worn wore dressed also which who whose while plus
     features featuring feature comes come made from over under around along across up down front
-    some any all both each very quite rather slightly bit little more less fairly
+    some any all both each very quite rather slightly bit more less fairly
     i we you me my our your us want would like need please could should can will let lets let's
     make change turn set give put use switch replace swap update add adding remove removing delete drop take
     off get rid keep instead instead of so then now just only same other another new style styled look
     clothes clothing garment garments outfit piece design sketch flat image picture one's
     fabric fabrics material materials pattern patterns colour color colors colours coloured colored
     neckline neck necklines length sleeve sleeves button buttons pocket pockets belt belts collar collars hem hems
-    waist waistline shorter longer lengthen shorten""".split()
+    waist waistline shorter longer lengthen shorten covers cover covered covering not tied carries carrying holds
+    holding front chest back left right""".split()
 )
 
 #: DeepFashion caption words for what a flat does not draw (accessories, body parts): known, reported as ignored.
@@ -347,6 +351,33 @@ ACCESSORY_WORDS = frozenset(
     handbag shoes shoe boots sneakers heels hand hands eyes face hair navel stomach belly body arm arms leg legs
     feet foot earrings gloves""".split()
 )
+
+#: Size words: read for collars (not drawn, said in notes) and prints.
+SIZE_WORDS = {"wide": "large", "wider": "large", "broad": "large", "big": "large", "bigger": "large", "large": "large",
+              "larger": "large", "oversized": "large", "narrow": "small", "narrower": "small", "small": "small",
+              "smaller": "small", "tiny": "small", "little": "small"}
+
+#: Known words for what a flat does not draw beyond accessories: DeepFashion's "other/mixed" patterns and fabrics,
+#: fit and season words. Reported as not drawn, like accessories.
+NOT_DRAWN_WORDS = frozenset(
+    """mixed complicated complex slim skinny loose fitted oversized relaxed baggy summer winter spring autumn casual
+    formal smart elegant pleated pleats cargo dragon""".split()
+)
+
+#: Words drawn as the nearest thing a flat has, with the note that says so (kind, value, note).
+APPROXIMATE_WORDS: dict[str, tuple[str, Any, str]] = {
+    "hoodie": ("upper_type", UpperType.SWEATER, "'hoodie' drawn as a sweater (the flats draw no hood)"),
+    "hoodies": ("upper_type", UpperType.SWEATER, "'hoodies' drawn as a sweater (the flats draw no hood)"),
+    "kimono": ("upper_type", UpperType.COAT, "'kimono' drawn as a long-sleeve wrap coat (the flats have no kimono shape)"),
+    "puffer": ("upper_type", UpperType.JACKET, "'puffer' drawn as a plain jacket (no quilting)"),
+    "parka": ("upper_type", UpperType.COAT, "'parka' drawn as a coat"),
+    "embroidery": ("pattern", Pattern.GRAPHIC, "'embroidery' drawn as a graphic print"),
+    "embroidered": ("pattern", Pattern.GRAPHIC, "'embroidered' drawn as a graphic print"),
+    "velvet": ("fabric", Fabric.SILK, "'velvet' drawn with the silk sheen"),
+    "corduroy": ("fabric", Fabric.COTTON, "'corduroy' drawn as cotton (no wales)"),
+    "flannel": ("fabric", Fabric.COTTON, "'flannel' drawn as cotton"),
+    "polyester": ("fabric", Fabric.COTTON, "'polyester' drawn as cotton"),
+}
 
 #: Verbs that remove a detail / add one.
 REMOVE_WORDS = ("remove", "removing", "delete", "drop", "take off", "get rid of", "without", "no", "lose", "omit")
@@ -477,8 +508,14 @@ def _build_phrases() -> dict[tuple[str, ...], list[Tag]]:
         add(word, Tag("shorter"))
     for word in ("longer", "lengthen", "lengthened"):
         add(word, Tag("longer"))
-    for word in ACCESSORY_WORDS:
+    for word in SIZE_WORDS:
+        add(word, Tag("size", SIZE_WORDS[word]))
+    for word in ACCESSORY_WORDS | NOT_DRAWN_WORDS:
         add(word, Tag("accessory", word))
+    for text, (kind, value, note) in APPROXIMATE_WORDS.items():
+        table.pop(tuple(text.split()), None)
+        add(text, Tag(kind, value))
+        add(text, Tag("approx", note))
     for word in FUNCTION_WORDS:
         if (word,) not in table:
             add(word, Tag("function"))

@@ -1,8 +1,9 @@
 """SD3 for the local backend: img2img for text-as-prompt, and refinement restricted to a box.
 
 Loaded through ``from_pretrained`` from a diffusers folder or a cached hub id, exactly like real
-weights. Without weights the offline profile builds a tiny random-weight SD3 with
-``fashionedit.tinymodels`` (every response then says ``random_weights``).
+weights. Without weights, and only when random weights are explicitly allowed (tests), a tiny
+random-weight SD3 is built with ``fashionedit.tinymodels`` into a temporary folder that is removed
+once loaded (every response then says ``random_weights``).
 
 Box refinement uses ``StableDiffusion3InpaintPipeline`` when the transformer takes inpainting
 inputs (16 or 33 latent channels, as SD3-medium does); otherwise img2img on a crop around the box.
@@ -50,6 +51,16 @@ def _device_and_dtype(settings: EditorSettings) -> tuple[str, Any]:
     return device, dtype
 
 
+def _spec_name(source: str) -> str:
+    """A random build's spec (from the marker fashionedit.tinymodels writes), e.g. 'sd3-tiny'."""
+    import json
+
+    try:
+        return str(json.loads((Path(source) / RANDOM_WEIGHTS_MARKER).read_text()).get("spec") or "sd3")
+    except (OSError, ValueError):
+        return "sd3"
+
+
 def _missing_components(source: str) -> dict[str, None]:
     """Components a folder leaves out (a tiny SD3 has no T5): passed as None so loading does not insist."""
     from diffusers import DiffusionPipeline
@@ -70,19 +81,28 @@ class SD3Editor:
     steps: int
     guidance: float
     lock: threading.Lock
+    spec: str | None = None  # the random build's spec name, e.g. 'sd3-tiny'
 
     @classmethod
     def load(cls, settings: EditorSettings) -> "SD3Editor":
+        source = settings.local_sd3_model
+        if source is not None:
+            return cls._from_folder(settings, source, name=source)
+        from fashionedit.tinymodels import save_sd3_pipeline
+
+        # Built, loaded through from_pretrained like real weights, then removed: nothing is left in /tmp, and
+        # the identity is the spec's name (the build is seeded), the same on every start.
+        with tempfile.TemporaryDirectory(prefix="fashionedit-editor-") as tmp:
+            log.warning("no SD3 weights configured and random weights allowed: building a tiny random-weight SD3 (noise, tests only)")
+            folder = save_sd3_pipeline(Path(tmp) / "sd3-tiny")
+            return cls._from_folder(settings, str(folder), name=None)
+
+    @classmethod
+    def _from_folder(cls, settings: EditorSettings, source: str, *, name: str | None) -> "SD3Editor":
         from diffusers import StableDiffusion3Img2ImgPipeline, StableDiffusion3InpaintPipeline
 
-        source = settings.local_sd3_model
-        if source is None:
-            from fashionedit.tinymodels import save_sd3_pipeline
-
-            folder = Path(tempfile.mkdtemp(prefix="fashionedit-editor-")) / "sd3-tiny"
-            log.warning("no SD3 weights configured: building a tiny random-weight SD3 in %s (offline profile)", folder)
-            source = str(save_sd3_pipeline(folder))
         random_weights = (Path(source) / RANDOM_WEIGHTS_MARKER).is_file()
+        spec = _spec_name(source) if random_weights else None
         device, dtype = _device_and_dtype(settings)
         img2img = StableDiffusion3Img2ImgPipeline.from_pretrained(source, torch_dtype=dtype, **_missing_components(source)).to(device)
         img2img.set_progress_bar_config(disable=True)
@@ -94,7 +114,7 @@ class SD3Editor:
         return cls(
             img2img=img2img,
             inpaint=inpaint,
-            source=source,
+            source=name or f"{spec} (built at start-up, seed 0)",
             random_weights=random_weights,
             device=device,
             dtype=str(dtype).removeprefix("torch."),
@@ -102,28 +122,20 @@ class SD3Editor:
             steps=settings.local_steps,
             guidance=settings.local_guidance,
             lock=threading.Lock(),
+            spec=spec,
         )
 
     def model_info(self) -> ModelInfo:
         local = Path(self.source).is_dir()
         return ModelInfo(
             backend="local",
-            model_id=f"{self._spec_name()} (random weights)" if self.random_weights else self.source,
+            model_id=f"{self.spec or 'sd3'} (random weights)" if self.random_weights else self.source,
             weights=WeightsIdentity(name=self.source, source="random" if self.random_weights else ("local" if local else "hub")),
             offline=True,
             random_weights=self.random_weights,
             device=self.device,
             dtype=self.dtype,
         )
-
-    def _spec_name(self) -> str:
-        """The random build's spec (from the marker fashionedit.tinymodels writes), e.g. 'sd3-tiny'."""
-        import json
-
-        try:
-            return str(json.loads((Path(self.source) / RANDOM_WEIGHTS_MARKER).read_text()).get("spec") or "sd3")
-        except (OSError, ValueError):
-            return "sd3"
 
     # -- helpers -----------------------------------------------------------------------------------
     def _work_size(self, size: tuple[int, int]) -> tuple[int, int]:

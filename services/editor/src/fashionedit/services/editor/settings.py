@@ -77,8 +77,15 @@ class EditorSettings(ServiceSettings):
         description="SD3 weights (local folder or hub id in the HF cache) for text-as-prompt img2img and box inpainting",
     )
     local_random_sd3: bool = Field(
-        default=True,
-        description="Without local_sd3_model, build a tiny random-weight SD3 (offline profile; responses say random_weights)",
+        default=False,
+        description="Without local_sd3_model, build a tiny random-weight SD3 for tests (its output is noise; responses say "
+        "random_weights and warn). Off: text edits of pictures are a 503 naming the missing weights",
+    )
+    local_keep_aspect: bool = Field(
+        default=True, description="Image-into-prompt: fit the reference inside the box keeping its aspect ratio (centred)"
+    )
+    local_remove_background: bool = Field(
+        default=True, description="Image-into-prompt: leave out the reference's own plain background (estimated from its border)"
     )
     local_refine: Literal["auto", "classical", "sd3"] = Field(
         default="auto",

@@ -1,8 +1,8 @@
 """``flats``: technical flats drawn from the prompt by ``fashionedit.flats`` (offline, no weights, no torch).
 
 The prompt is parsed into garment attributes; what it leaves unsaid is filled
-deterministically from the image's seed, so one prompt with several seeds
-gives several variants. Each PNG carries the attributes it was drawn from
+with the garment type's most typical shape and nothing it did not ask for (no
+pattern, belt or pockets); only an unsaid colour varies with the image's seed. Each PNG carries the attributes it was drawn from
 (``fashionedit:garment`` text chunk). Steps and guidance do not apply.
 """
 
@@ -52,7 +52,10 @@ class FlatsBackend(GeneratorBackend):
         from fashionedit.flats import complete_attributes, render_flat
 
         return [
-            render_flat(complete_attributes(_parse(job.prompt).attributes, job.seed), size=(settings.width, settings.height)) for job in jobs
+            render_flat(
+                complete_attributes(_parse(job.prompt).attributes, job.seed, unrequested="plain"), size=(settings.width, settings.height)
+            )
+            for job in jobs
         ]
 
     def warnings(self, prompt: str, negative_prompt: str, truncation: PromptTruncation | None) -> list[str]:
@@ -62,6 +65,10 @@ class FlatsBackend(GeneratorBackend):
             notes.append(f"flats did not understand: {', '.join(parsed.unknown_words)}")
         if parsed.ignored_words:
             notes.append(f"flats does not draw: {', '.join(parsed.ignored_words)}")
+        notes += [f"flats: {note}" if "not drawn" in note else f"flats approximated: {note}" for note in parsed.notes]
+        attrs = parsed.attributes
+        if (attrs.upper is None or attrs.upper.type is None) and (attrs.lower is None or attrs.lower.type is None):
+            notes.append("flats found no garment type in the prompt (e.g. 'shirt', 'dress', 'trousers'); drew a default outfit")
         if negative_prompt.strip():
             notes.append("flats ignores negative_prompt")
         return notes
