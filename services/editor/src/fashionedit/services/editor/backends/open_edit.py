@@ -47,9 +47,14 @@ def config_digest(folder: Path) -> str:
     """sha256 over a pipeline folder's ``model_index.json`` and every component's config / index JSON.
 
     Stable across copies of the same snapshot (paths are relative), and it changes when any
-    component's architecture or shard list changes."""
+    component's architecture or shard list changes. The random-weights marker is a label, not part
+    of the weights, so it is left out."""
+    from fashionedit.tinymodels import RANDOM_WEIGHTS_MARKER
+
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*.json")):
+        if path.name == RANDOM_WEIGHTS_MARKER:
+            continue
         relative = path.relative_to(folder).as_posix()
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -145,7 +150,7 @@ class OpenEditBackend(EditBackend):
         offload = self.settings.open_edit_cpu_offload
         if offload != "none" and not device.startswith("cuda"):
             raise RuntimeError(f"FASHIONEDIT_EDITOR_OPEN_EDIT_CPU_OFFLOAD={offload} needs a CUDA device (device is {device})")
-        pipe = getattr(diffusers, self.pipeline_class).from_pretrained(str(self.weights.folder), torch_dtype=dtype)
+        pipe = getattr(diffusers, self.pipeline_class).from_pretrained(str(self.weights.folder), dtype=dtype)
         if offload == "model":
             pipe.enable_model_cpu_offload(device=torch.device(device))
         elif offload == "sequential":
