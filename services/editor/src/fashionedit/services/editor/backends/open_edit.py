@@ -32,6 +32,9 @@ from .local import _parse_size
 
 log = logging.getLogger("fashionedit.editor")
 
+# Backends load in parallel threads; diffusers' lazy module is not safe to import from two at once.
+_LOAD_LOCK = threading.Lock()
+
 
 @dataclass(frozen=True)
 class WeightsSource:
@@ -139,6 +142,10 @@ class OpenEditBackend(EditBackend):
 
     # -- loading -----------------------------------------------------------------------------------
     def load(self) -> None:
+        with _LOAD_LOCK:
+            self._load()
+
+    def _load(self) -> None:
         import diffusers
         import torch
 
