@@ -164,10 +164,14 @@ class OpenEditBackend(EditBackend):
             pipe.enable_sequential_cpu_offload(device=torch.device(device))
         else:
             pipe = pipe.to(device)
+        self.use_pipeline(pipe, device=device, dtype=dtype)
+        log.info("%s loaded %s on %s (%s, offload %s)", self.name, self.weights.identity.name, device, self.dtype, offload)
+
+    def use_pipeline(self, pipe: Any, *, device: str, dtype: Any) -> None:
+        """Serve edits with ``pipe`` (already placed on its device); the benchmark hands in random builds here."""
         pipe.set_progress_bar_config(disable=True)
         self.pipe, self.device, self.dtype = pipe, device, str(dtype).removeprefix("torch.")
         self.multiple = int(pipe.vae_scale_factor) * 2  # latents are packed 2x2
-        log.info("%s loaded %s on %s (%s, offload %s)", self.name, self.weights.identity.name, device, self.dtype, offload)
 
     def model_info(self) -> ModelInfo:
         source, _, _ = self.weights_setting()
@@ -185,9 +189,9 @@ class OpenEditBackend(EditBackend):
 
     # -- the edit ----------------------------------------------------------------------------------
     async def edit(self, job: EditJob) -> EditResult:
-        return await asyncio.to_thread(self._edit, job)
+        return await asyncio.to_thread(self.edit_sync, job)
 
-    def _edit(self, job: EditJob) -> EditResult:
+    def edit_sync(self, job: EditJob) -> EditResult:
         import torch
 
         with job.watch.stage("decode"):
