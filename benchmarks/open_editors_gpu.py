@@ -41,8 +41,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 EDITORS = {
     # name: (backend class path, tiny spec, full spec, references in a BUG edit)
-    "qwen-edit": ("fashionedit.services.editor.backends.qwen_edit:QwenEditBackend", "qwen-image-edit-tiny", "qwen-image-edit-2509", 2),
-    "flux-kontext": ("fashionedit.services.editor.backends.flux_kontext:FluxKontextBackend", "flux-kontext-tiny", "flux-kontext-dev", 1),
+    "qwen-edit": (
+        "fashionedit.services.editor.backends.qwen_edit:QwenEditBackend",
+        "qwen-image-edit-tiny",
+        "qwen-image-edit-2509",
+        2,
+    ),
+    "flux-kontext": (
+        "fashionedit.services.editor.backends.flux_kontext:FluxKontextBackend",
+        "flux-kontext-tiny",
+        "flux-kontext-dev",
+        1,
+    ),
 }
 INSTRUCTION = "The collar is white lace and the sleeves end above the elbow."
 
@@ -54,7 +64,6 @@ def log(message: str) -> None:
 def build(editor: str, spec: str, device: str, dtype: Any) -> Any:
     """The random pipeline, created directly on ``device`` in ``dtype`` (a 20B model never passes through fp32)."""
     import torch
-
     from fashionedit import tinymodels
 
     builder = tinymodels.build_qwen_edit_pipeline if editor == "qwen-edit" else tinymodels.build_kontext_pipeline
@@ -70,9 +79,8 @@ def build(editor: str, spec: str, device: str, dtype: Any) -> Any:
 
 def design_and_references(size: int, count: int) -> tuple[Any, list[Any]]:
     import numpy as np
-    from PIL import Image
-
     from fashionedit.contracts import ImagePayload
+    from PIL import Image
 
     rng = np.random.default_rng(0)
 
@@ -103,7 +111,6 @@ def peak_gib(device: str) -> tuple[str, float]:
 
 def time_edits(backend: Any, *, design: Any, references: list[Any], repeats: int, device: str) -> dict[str, Any]:
     import torch
-
     from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
     from fashionedit.services.editor.backends.base import EditJob
 
@@ -121,14 +128,19 @@ def time_edits(backend: Any, *, design: Any, references: list[Any], repeats: int
     peak_reset(device)
     seconds = [one(seed) for seed in range(1, repeats + 1)]
     kind, peak = peak_gib(device)
-    return {"median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds), "n": len(seconds), kind + "_gib": round(peak, 3)}
+    return {
+        "median_s": statistics.median(seconds),
+        "min_s": min(seconds),
+        "max_s": max(seconds),
+        "n": len(seconds),
+        kind + "_gib": round(peak, 3),
+    }
 
 
 def bench_editor(editor: str, args: argparse.Namespace, dtype: Any) -> dict[str, Any]:
     import importlib
 
     import torch
-
     from fashionedit.services.editor.settings import EditorSettings
 
     module, _, cls = EDITORS[editor][0].partition(":")
@@ -136,7 +148,9 @@ def bench_editor(editor: str, args: argparse.Namespace, dtype: Any) -> dict[str,
     spec = tiny_spec if args.tiny else full_spec
     size = 64 if args.tiny else args.size
     settings = EditorSettings(
-        open_edit_steps=args.steps, open_edit_max_area=size * size, qwen_edit_vae_area=size * size if args.tiny else None,
+        open_edit_steps=args.steps,
+        open_edit_max_area=size * size,
+        qwen_edit_vae_area=size * size if args.tiny else None,
         flux_kontext_max_sequence_length=args.max_sequence_length,
     )
     backend = getattr(importlib.import_module(module), cls)(settings)
@@ -144,10 +158,21 @@ def bench_editor(editor: str, args: argparse.Namespace, dtype: Any) -> dict[str,
     started = time.perf_counter()
     pipe = build(editor, spec, args.device, dtype)
     build_s = time.perf_counter() - started
-    params = sum(p.numel() for name in ("transformer", "text_encoder", "text_encoder_2", "vae") if getattr(pipe, name, None) is not None for p in getattr(pipe, name).parameters())
+    params = sum(
+        p.numel()
+        for name in ("transformer", "text_encoder", "text_encoder_2", "vae")
+        if getattr(pipe, name, None) is not None
+        for p in getattr(pipe, name).parameters()
+    )
     backend.use_pipeline(pipe, device=args.device, dtype=dtype)
     design, references = design_and_references(size, ref_count)
-    result: dict[str, Any] = {"spec": spec, "size": size, "steps": settings.open_edit_steps, "parameters": params, "build_s": round(build_s, 1)}
+    result: dict[str, Any] = {
+        "spec": spec,
+        "size": size,
+        "steps": settings.open_edit_steps,
+        "parameters": params,
+        "build_s": round(build_s, 1),
+    }
     for mode, refs in (("vanilla", []), ("bug", references)):
         log(f"{editor}: {mode}, resident")
         result[f"{mode}_resident"] = time_edits(backend, design=design, references=refs, repeats=args.repeats, device=args.device)
@@ -161,7 +186,11 @@ def bench_editor(editor: str, args: argparse.Namespace, dtype: Any) -> dict[str,
             row["vs_resident"] = round(row["median_s"] / result[f"{mode}_resident"]["median_s"], 2)
             result[f"{mode}_offload"] = row
     else:
-        result["offload"] = "not measured: model CPU offload needs a CUDA device" if not args.device.startswith("cuda") else "skipped (--no-offload)"
+        result["offload"] = (
+            "not measured: model CPU offload needs a CUDA device"
+            if not args.device.startswith("cuda")
+            else "skipped (--no-offload)"
+        )
     del backend, pipe
     peak_reset(args.device)
     return result
@@ -172,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="tiny random pipelines, 64x64, on the CPU (a check of this script)")
     parser.add_argument("--editors", default=",".join(EDITORS), help="comma-separated: qwen-edit,flux-kontext")
     parser.add_argument("--device", default=None, help="cuda (default) or cpu; --tiny: cpu")
-    parser.add_argument("--dtype", default=None, choices=["float32", "float16", "bfloat16"], help="default: bfloat16 on CUDA, float32 on CPU")
+    parser.add_argument(
+        "--dtype", default=None, choices=["float32", "float16", "bfloat16"], help="default: bfloat16 on CUDA, float32 on CPU"
+    )
     parser.add_argument("--size", type=int, default=1024, help="design side in pixels at full size (the models' 1024x1024)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps; default: the models' (40 / 28), --tiny: 2")
     parser.add_argument("--repeats", type=int, default=3)
@@ -190,8 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no CUDA device here: run with --tiny (CPU) or on a GPU machine")
     torch.manual_seed(0)
     machine = {
-        "python": platform.python_version(), "torch": torch.__version__, "device": args.device,
-        "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "device": args.device,
+        "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
+        "cpus": os.cpu_count(),
     }
     report: dict[str, Any] = {"machine": machine, "dtype": args.dtype, "tiny": args.tiny, "random_weights": True, "editors": {}}
     for editor in [e.strip() for e in args.editors.split(",") if e.strip()]:
@@ -205,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(row, dict):
                 mode, placement = key.split("_")
                 peak = next(v for k, v in row.items() if k.endswith("_gib"))
-                print(f"{editor:13} {mode:8} {placement:10} {row['median_s']:7.3f}  {peak:9.2f}   {row.get('vs_resident', 1.0):.2f}")
+                print(
+                    f"{editor:13} {mode:8} {placement:10} {row['median_s']:7.3f}  {peak:9.2f}   {row.get('vs_resident', 1.0):.2f}"
+                )
     print("(random weights: timings only)")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,10 @@ def test_qwen_edit_folder_has_the_published_layout_and_loads_back(tmp_path_facto
     folder = qwen_edit_folder(tmp_path_factory)
     index = json.loads((folder / "model_index.json").read_text())
     assert index["_class_name"] == "QwenImageEditPlusPipeline"
-    assert index["processor"] == ["transformers", "Qwen2VLProcessor"] and index["text_encoder"][1] == "Qwen2_5_VLForConditionalGeneration"
+    assert (
+        index["processor"] == ["transformers", "Qwen2VLProcessor"]
+        and index["text_encoder"][1] == "Qwen2_5_VLForConditionalGeneration"
+    )
     for component in ("transformer", "vae", "text_encoder", "tokenizer", "processor", "scheduler"):
         assert (folder / component).is_dir(), component
     assert json.loads((folder / "fashionedit_random_weights.json").read_text())["spec"] == "qwen-image-edit-tiny"
@@ -32,7 +35,9 @@ def test_qwen_edit_folder_has_the_published_layout_and_loads_back(tmp_path_facto
     assert tokenizer.convert_tokens_to_ids("<|vision_start|>") == config.vision_start_token_id
     assert len(pipe.tokenizer) <= config.text_config.vocab_size
     # the processor expands each image into its vision tokens, in order
-    inputs = pipe.processor(text=["Picture 1: <|vision_start|><|image_pad|><|vision_end|>x"], images=[Image.new("RGB", (64, 64))], return_tensors="pt")
+    inputs = pipe.processor(
+        text=["Picture 1: <|vision_start|><|image_pad|><|vision_end|>x"], images=[Image.new("RGB", (64, 64))], return_tensors="pt"
+    )
     assert int((inputs["input_ids"] == config.image_token_id).sum()) == int(inputs["image_grid_thw"].prod() // 4)
 
 
@@ -46,8 +51,18 @@ def test_kontext_folder_loads_back_and_edits_deterministically(tmp_path_factory)
     image = Image.new("RGB", (32, 32), (120, 80, 60))
 
     def run(seed: int):
-        return pipe(image=image, prompt="a red collar", num_inference_steps=1, height=32, width=32, max_area=32 * 32, _auto_resize=False,
-                    max_sequence_length=32, generator=torch.Generator().manual_seed(seed), output_type="np").images[0]
+        return pipe(
+            image=image,
+            prompt="a red collar",
+            num_inference_steps=1,
+            height=32,
+            width=32,
+            max_area=32 * 32,
+            _auto_resize=False,
+            max_sequence_length=32,
+            generator=torch.Generator().manual_seed(seed),
+            output_type="np",
+        ).images[0]
 
     first, again, other = run(0), run(0), run(1)
     assert first.shape == (32, 32, 3)

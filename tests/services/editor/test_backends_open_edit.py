@@ -8,11 +8,11 @@ import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from fashionedit.contracts import Box2D, EditRequest, ImagePayload
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
 from fashionedit.services.common import InvalidInput
+from PIL import Image
+
 from tests.support.open_edit_models import kontext_folder, qwen_edit_folder, tiny_open_edit_settings
 
 from .conftest import design_image, payload, reference_patch
@@ -72,7 +72,9 @@ def vae_inputs(serving):
 def test_vanilla_and_bug_keep_the_size_and_use_the_papers_prompts(serving, backend):
     design = payload(design_image(64).resize((64, 48)))
     vanilla = edit(serving, image=design, instruction="a white lace collar", backend=backend, seed=3)
-    bug = edit(serving, image=design, instruction="a white lace collar", references=[payload(reference_patch())], backend=backend, seed=3)
+    bug = edit(
+        serving, image=design, instruction="a white lace collar", references=[payload(reference_patch())], backend=backend, seed=3
+    )
     for response in (vanilla, bug):
         assert response.image.size == (64, 48)
         assert response.model.backend == backend and response.model.random_weights and response.model.offline
@@ -102,7 +104,9 @@ def test_qwen_gets_the_design_then_the_references_in_order(serving, vae_inputs):
 
 def test_kontext_sees_the_reference_stitched_right_of_the_design(serving, vae_inputs):
     grey, red = (128, 128, 128), (220, 20, 20)
-    response = edit(serving, image=solid(grey), instruction="x", references=[solid(red, (32, 32))], backend="flux-kontext", seed=0)
+    response = edit(
+        serving, image=solid(grey), instruction="x", references=[solid(red, (32, 32))], backend="flux-kontext", seed=0
+    )
     (canvas,) = vae_inputs["flux-kontext"]
     height, width, _ = canvas.shape
     assert width == 2 * height  # a square design, a square reference scaled to its height
@@ -117,7 +121,9 @@ def test_kontext_sees_the_reference_stitched_right_of_the_design(serving, vae_in
 def test_outside_the_box_the_result_is_the_input(serving, backend, with_reference):
     design = design_image()
     references = [payload(reference_patch())] if with_reference else []
-    response = edit(serving, image=payload(design), instruction="a red pocket", references=references, target_box=BOX, backend=backend, seed=5)
+    response = edit(
+        serving, image=payload(design), instruction="a red pocket", references=references, target_box=BOX, backend=backend, seed=5
+    )
     inside, outside = box_masks(BOX, design.size)
     diff = abs_diff(response.image, design)
     assert diff[outside].max() == 0.0
@@ -135,7 +141,13 @@ def test_size_asks_for_another_output_size(serving):
 @pytest.mark.parametrize(("backend", "count", "limit"), [("qwen-edit", 3, 2), ("flux-kontext", 2, 1)])
 def test_too_many_references_is_a_422_naming_the_limit(serving, backend, count, limit):
     with pytest.raises(InvalidInput, match=f"{count} references sent but backend '{backend}' accepts at most {limit}"):
-        edit(serving, image=payload(design_image()), instruction="x", references=[payload(reference_patch())] * count, backend=backend)
+        edit(
+            serving,
+            image=payload(design_image()),
+            instruction="x",
+            references=[payload(reference_patch())] * count,
+            backend=backend,
+        )
 
 
 def test_info_reports_identity_and_limits(serving):
@@ -172,11 +184,12 @@ def test_weights_identity_is_the_folders_not_its_path(tmp_path_factory, tmp_path
     ],
     ids=["no-model", "not-in-cache", "offload-without-cuda"],
 )
-def test_unloadable_weights_leave_the_service_not_ready_with_the_reason(tmp_path_factory, tmp_path, monkeypatch, overrides, needle):
-    from huggingface_hub import constants
-
+def test_unloadable_weights_leave_the_service_not_ready_with_the_reason(
+    tmp_path_factory, tmp_path, monkeypatch, overrides, needle
+):
     from fashionedit.services.editor.serving import EditorServing
     from fashionedit.services.editor.settings import EditorSettings
+    from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))

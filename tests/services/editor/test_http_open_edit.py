@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from PIL import Image
-
 from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ServiceInfo
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
+from PIL import Image
+
 from tests.support.open_edit_models import TINY_OPEN_EDIT_ENV, kontext_folder, qwen_edit_folder
 from tests.support.servers import BentoServer
 
@@ -86,7 +86,16 @@ def error_of(response: httpx.Response) -> ErrorResponse:
 def test_vanilla_then_bug_rounds_over_http(server, backend):
     design = design_image(64).resize((64, 48))
     vanilla = edited(post_edit(server, image=b64(design), instruction="a white collar", backend=backend, seed=2))
-    bug = edited(post_edit(server, image=base64.b64encode(vanilla.image.to_bytes()).decode(), instruction="a checked pocket", references=[b64(reference_patch())], backend=backend, seed=2))
+    bug = edited(
+        post_edit(
+            server,
+            image=base64.b64encode(vanilla.image.to_bytes()).decode(),
+            instruction="a checked pocket",
+            references=[b64(reference_patch())],
+            backend=backend,
+            seed=2,
+        )
+    )
     assert vanilla.image.size == bug.image.size == (64, 48)
     assert (vanilla.mode.value, bug.mode.value) == ("text", "text+image")
     assert vanilla.prompt == VANILLA_PROMPT + "a white collar" and bug.prompt == BUG_PROMPT + "a checked pocket"
@@ -119,7 +128,17 @@ def test_qwen_reads_the_references_in_the_order_sent(server):
 @pytest.mark.parametrize("backend", ["qwen-edit", "flux-kontext"])
 def test_only_the_box_changes_over_http(server, backend):
     design = design_image()
-    response = edited(post_edit(server, image=b64(design), instruction="a red pocket", references=[b64(reference_patch())], target_box=BOX, backend=backend, seed=1))
+    response = edited(
+        post_edit(
+            server,
+            image=b64(design),
+            instruction="a red pocket",
+            references=[b64(reference_patch())],
+            target_box=BOX,
+            backend=backend,
+            seed=1,
+        )
+    )
     inside, outside = box_masks(Box2D(tuple(BOX)), design.size)
     diff = abs_diff(response.image, design)
     assert diff[outside].max() == 0.0 and diff[inside].mean() > 5.0
@@ -142,8 +161,17 @@ def test_only_the_box_changes_over_http(server, backend):
         ({"instruction": "x", "backend": "no-such-editor"}, "backend"),
     ],
     ids=[
-        "missing-image", "undecodable-image", "undecodable-reference", "box-out-of-range", "box-reversed", "blank-instruction",
-        "size-too-large", "qwen-too-many-references", "kontext-too-many-references", "backend-not-allowed", "backend-unknown",
+        "missing-image",
+        "undecodable-image",
+        "undecodable-reference",
+        "box-out-of-range",
+        "box-reversed",
+        "blank-instruction",
+        "size-too-large",
+        "qwen-too-many-references",
+        "kontext-too-many-references",
+        "backend-not-allowed",
+        "backend-unknown",
     ],
 )
 def test_bad_input_is_a_422_with_the_shared_error_shape(server, body, needle):

@@ -18,7 +18,10 @@ def test_tiny_benchmark_reports_each_editor(tmp_path):
     out = tmp_path / "open-editors.json"
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "open_editors_gpu.py"), "--tiny", "--repeats", "1", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -99,21 +99,37 @@ class EditorSettings(ServiceSettings):
     )
 
     # -- open-weights instruction editors (qwen-edit, flux-kontext; docs/editor.md) -----------------
-    qwen_edit_model: str | None = Field(default=None, description="qwen-edit: diffusers folder or hub id in the HF cache, e.g. Qwen/Qwen-Image-Edit-2509")
-    qwen_edit_revision: str | None = Field(default=None, description="qwen-edit: hub revision (branch, tag or commit) of qwen_edit_model")
-    qwen_edit_max_references: int = Field(default=2, ge=1, le=MAX_REFERENCES, description="qwen-edit: most references per edit (the model is tuned for 1-3 images in all)")
-    qwen_edit_vae_area: int | None = Field(default=None, ge=64, description="qwen-edit: pixels each input image is encoded at; unset: the pipeline's 1024x1024")
-    flux_kontext_model: str | None = Field(default=None, description="flux-kontext: diffusers folder or hub id in the HF cache, e.g. black-forest-labs/FLUX.1-Kontext-dev")
-    flux_kontext_revision: str | None = Field(default=None, description="flux-kontext: hub revision of flux_kontext_model")
+    qwen_edit_model: str | None = Field(
+        default=None, description="qwen-edit: diffusers folder or hub id in the HF cache, e.g. Qwen/Qwen-Image-Edit-2509"
+    )
+    qwen_edit_revision: str | None = Field(default=None, description="qwen-edit: hub revision (branch, tag or commit)")
+    qwen_edit_max_references: int = Field(
+        default=2, ge=1, le=MAX_REFERENCES, description="qwen-edit: most references per edit (the model is tuned for 1-3 images in all)"
+    )
+    qwen_edit_vae_area: int | None = Field(
+        default=None, ge=64, description="qwen-edit: pixels each input image is encoded at; unset: the pipeline's 1024x1024"
+    )
+    flux_kontext_model: str | None = Field(
+        default=None, description="flux-kontext: diffusers folder or hub id in the HF cache, e.g. black-forest-labs/FLUX.1-Kontext-dev"
+    )
+    flux_kontext_revision: str | None = Field(default=None, description="flux-kontext: hub revision (branch, tag or commit)")
     flux_kontext_max_sequence_length: int = Field(default=512, ge=16, le=512, description="flux-kontext: T5 prompt tokens")
     open_edit_device: str = Field(default="auto", description="qwen-edit / flux-kontext: torch device: auto | cpu | cuda | cuda:N")
     open_edit_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto", description="auto: bf16 on CUDA, fp32 on CPU")
     open_edit_cpu_offload: Literal["none", "model", "sequential"] = Field(
-        default="none", description="Keep weights in host memory: 'model' moves whole components to the GPU in turn, 'sequential' layer by layer (least memory, slowest)"
+        default="none",
+        description="Keep weights in host memory (CUDA only): 'model' moves whole components to the GPU in turn, "
+        "'sequential' layer by layer (least memory, slowest)",
     )
-    open_edit_steps: int | None = Field(default=None, ge=1, le=150, description="Denoising steps; unset: the model's (qwen-edit 40, flux-kontext 28)")
-    open_edit_guidance: float | None = Field(default=None, ge=0.0, le=30.0, description="qwen-edit true CFG / flux-kontext guidance; unset: 4.0 / 2.5")
-    open_edit_max_area: int = Field(default=1024 * 1024, ge=64, description="Working area in pixels (the design's aspect ratio); the result is resized back")
+    open_edit_steps: int | None = Field(
+        default=None, ge=1, le=150, description="Denoising steps; unset: the model's (qwen-edit 40, flux-kontext 28)"
+    )
+    open_edit_guidance: float | None = Field(
+        default=None, ge=0.0, le=30.0, description="qwen-edit true CFG / flux-kontext guidance; unset: 4.0 / 2.5"
+    )
+    open_edit_max_area: int = Field(
+        default=1024 * 1024, ge=64, description="Working area in pixels (the design's aspect ratio); the result is resized back"
+    )
 
     @field_validator("allowed_backends", mode="before")
     @classmethod

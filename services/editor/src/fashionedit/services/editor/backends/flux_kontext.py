@@ -19,7 +19,9 @@ from PIL import Image
 from .base import EditJob
 from .open_edit import OpenEditBackend, fit_area
 
-STITCH_WARNING = "flux-kontext takes one image: the reference was stitched to the right of the design and only the design's part is returned"
+STITCH_WARNING = (
+    "flux-kontext takes one image: the reference was stitched to the right of the design and only the design's part is returned"
+)
 
 
 def stitch(design: Image.Image, reference: Image.Image) -> Image.Image:
@@ -43,7 +45,9 @@ class FluxKontextBackend(OpenEditBackend):
     def weights_setting(self) -> tuple[str | None, str | None, str]:
         return self.settings.flux_kontext_model, self.settings.flux_kontext_revision, "FASHIONEDIT_EDITOR_FLUX_KONTEXT_MODEL"
 
-    def run_pipeline(self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any) -> tuple[Image.Image, list[str]]:
+    def run_pipeline(
+        self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any
+    ) -> tuple[Image.Image, list[str]]:
         guidance = 2.5 if self.settings.open_edit_guidance is None else self.settings.open_edit_guidance
         warnings: list[str] = []
         image = design
@@ -51,7 +55,11 @@ class FluxKontextBackend(OpenEditBackend):
             image = stitch(design, references[0])
             warnings.append(STITCH_WARNING)
         # The whole canvas at the working area: the design's share of it is what the work size allows.
-        canvas = fit_area(image.size, self.settings.open_edit_max_area * image.width // design.width, self.multiple) if references else work
+        canvas = (
+            fit_area(image.size, self.settings.open_edit_max_area * image.width // design.width, self.multiple)
+            if references
+            else work
+        )
         result = self.pipe(
             image=image.resize(canvas, Image.Resampling.BICUBIC),
             prompt=job.prompt,

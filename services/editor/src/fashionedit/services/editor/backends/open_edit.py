@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
-
 from fashionedit.contracts import Box2D, ImagePayload, ModelInfo, WeightsIdentity
 from fashionedit.services.common import Unavailable
+from PIL import Image
 
 from ..settings import EditorSettings
 from .base import EditBackend, EditJob, EditResult
@@ -75,7 +74,9 @@ def resolve_weights(source: str, revision: str | None) -> WeightsSource:
         digest = config_digest(path)
         if random_weights:
             spec = json.loads((path / RANDOM_WEIGHTS_MARKER).read_text()).get("spec", "random")
-            return WeightsSource(path, WeightsIdentity(name=spec, sha256=digest, source="random"), f"{spec} (random weights)", True)
+            return WeightsSource(
+                path, WeightsIdentity(name=spec, sha256=digest, source="random"), f"{spec} (random weights)", True
+            )
         return WeightsSource(path, WeightsIdentity(name=path.name, sha256=digest, source="local"), path.name, False)
     from huggingface_hub import constants, snapshot_download
 
@@ -137,7 +138,9 @@ class OpenEditBackend(EditBackend):
         """(model id or folder, revision, name of the environment variable that sets it)."""
 
     @abc.abstractmethod
-    def run_pipeline(self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any) -> tuple[Image.Image, list[str]]:
+    def run_pipeline(
+        self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any
+    ) -> tuple[Image.Image, list[str]]:
         """Call the pipeline; return the edited design at ``work`` size and any warnings."""
 
     # -- loading -----------------------------------------------------------------------------------
@@ -151,7 +154,9 @@ class OpenEditBackend(EditBackend):
 
         source, revision, variable = self.weights_setting()
         if not source:
-            raise RuntimeError(f"backend {self.name!r} needs weights: set {variable} to a diffusers folder or a hub id in the HF cache")
+            raise RuntimeError(
+                f"backend {self.name!r} needs weights: set {variable} to a diffusers folder or a hub id in the HF cache"
+            )
         self.weights = resolve_weights(source, revision)
         device, dtype = device_and_dtype(self.settings)
         offload = self.settings.open_edit_cpu_offload
@@ -205,8 +210,10 @@ class OpenEditBackend(EditBackend):
             try:
                 edited, warnings = self.run_pipeline(job, design, references, work, generator)
             except torch.OutOfMemoryError as exc:
-                raise Unavailable(f"{self.name}: out of accelerator memory at {work[0]}x{work[1]}; retry later, send a smaller design, "
-                                  "or enable FASHIONEDIT_EDITOR_OPEN_EDIT_CPU_OFFLOAD") from exc
+                raise Unavailable(
+                    f"{self.name}: out of accelerator memory at {work[0]}x{work[1]}; retry later, send a smaller design, "
+                    "or enable FASHIONEDIT_EDITOR_OPEN_EDIT_CPU_OFFLOAD"
+                ) from exc
         with job.watch.stage("composite"):
             edited = edited.resize(design.size, Image.Resampling.BICUBIC) if edited.size != design.size else edited
             if job.target_box is not None:

@@ -9,8 +9,9 @@ one to three input images, hence a default of two references (``QWEN_EDIT_MAX_RE
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
 
@@ -47,7 +48,9 @@ class QwenEditBackend(OpenEditBackend):
     def weights_setting(self) -> tuple[str | None, str | None, str]:
         return self.settings.qwen_edit_model, self.settings.qwen_edit_revision, "FASHIONEDIT_EDITOR_QWEN_EDIT_MODEL"
 
-    def run_pipeline(self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any) -> tuple[Image.Image, list[str]]:
+    def run_pipeline(
+        self, job: EditJob, design: Image.Image, references: list[Image.Image], work: tuple[int, int], generator: Any
+    ) -> tuple[Image.Image, list[str]]:
         guidance = 4.0 if self.settings.open_edit_guidance is None else self.settings.open_edit_guidance
         with _vae_area(self.settings.qwen_edit_vae_area):
             result = self.pipe(
