@@ -180,9 +180,10 @@ def test_weights_identity_is_the_folders_not_its_path(tmp_path_factory, tmp_path
     [
         ({}, "set FASHIONEDIT_EDITOR_QWEN_EDIT_MODEL"),
         ({"qwen_edit_model": "Qwen/Qwen-Image-Edit-2509"}, "weights 'Qwen/Qwen-Image-Edit-2509' not available"),
+        ({"qwen_edit_model": "/models/qwen-image-edit"}, "weights folder '/models/qwen-image-edit' does not exist"),
         ({"qwen_edit_model": "QWEN", "open_edit_cpu_offload": "model", "open_edit_device": "cpu"}, "needs a CUDA device"),
     ],
-    ids=["no-model", "not-in-cache", "offload-without-cuda"],
+    ids=["no-model", "not-in-cache", "folder-missing", "offload-without-cuda"],
 )
 def test_unloadable_weights_leave_the_service_not_ready_with_the_reason(
     tmp_path_factory, tmp_path, monkeypatch, overrides, needle

@@ -78,6 +78,8 @@ def resolve_weights(source: str, revision: str | None) -> WeightsSource:
                 path, WeightsIdentity(name=spec, sha256=digest, source="random"), f"{spec} (random weights)", True
             )
         return WeightsSource(path, WeightsIdentity(name=path.name, sha256=digest, source="local"), path.name, False)
+    if source.startswith(("/", ".", "~")):
+        raise FileNotFoundError(f"weights folder {source!r} does not exist (is the models volume mounted?)")
     from huggingface_hub import constants, snapshot_download
 
     try:
