@@ -19,9 +19,10 @@ PROFILE_SETS = {
     "offline": {"generator-offline", "editor-offline", "analyzer-offline", "scorer"},
     "paper": {"generator", "editor", "analyzer", "scorer"},
     "open": {"generator", "editor-local", "analyzer-vlm", "vlm", "scorer"},
+    "open-edit": {"generator", "editor-open", "analyzer-vlm", "vlm", "scorer"},
     "paper,vlm": {"generator", "editor", "analyzer", "vlm", "scorer"},
 }
-GPU_SERVICES = {"generator", "editor-local", "vlm"}
+GPU_SERVICES = {"generator", "editor-local", "editor-open", "vlm"}
 # The images `bentoml containerize` makes from the declared Bentos (docs/deploy.md), by tag.
 BENTO_IMAGES = {
     "fashionedit/generator:0.1.0-gpu": "fashionedit-generator",
@@ -114,7 +115,7 @@ def test_offline_profile_runs_on_a_cpu_only_host() -> None:
     assert services["editor-offline"]["build"]["args"] == {"EXTRAS": "local,tiny"}
 
 
-@pytest.mark.parametrize("profiles", ["paper", "open"])
+@pytest.mark.parametrize("profiles", ["paper", "open", "open-edit"])
 def test_gpu_services_reserve_an_nvidia_gpu_and_read_weights_from_the_volume(profiles: str) -> None:
     services = rendered(profiles)["services"]
     for name in GPU_SERVICES & set(services):

@@ -12,7 +12,7 @@ import pytest
 from .tools import REPO, SERVICES, render_kustomization, settings_problems
 
 K8S_VERSION = "1.37.0"  # newest schema kubernetes-validate bundles; 1.33 checks the oldest cluster we aim at
-KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/dev", "deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open"]
+KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/dev", "deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"]
 CPU_LIGHT = {"editor", "analyzer", "scorer"}
 # Secrets the operator creates (docs/deploy.md); nothing in the repository holds their values.
 OPERATOR_SECRETS = {"fashionedit-openai", "fashionedit-api-token"}
@@ -170,7 +170,7 @@ def test_dev_needs_no_gpu_no_secret_no_weights() -> None:
     assert container(by_name("deploy/k8s/overlays/dev", "Deployment")["editor"])["image"].endswith(":0.1.0-local")
 
 
-@pytest.mark.parametrize("path", ["deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open"])
+@pytest.mark.parametrize("path", ["deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"])
 def test_prod_puts_the_generator_on_a_gpu_node(path: str) -> None:
     generator = by_name(path, "Deployment")["generator"]
     pod = generator["spec"]["template"]["spec"]
@@ -202,8 +202,8 @@ def test_prod_reads_the_openai_key_from_a_secret() -> None:
     assert not re.search(r"sk-[A-Za-z0-9]{8,}", str(docs(path)))
 
 
-def test_prod_open_serves_the_analyzer_from_vllm() -> None:
-    path = "deploy/k8s/overlays/prod-open"
+@pytest.mark.parametrize("path", ["deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"])
+def test_prod_open_serves_the_analyzer_from_vllm(path: str) -> None:
     deployments = by_name(path, "Deployment")
     assert gpus(deployments["vlm"]) == 1 and gpus(deployments["editor"]) == 1
     env = config_env(path)

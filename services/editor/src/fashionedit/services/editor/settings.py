@@ -16,7 +16,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from fashionedit.contracts.edit import BUG_PROMPT, MAX_REFERENCES, VANILLA_PROMPT
 from fashionedit.services.common import ServiceSettings
 
-BACKEND_NAMES = ("local", "openai-responses", "openai-images")
+BACKEND_NAMES = ("local", "openai-responses", "openai-images", "qwen-edit", "flux-kontext")
 
 Quality = Literal["auto", "low", "medium", "high"]
 Fidelity = Literal["low", "high"]
@@ -30,7 +30,7 @@ class EditorSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FASHIONEDIT_EDITOR_", extra="ignore", populate_by_name=True)
 
     # -- which backend ------------------------------------------------------------------------
-    backend: str = Field(default="local", description="Default backend: local | openai-responses | openai-images")
+    backend: str = Field(default="local", description="Default backend: local | openai-responses | openai-images | qwen-edit | flux-kontext")
     allowed_backends: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Further backends a request may pick with 'backend' (comma-separated); each is loaded at start-up",
@@ -103,6 +103,39 @@ class EditorSettings(ServiceSettings):
     local_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto", description="auto: fp16 on CUDA, fp32 on CPU")
     local_match_min_score: float = Field(
         default=0.3, ge=-1.0, le=1.0, description="Least template-matching score to accept a found box when none is given"
+    )
+
+    # -- open-weights instruction editors (qwen-edit, flux-kontext; docs/editor.md) -----------------
+    qwen_edit_model: str | None = Field(
+        default=None, description="qwen-edit: diffusers folder or hub id in the HF cache, e.g. Qwen/Qwen-Image-Edit-2509"
+    )
+    qwen_edit_revision: str | None = Field(default=None, description="qwen-edit: hub revision (branch, tag or commit)")
+    qwen_edit_max_references: int = Field(
+        default=2, ge=1, le=MAX_REFERENCES, description="qwen-edit: most references per edit (the model is tuned for 1-3 images in all)"
+    )
+    qwen_edit_vae_area: int | None = Field(
+        default=None, ge=64, description="qwen-edit: pixels each input image is encoded at; unset: the pipeline's 1024x1024"
+    )
+    flux_kontext_model: str | None = Field(
+        default=None, description="flux-kontext: diffusers folder or hub id in the HF cache, e.g. black-forest-labs/FLUX.1-Kontext-dev"
+    )
+    flux_kontext_revision: str | None = Field(default=None, description="flux-kontext: hub revision (branch, tag or commit)")
+    flux_kontext_max_sequence_length: int = Field(default=512, ge=16, le=512, description="flux-kontext: T5 prompt tokens")
+    open_edit_device: str = Field(default="auto", description="qwen-edit / flux-kontext: torch device: auto | cpu | cuda | cuda:N")
+    open_edit_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto", description="auto: bf16 on CUDA, fp32 on CPU")
+    open_edit_cpu_offload: Literal["none", "model", "sequential"] = Field(
+        default="none",
+        description="Keep weights in host memory (CUDA only): 'model' moves whole components to the GPU in turn, "
+        "'sequential' layer by layer (least memory, slowest)",
+    )
+    open_edit_steps: int | None = Field(
+        default=None, ge=1, le=150, description="Denoising steps; unset: the model's (qwen-edit 40, flux-kontext 28)"
+    )
+    open_edit_guidance: float | None = Field(
+        default=None, ge=0.0, le=30.0, description="qwen-edit true CFG / flux-kontext guidance; unset: 4.0 / 2.5"
+    )
+    open_edit_max_area: int = Field(
+        default=1024 * 1024, ge=64, description="Working area in pixels (the design's aspect ratio); the result is resized back"
     )
 
     @field_validator("allowed_backends", mode="before")

@@ -15,6 +15,8 @@ REGISTRY: dict[str, str] = {
     "openai-responses": "fashionedit.services.editor.backends.openai_responses:OpenAIResponsesBackend",
     "openai-images": "fashionedit.services.editor.backends.openai_images:OpenAIImagesBackend",
     "local": "fashionedit.services.editor.backends.local:LocalBackend",
+    "qwen-edit": "fashionedit.services.editor.backends.qwen_edit:QwenEditBackend",
+    "flux-kontext": "fashionedit.services.editor.backends.flux_kontext:FluxKontextBackend",
 }
 
 
