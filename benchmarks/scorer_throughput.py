@@ -78,7 +78,7 @@ def build_raw_model(args, local_dir: Path | None):
 
     name = f"local-dir:{local_dir}" if local_dir else args.model
     model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=None)
-    dtype = torch.float16 if args.device == "cuda" else torch.float32
+    dtype = getattr(torch, args.dtype)  # the same precision as the service under test
     return model.visual.to(args.device, dtype).eval(), preprocess, dtype
 
 
@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--model", default="ViT-B-32", help="open_clip architecture (random weights): ViT-B-32, ViT-L-14, clip-tiny")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+                        help="CLIP precision of both the service and the raw baseline (the scorer's default: float32)")
     parser.add_argument("--pairs", type=int, default=64)
     parser.add_argument("--size", type=int, default=512, help="square input side in pixels")
     parser.add_argument("--format", default="PNG", choices=["PNG", "JPEG"])
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         **clip_env,
         "FASHIONEDIT_SCORER_ALLOW_RANDOM_WEIGHTS": "true",
         "FASHIONEDIT_SCORER_DEVICE": args.device,
+        "FASHIONEDIT_SCORER_DTYPE": args.dtype,
         "FASHIONEDIT_SCORER_BATCH_SIZE": str(args.batch),
         "FASHIONEDIT_SCORER_DECODE_THREADS": str(args.decode_threads),
         "FASHIONEDIT_SCORER_WORKERS": str(args.workers),

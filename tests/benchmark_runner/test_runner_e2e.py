@@ -38,7 +38,8 @@ def dataset_dir(service_stack, tmp_path_factory):
 
 async def test_rounds_chain_and_table(service_stack, dataset_dir, tmp_path):
     out = tmp_path / "run"
-    config = RunConfig(dataset=dataset_dir, out=out, methods=["SD3", "Vanilla", "BUG"], concurrency=4, missing_difference="carry")
+    # box="bug": the offline local editor places the reference crop in the difference's box (the paper's calls send none).
+    config = RunConfig(dataset=dataset_dir, out=out, methods=["SD3", "Vanilla", "BUG"], concurrency=4, missing_difference="carry", box="bug")
     meta = await BenchmarkRunner(config, service_stack.client_settings()).run()
     assert meta.offline and meta.services["editor"].backend == "local" and meta.services["scorer"].offline
     assert "fashionedit-client" in meta.versions and meta.config["concurrency"] == 4
@@ -82,7 +83,7 @@ def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, 
     out = tmp_path / "run"
     env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1"}
     argv = [sys.executable, "-m", "fashionedit.client.cli", "bench", "run", "-d", str(dataset_dir), "-o", str(out),
-            "-m", "SD3", "-m", "Vanilla", "-m", "BUG", "-c", "1", "--missing-difference", "carry", "--no-progress", "--no-report"]
+            "-m", "SD3", "-m", "Vanilla", "-m", "BUG", "-c", "1", "--missing-difference", "carry", "--box", "bug", "--no-progress", "--no-report"]
     proc = subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log = out / "records.jsonl"
     deadline = time.monotonic() + 120

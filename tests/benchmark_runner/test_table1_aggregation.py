@@ -59,3 +59,21 @@ def test_clip_unavailable_is_never_a_number():
     assert lines[0].startswith("method,prompt,split,n,n_failed")
     bug = next(line for line in lines if line.startswith("BUG(1)"))
     assert CLIP_UNAVAILABLE_TEXT in bug and "13.00" in bug and "offline profile" in bug
+
+
+def test_clip_star_is_a_percent_of_the_expected_items_failed_ones_not_above():
+    # The paper's CLIP* is a percent of the val images: 4 expected, 2 scored above 0.90, 1 failed, 1 never ran.
+    records = [
+        rec("a", "BUG", 1, 0.95, 10.0), rec("b", "BUG", 1, 0.96, 12.0), rec("c", "BUG", 1, None, None, status="failed"),
+    ]
+    [row] = table_rows(records, {"BUG": 4}, rounds=1, clip_threshold=0.90)
+    assert row.clip_star == pytest.approx(50.0)  # 2 of 4, not 2 of the 2 that finished
+    assert row.clip == pytest.approx(95.5) and row.psnr == pytest.approx(11.0)  # means over the scored items
+    assert (row.n, row.n_failed, row.n_expected) == (2, 1, 4)
+    assert "CLIP* is over all 4 expected items: 2 without a score (1 failed, 1 not run) count as not above 0.9" in row.note
+    meta = RunMetadata(run_id="x", dataset="d", seed=0, concurrency=1, clip_threshold=0.9, offline=False)
+    md = markdown_table(BenchmarkReport(metadata=meta, rows=[row], label="test"))
+    assert "| 2/4 | 1 | 95.50 | 50.00 |" in md and "BUG(1): CLIP* is over all 4 expected items" in md
+    # Every item finished: the same percent as over the finished items, and no note.
+    [full] = table_rows(records[:2] + [rec("c", "BUG", 1, 0.5, 9.0)], {"BUG": 3}, rounds=1, clip_threshold=0.90)
+    assert full.clip_star == pytest.approx(200 / 3) and full.note is None

@@ -99,3 +99,24 @@ async def test_top_n_by_clip_without_clip_weights_says_what_to_do(service_stack,
     config = BuildConfig(source=source, out=tmp_path / "ds", top_n=4, drafts_from=source / "drafts", image_size=SIZE, concurrency=4)
     with pytest.raises(ValueError, match="no CLIP score.*--rank-by psnr"):
         await DatasetBuilder(config, service_stack.client_settings()).run()
+
+
+async def test_a_list_keeps_its_short_items_by_default(service_stack, source, tmp_path):
+    """With a published list the split is never shrunk silently: items with fewer than k differences stay."""
+    stems = [name[:-4] for name in sorted(json.loads((source / "captions.json").read_text()))]
+    path = tmp_path / "captions_top.json"
+    path.write_text(json.dumps({f"{stem}.png": "88.0" for stem in stems}))
+    truth = {json.loads(line)["id"]: len(json.loads(line)["differences"]) for line in _lines(source / "ground_truth.jsonl")}
+    assert any(n < 3 for n in truth.values())  # the synthetic set plants 1-3 differences
+    config = BuildConfig(
+        source=source, out=tmp_path / "ds", selection="list", selection_list=path, drafts_from=source / "drafts",
+        differences_from=source / "ground_truth.jsonl", image_size=SIZE, val_size=2, concurrency=4,
+    )
+    await DatasetBuilder(config, service_stack.client_settings()).run()
+    m = load_dataset(tmp_path / "ds").manifest
+    assert m.num_samples == N and (m.split.train, m.split.val) == (N - 2, 2) and not m.selection.dropped
+    assert f"{sum(1 for n in truth.values() if n < 3)} samples kept with fewer than 3 differences" in m.split.rule
+    # The same build with short items dropped says so in the split's rule.
+    dropped = await DatasetBuilder(config.model_copy(update={"out": tmp_path / "ds2", "require_k": True}), service_stack.client_settings()).run()
+    assert dropped.manifest.selection.dropped == {"fewer_than_3_differences": sum(1 for n in truth.values() if n < 3)}
+    assert "left out" in dropped.manifest.split.rule

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -27,9 +29,12 @@ def psnr_only() -> ScorerServing:
 
 
 def reference_arrays(payload) -> np.ndarray:
-    """What the published eval does, on our RGB decode: cv2.resize to 256x256, INTER_LINEAR, uint8."""
-    rgb = np.asarray(payload.to_pil())
-    return cv2.resize(rgb, (256, 256), interpolation=cv2.INTER_LINEAR)
+    """What the published eval does: cv2.imread of the file, cv2.resize to 256x256, INTER_LINEAR, uint8 (flipped to RGB)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"image.{payload.format.lower()}"
+        path.write_bytes(payload.to_bytes())
+        bgr = cv2.imread(str(path))
+    return cv2.cvtColor(cv2.resize(bgr, (256, 256), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
 
 
 def _cases() -> dict[str, tuple[Image.Image, Image.Image]]:

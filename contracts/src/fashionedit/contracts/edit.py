@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .boxes import Box2D
 from .common import Contract, ModelInfo, Timings, Usage
-from .generate import Prompt, Seed
+from .generate import Seed
 from .images import ImagePayload
 
 MAX_REFERENCES = 16
@@ -30,6 +30,16 @@ def compose_prompt(template: str, instruction: str, separator: str = "") -> str:
     return f"{template}{separator}{instruction}"
 
 
+def _instruction_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace; say what to change, e.g. 'add four white buttons down the front'")
+    return value  # unchanged: the published code joins the description to the prompt byte for byte
+
+
+# Unlike a generation prompt, an instruction is not stripped: leading/trailing whitespace reaches the editor as sent.
+Instruction = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_instruction_not_blank)]
+
+
 class EditMode(str, Enum):
     TEXT = "text"  # text-as-prompt, the paper's Vanilla
     TEXT_IMAGE = "text+image"  # image-into-prompt, the paper's BUG
@@ -37,7 +47,10 @@ class EditMode(str, Enum):
 
 class EditRequest(Contract):
     image: ImagePayload = Field(description="The current design")
-    instruction: Prompt = Field(examples=["Add four white buttons down the front."])
+    instruction: Instruction = Field(
+        examples=["Add four white buttons down the front."],
+        description="The description of the change, sent as given (not stripped); empty or whitespace-only is refused",
+    )
     references: list[ImagePayload] = Field(
         default_factory=list,
         max_length=MAX_REFERENCES,

@@ -30,7 +30,8 @@ def run(
     seed: int = typer.Option(0),
     clip_threshold: float = typer.Option(0.90, help="CLIP* counts cosines above this"),
     limit: Optional[int] = typer.Option(None, help="Only the first N items (sorted ids) per split selection"),
-    box: str = typer.Option("bug", help="Send the difference box as target_box: bug, never (the paper's exact calls), all"),
+    box: str = typer.Option("never", help="Send the difference box as target_box: never (the paper's exact calls), bug (BUG rounds; "
+                            "an OpenAI editor then sends a mask), all"),
     edit_size: Optional[str] = typer.Option(None, help="Editor output size, e.g. 1024x1024"),
     missing_difference: str = typer.Option("fail", help="Items with fewer differences than rounds: fail those rounds, or carry the output"),
     sd2_generator_url: Optional[str] = typer.Option(None, help="Generator replica URL(s) serving SD2, comma-separated (the SD2 row)"),

@@ -48,9 +48,11 @@ def table_rows(
     """Table 1 rows from per-item records (the latest per item, family and round).
 
     ``expected`` gives the planned item count per family (families absent are not rows). CLIP is the
-    mean cosine x100, CLIP* the percent of items with cosine > ``clip_threshold``, PSNR the mean dB;
-    each over the items of the row that finished. A row whose records carry no real CLIP score (CLIP
-    unavailable, or random weights) has no CLIP numbers, and says why.
+    mean cosine x100 and PSNR the mean dB, over the items of the row that finished. CLIP* is the percent
+    of the row's *expected* items with cosine > ``clip_threshold``, as the paper's is a percent of the val
+    images: an item that failed (or has not run) counts as not above, and the row's note says how many.
+    A row whose records carry no real CLIP score (CLIP unavailable, or random weights) has no CLIP numbers,
+    and says why.
     """
     latest: dict[tuple[str, str, int], RoundRecord] = {}
     for record in records:
@@ -68,13 +70,19 @@ def table_rows(
         if clip_status == "ok":
             cosines = [r.scores.clip_cosine if r.scores.clip_cosine is not None else r.scores.clip / 100 for r in ok]  # type: ignore[union-attr,operator]
             clip = 100 * _mean(cosines)  # type: ignore[operator]
-            clip_star = 100 * sum(1 for c in cosines if c > clip_threshold) / len(cosines)
+            denominator = max(expected[family], len(cosines))
+            clip_star = 100 * sum(1 for c in cosines if c > clip_threshold) / denominator
         psnr = _mean([r.scores.psnr for r in ok if r.scores.psnr is not None])  # type: ignore[union-attr]
         models = Counter(_model_text(r.model) for r in ok if r.model is not None)
         label = f"{family}({round_})" if family in EDIT_FAMILIES else family
         note = None
         if clip_status in CLIP_TEXT and ok:
             note = CLIP_TEXT[clip_status]
+        elif clip_status == "ok" and len(ok) < expected[family]:
+            missing = expected[family] - len(ok)
+            note = (f"CLIP* is over all {expected[family]} expected items: {missing} without a score ({failed} failed"
+                    f"{f', {missing - failed} not run' if missing > failed else ''}) count as not above {clip_threshold:g}; "
+                    f"CLIP and PSNR are over the {len(ok)} scored")
         rows.append(Table1Row(
             method=label, prompt="text+image" if family == "BUG" else "text",
             split=split_labels.get(family, "train+val" if family in INIT_FAMILIES else "val"),
@@ -109,8 +117,9 @@ def markdown_table(report: BenchmarkReport) -> str:
             f"{_fmt(row.clip_star, clip_status)} | {_fmt(row.psnr)} | {row.model or '-'} |"
         )
     out.append("")
-    out.append(f"CLIP: mean cosine x100 vs the original; CLIP*: % of items with cosine > {report.metadata.clip_threshold:g}; "
-               "PSNR: mean dB (cv2.PSNR, 256x256 bilinear).")
+    out.append(f"CLIP: mean cosine x100 vs the original, over the scored items; CLIP*: % of the expected items (n_expected, as the "
+               f"paper's % of val images) with cosine > {report.metadata.clip_threshold:g}, a failed item counting as not above; "
+               "PSNR: mean dB (cv2.PSNR, 256x256 bilinear, cv2.imread decoding), over the scored items.")
     for row in report.rows:
         if row.note and row.note not in CLIP_TEXT.values():
             out.append(f"{row.method}: {row.note}.")

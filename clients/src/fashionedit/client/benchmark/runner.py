@@ -65,10 +65,10 @@ class RunConfig(BaseModel):
     init_splits: list[str] = Field(default_factory=lambda: ["train", "val"], description="Splits of the SD rows (the paper: train+val)")
     edit_splits: list[str] = Field(default_factory=lambda: ["val"], description="Splits of the editing rows (the paper: val)")
     limit: int | None = Field(default=None, ge=1, description="Only the first N items (sorted ids) of each split selection")
-    box: Literal["bug", "never", "all"] = Field(
-        default="bug",
-        description="Send the difference's box as target_box: on BUG rounds (local editors place the crop there), never "
-        "(the paper's exact calls), or on all rounds",
+    box: Literal["never", "bug", "all"] = Field(
+        default="never",
+        description="Send the difference's box as target_box: never (the paper's exact calls: no mask, no box), on BUG rounds "
+        "(an OpenAI editor then adds input_image_mask; local editors place the crop there), or on all rounds",
     )
     edit_size: str | None = Field(default=None, description="Editor output size, e.g. 1024x1024; unset: the editor keeps the input size")
     sd2_generator_url: list[str] | None = Field(default=None, description="Generator replicas serving SD2 (the SD2 row); unset: no SD2 row")

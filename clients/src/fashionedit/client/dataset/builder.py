@@ -11,8 +11,11 @@ build resumes where it stopped and never redoes finished work):
    ``captions_top.json`` format, or all;
 4. **analysis**: kept originals and drafts are resized to ``image_size`` squares, and the analyzer
    finds the top-k differences (original = image 1, draft = image 2) with crops cut from the original;
-5. **split and manifest**: a seeded split (10,546/1,000, or the same proportion for fewer samples) and
-   ``manifest.json`` + ``samples.jsonl``.
+5. **split and manifest**: a seeded split of the *selection* (10,546/1,000, or the same proportion for fewer
+   samples) and ``manifest.json`` + ``samples.jsonl``. The split is drawn before anything is dropped, so a
+   published list keeps the paper's 10,546/1,000: short items (fewer than k differences) are kept by default
+   with a list, and an item that has to be dropped leaves its split one short, reported in the manifest's
+   ``split.rule`` and ``selection.dropped``, never silently re-drawn.
 """
 
 from __future__ import annotations
@@ -71,7 +74,12 @@ class BuildConfig(BaseModel):
         description="Read each sample's differences from a ground-truth JSONL (lines with id and differences[index, description, "
         "box_2d] on the original, e.g. fashionedit.flats' ground_truth.jsonl) instead of calling the analyzer; crops are cut here",
     )
-    require_k: bool = Field(default=True, description="Leave out samples for which the analyzer found fewer than k differences")
+    require_k: bool | None = Field(
+        default=None,
+        description="Leave out samples for which the analyzer found fewer than k differences. Default: keep them with "
+        "selection=list (the published list's split stays 10,546/1,000; the runner's --missing-difference decides their "
+        "later rounds), leave them out otherwise",
+    )
     seed: int = Field(default=0, ge=0, description="Draft seeds derive from it and the image id")
     split_seed: int = Field(default=0, ge=0)
     val_size: int | None = Field(default=None, ge=0, description="Val samples; default 1,000 of 11,546 or the same proportion")
@@ -342,21 +350,11 @@ class DatasetBuilder:
         scores = {r.id: r for r in self.scores_log.read(ScoreRecord)}
         drafts = {r.id: r for r in self.drafts_log.read(DraftRecord)}
         analyses = {r.id: r for r in self.analysis_log.read(AnalysisRecord)}
-        dropped: dict[str, int] = {}
-        final_ids = []
-        for item_id in kept_ids:
-            if item_id not in analyses:
-                dropped["analysis_failed"] = dropped.get("analysis_failed", 0) + 1
-            elif cfg.require_k and len(analyses[item_id].differences) < cfg.k:
-                dropped[f"fewer_than_{cfg.k}_differences"] = dropped.get(f"fewer_than_{cfg.k}_differences", 0) + 1
-            else:
-                final_ids.append(item_id)
-        selection = selection.model_copy(update={"dropped": dropped})
-        val = cfg.val_size if cfg.val_size is not None else default_val_size(len(final_ids))
-        if val > len(final_ids):
-            raise ValueError(f"--val-size {val} is larger than the {len(final_ids)} samples built")
-        split = split_ids(final_ids, cfg.split_seed, val)
-        rule = "given (--val-size)" if cfg.val_size is not None else PROPORTIONAL_RULE
+        require_k = cfg.require_k if cfg.require_k is not None else cfg.selection != "list"
+        plan = plan_split(kept_ids, {i: len(a.differences) for i, a in analyses.items()}, k=cfg.k, require_k=require_k,
+                          val_size=cfg.val_size, seed=cfg.split_seed)
+        final_ids, split = plan.final_ids, plan.split
+        selection = selection.model_copy(update={"dropped": plan.dropped})
         samples = [
             DatasetSample(
                 id=item_id, split=split[item_id], caption=by_id[item_id].caption, original=f"originals/{item_id}.png",
@@ -375,7 +373,7 @@ class DatasetBuilder:
         models = [m for m in infos.values() if m is not None]
         manifest = DatasetManifest(
             source=str(cfg.source), image_size=cfg.image_size, resize_mode=cfg.resize_mode, selection=selection,
-            split=SplitInfo(seed=cfg.split_seed, train=len(final_ids) - val, val=val, rule=rule), drafts=draft_settings, k=cfg.k,
+            split=plan.info, drafts=draft_settings, k=cfg.k,
             generator=infos.get("generator"), analyzer=infos.get("analyzer"), scorer=infos.get("scorer"),
             differences_source=f"ground truth: {cfg.differences_from.name}" if cfg.differences_from else "analyzer",
             offline=any(m.offline or m.random_weights for m in models), num_samples=len(samples),
@@ -387,6 +385,52 @@ class DatasetBuilder:
         names = ["scorer"] + ([] if self.config.differences_from else ["analyzer"]) + ([] if self.config.drafts_from else ["generator"])
         infos = await asyncio.gather(*(client.services()[name].info() for name in names))
         return {name: info.model for name, info in zip(names, infos)}
+
+
+class SplitPlan(BaseModel):
+    final_ids: list[str]
+    split: dict[str, str]
+    dropped: dict[str, int]
+    info: SplitInfo
+
+
+def plan_split(kept_ids: list[str], difference_counts: dict[str, int], *, k: int, require_k: bool, val_size: int | None,
+               seed: int) -> SplitPlan:
+    """The seeded split of the selection, then what is left out; the split is never re-drawn around a dropped item.
+
+    ``difference_counts`` has an entry per analysed item (missing: its analysis failed). With a published list of
+    11,546 and short items kept, that is the paper's 10,546/1,000 exactly; each dropped item leaves its own split one
+    short, and ``info.rule`` says so with the reasons.
+    """
+    val = val_size if val_size is not None else default_val_size(len(kept_ids))
+    if val > len(kept_ids):
+        raise ValueError(f"--val-size {val} is larger than the {len(kept_ids)} samples selected")
+    split = split_ids(kept_ids, seed, val)
+    dropped: dict[str, int] = {}
+    dropped_by_split = {"train": 0, "val": 0}
+    final_ids = []
+    for item_id in kept_ids:
+        reason = None
+        if item_id not in difference_counts:
+            reason = "analysis_failed"
+        elif require_k and difference_counts[item_id] < k:
+            reason = f"fewer_than_{k}_differences"
+        if reason is None:
+            final_ids.append(item_id)
+        else:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            dropped_by_split[split[item_id]] += 1
+    rule = "given (--val-size)" if val_size is not None else PROPORTIONAL_RULE
+    short = sum(1 for i in final_ids if difference_counts[i] < k)
+    if short:
+        rule += f"; {short} samples kept with fewer than {k} differences (the runner's --missing-difference decides their later rounds)"
+    if dropped:
+        rule += (f"; drawn over the {len(kept_ids)} selected ({len(kept_ids) - val} train / {val} val), then "
+                 f"{dropped_by_split['train']} train and {dropped_by_split['val']} val samples were left out "
+                 f"({', '.join(f'{n} {r}' for r, n in sorted(dropped.items()))})")
+    val_final = val - dropped_by_split["val"]
+    info = SplitInfo(seed=seed, train=len(final_ids) - val_final, val=val_final, rule=rule)
+    return SplitPlan(final_ids=final_ids, split={i: split[i] for i in final_ids}, dropped=dropped, info=info)
 
 
 def score_fields(response: Any) -> dict[str, Any]:

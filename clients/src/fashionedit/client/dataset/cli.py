@@ -43,7 +43,11 @@ def build(
     resize_mode: str = typer.Option("pad", help="pad (keep aspect on white) or stretch"),
     k: int = typer.Option(3, help="Differences per sample (the paper: 3)"),
     differences_from: Optional[Path] = typer.Option(None, "--differences-from", help="Ground-truth differences JSONL instead of the analyzer"),
-    keep_fewer: bool = typer.Option(False, "--keep-fewer", help="Keep samples with fewer than k differences"),
+    keep_fewer: Optional[bool] = typer.Option(
+        None, "--keep-fewer/--drop-fewer",
+        help="Keep or drop samples with fewer than k differences [default: keep with --select list, so the list's split stays "
+        "10,546/1,000; drop otherwise]",
+    ),
     seed: int = typer.Option(0, help="Draft seed base"),
     split_seed: int = typer.Option(0, help="Split seed"),
     val_size: Optional[int] = typer.Option(None, help="Val samples [default: 1,000 of 11,546, or the same proportion]"),
@@ -55,7 +59,7 @@ def build(
     """Build a FashionEdit dataset: drafts, scores, selection, differences with crops, seeded split, manifest."""
     config = BuildConfig(
         source=source, out=out, selection=select, top_n=top_n, rank_by=rank_by, selection_list=selection_list, drafts_from=drafts_from,
-        draft_size=draft_size, steps=steps, guidance=guidance, image_size=image_size, resize_mode=resize_mode, k=k, differences_from=differences_from, require_k=not keep_fewer,
+        draft_size=draft_size, steps=steps, guidance=guidance, image_size=image_size, resize_mode=resize_mode, k=k, differences_from=differences_from, require_k=None if keep_fewer is None else not keep_fewer,
         seed=seed, split_seed=split_seed, val_size=val_size, limit=limit, concurrency=concurrency, item_attempts=item_attempts,
     )
     with RichProgressBar(console, enabled=not no_progress) as progress:
@@ -65,6 +69,8 @@ def build(
     console.print(f"wrote {m.num_samples} samples ({m.split.train} train / {m.split.val} val) to {result.out}{label}")
     console.print(f"selection: {m.selection.method}, {m.selection.kept} of {m.selection.candidates} candidates"
                   + (f", dropped {m.selection.dropped}" if m.selection.dropped else ""))
+    if m.selection.dropped:
+        err_console.print(f"[yellow]split: {m.split.rule}[/]")
     if result.failed:
         console.print(f"[red]failed items by stage: {result.failed}[/] (details in {result.out}/.work/errors.jsonl; rerun to retry)")
 

@@ -25,6 +25,13 @@ navy blue"), with two boxes ([ymin, xmin, ymax, xmax], 0-1000):
 
 A change that alters no pixel (a colour too close to the old one to draw
 differently) is not planted. Same arguments, same bytes.
+
+``--motifs RATE`` (off by default; the other samples' bytes do not change) adds differences that words cannot
+carry: with probability RATE a sample's original gets a small random motif (an identicon-like embroidered badge
+or a scatter print, random colours, at a random exact spot on the garment) that its draft lacks. It is
+described as a person would ("The shirt has a small embroidered motif on the chest, on the wearer's left."):
+the description names neither the design nor the exact place, and the flats parser has no word for it, so a
+text-only edit cannot restore it while the reference crop shows it exactly.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
 
 from fashionedit.contracts.boxes import Box2D
@@ -56,7 +64,7 @@ from fashionedit.contracts.garment import (
 
 from .caption import caption_from_attributes, describe_field
 from .complete import complete_attributes
-from .render import change_box, render_flat, to_png_bytes
+from .render import BACKGROUND, change_box, part_boxes, render_flat, to_png_bytes
 from .vocabulary import (
     CATEGORY,
     DF_FABRIC,
@@ -80,8 +88,8 @@ LOWER_CATEGORY = {LowerType.TROUSERS: "Pants", LowerType.SHORTS: "Shorts", Lower
 
 class PlantedDifference(BaseModel):
     index: int = Field(ge=1)
-    kind: str = Field(description="color | sleeve | buttons | pockets | pattern | neckline")
-    field: str = Field(description="The GarmentAttributes path that differs, e.g. 'upper.sleeve'")
+    kind: str = Field(description="color | sleeve | buttons | pockets | pattern | neckline | motif")
+    field: str = Field(description="The GarmentAttributes path that differs, e.g. 'upper.sleeve'; 'pixels.motif' for a motif")
     description: str = Field(description="How the ORIGINAL looks there (the paper's analyzer convention)")
     box_2d: Box2D = Field(description="Tight box of the pixels this difference alone changes on the original")
     part_box_2d: Box2D = Field(description="Extent of the garment parts the change can touch (original and changed garment)")
@@ -184,11 +192,11 @@ def changed_pixels_box(original_pixels: np.ndarray, changed: GarmentAttributes, 
 
 
 def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int, int],
-                original_pixels: np.ndarray | None = None) -> tuple[GarmentAttributes, list[PlantedDifference]]:
-    """A draft with 1-3 planted differences of distinct kinds, and their descriptions and boxes."""
+                original_pixels: np.ndarray | None = None, wanted: int | None = None) -> tuple[GarmentAttributes, list[PlantedDifference]]:
+    """A draft with ``wanted`` (default 1-3) planted differences of distinct kinds, and their descriptions and boxes."""
     if original_pixels is None:
         original_pixels = np.asarray(render_flat(original, size))
-    wanted = rng.randint(1, 3)
+    wanted = rng.randint(1, 3) if wanted is None else wanted
     kinds = list(DIFFERENCE_KINDS)
     rng.shuffle(kinds)
     draft = original
@@ -220,6 +228,81 @@ def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int
             original_value=_json(_get(original, field)), draft_value=_json(_get(single, field)),
         ))
     return draft, differences
+
+
+# -- motifs: differences words cannot carry ------------------------------------------------------
+MOTIF_STYLES = {"badge": "embroidered motif", "print": "splash of printed specks"}
+
+
+def _motif_pixels(style: str, side: int, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+    """A random ``side`` x ``side`` motif: RGB array and a boolean mask of the pixels it covers."""
+    ink = np.array([rng.randrange(256) for _ in range(3)], dtype=np.uint8)
+    ground = np.array([rng.randrange(256) for _ in range(3)], dtype=np.uint8)
+    if style == "badge":
+        cells = 7  # identicon: a random left half mirrored, on a ground of its own colour
+        half = np.array([[rng.random() < 0.5 for _ in range((cells + 1) // 2)] for _ in range(cells)])
+        grid = np.concatenate([half, half[:, : cells // 2][:, ::-1]], axis=1)
+        index = (np.arange(side) * cells // side).clip(0, cells - 1)
+        on = grid[index][:, index]
+        rgb = np.where(on[..., None], ink, ground)
+        return rgb.astype(np.uint8), np.ones((side, side), dtype=bool)
+    canvas = Image.new("RGB", (side, side), (0, 0, 0))
+    mask = Image.new("L", (side, side), 0)
+    draw, draw_mask = ImageDraw.Draw(canvas), ImageDraw.Draw(mask)
+    for _ in range(rng.randint(5, 9)):
+        r = max(1, side // rng.randint(6, 10))
+        x, y = rng.randint(r, side - r - 1), rng.randint(r, side - r - 1)
+        colour = tuple(int(v) for v in (ink if rng.random() < 0.6 else ground))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        draw_mask.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(canvas), np.asarray(mask) > 0
+
+
+def _where(cx: float, cy: float, body: Box2D) -> str:
+    """Where on the garment, in a person's words (the wearer's left is the viewer's right)."""
+    fy = (cy - body.ymin) / max(body.ymax - body.ymin, 1e-6)
+    fx = (cx - body.xmin) / max(body.xmax - body.xmin, 1e-6)
+    vertical = "on the chest" if fy < 0.35 else "on the front" if fy < 0.7 else "near the hem"
+    horizontal = "on the wearer's right" if fx < 0.4 else "on the wearer's left" if fx > 0.6 else "in the middle"
+    return f"{vertical}, {horizontal}"
+
+
+def plant_motif(original: GarmentAttributes, pixels: np.ndarray, rng: random.Random,
+                size: tuple[int, int]) -> tuple[np.ndarray, PlantedDifference] | None:
+    """``pixels`` with a random motif on the garment, and its difference (index 0: the caller numbers it); None if no room."""
+    boxes = part_boxes(original, size)
+    body = boxes.get("body") or boxes.get("upper") or boxes.get("lower")
+    if body is None:
+        return None
+    width, height = size
+    x0, y0, x1, y1 = body.to_pixels(width, height)
+    side = max(6, round(0.09 * min(width, height)))
+    style = rng.choice(sorted(MOTIF_STYLES))
+    motif, mask = _motif_pixels(style, side, rng)
+    for _ in range(30):
+        if x1 - x0 <= side + 2 or y1 - y0 <= side + 2:
+            return None
+        x, y = rng.randint(x0 + 1, x1 - side - 1), rng.randint(y0 + 1, y1 - side - 1)
+        under = pixels[y:y + side, x:x + side]
+        if (under == np.array(BACKGROUND, dtype=np.uint8)).all(axis=2).any():
+            continue  # only on the garment itself
+        changed = pixels.copy()
+        changed[y:y + side, x:x + side][mask] = motif[mask]
+        moved = (changed != pixels).any(axis=2)
+        ys, xs = np.nonzero(moved)
+        if len(ys) < side:  # the motif's colours happen to match the fabric: try another
+            continue
+        box = Box2D.from_pixels((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), width, height)
+        noun = original.upper.type.value if original.upper is not None and original.upper.type is not None else (
+            original.lower.type.value if original.lower is not None and original.lower.type is not None else "garment")
+        where = _where((x + side / 2) / width * 1000, (y + side / 2) / height * 1000, body)  # on body's 0-1000 grid
+        description = f"The {noun} has a small {MOTIF_STYLES[style]} {where}."
+        return changed, PlantedDifference(
+            index=1, kind="motif", field="pixels.motif", description=description, box_2d=box, part_box_2d=box,
+            parts=["body" if "body" in boxes else "upper" if "upper" in boxes else "lower"],
+            original_value={"style": style, "x": x, "y": y, "side": side}, draft_value=None,
+        )
+    return None
 
 
 def _json(value):
@@ -268,17 +351,22 @@ def texture_labels(attrs: GarmentAttributes, table: dict, na: int, field: str) -
 
 # -- the dataset ------------------------------------------------------------------------------
 def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
-                            jpeg_quality: int = 95) -> SyntheticSummary:
-    """Write ``n`` samples (originals, drafts, captions, labels, ground truth) under ``out_dir``; seeded, reproducible."""
+                            jpeg_quality: int = 95, motif_rate: float = 0.0) -> SyntheticSummary:
+    """Write ``n`` samples (originals, drafts, captions, labels, ground truth) under ``out_dir``; seeded, reproducible.
+
+    ``motif_rate``: the share of samples whose original also carries a motif the draft lacks (see the module doc).
+    """
     if n < 0:
         raise ValueError("n must be >= 0")
+    if not 0.0 <= motif_rate <= 1.0:
+        raise ValueError("motif_rate must be within 0..1")
     out = Path(out_dir)
     for sub in ("images", "drafts", "labels/shape", "labels/texture"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"fashionedit.flats.synthetic:{seed}")
     captions: dict[str, str] = {}
     shape_lines, fabric_lines, pattern_lines, truth_lines = [], [], [], []
-    counts = {kind: 0 for kind in DIFFERENCE_KINDS}
+    counts = {kind: 0 for kind in DIFFERENCE_KINDS + (("motif",) if motif_rate else ())}
     for number in range(1, n + 1):
         original = complete_attributes(GarmentAttributes(), rng.randrange(2**31))
         name = image_name(original, number)
@@ -286,8 +374,18 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
         caption = caption_from_attributes(original)
         captions[name] = caption
         original_image = render_flat(original, image_size)
+        motif = None
+        if motif_rate and rng.random() < motif_rate:
+            motif = plant_motif(original, np.asarray(original_image), rng, image_size)
+        if motif is None:
+            draft, differences = make_sample(original, rng, image_size, np.asarray(original_image))
+        else:
+            # Up to two attribute differences (boxed on the motif-free render), and the motif at a random round.
+            draft, differences = make_sample(original, rng, image_size, np.asarray(original_image), wanted=rng.randint(0, 2))
+            differences.insert(rng.randint(0, len(differences)), motif[1])
+            differences = [d.model_copy(update={"index": i}) for i, d in enumerate(differences, start=1)]
+            original_image = Image.fromarray(motif[0], "RGB")
         original_image.save(out / "images" / name, format="JPEG", quality=jpeg_quality)
-        draft, differences = make_sample(original, rng, image_size, np.asarray(original_image))
         (out / "drafts" / f"{stem}.png").write_bytes(to_png_bytes(render_flat(draft, image_size)))
         for difference in differences:
             counts[difference.kind] += 1
@@ -327,8 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100, help="number of samples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=_size, default=DEFAULT_IMAGE_SIZE, help="WIDTHxHEIGHT of originals and drafts (750x1101)")
+    parser.add_argument("--motifs", type=float, default=0.0, metavar="RATE",
+                        help="share of samples whose original gets a motif words cannot carry (0: none, the default)")
     args = parser.parse_args(argv)
-    summary = write_synthetic_dataset(args.out, args.n, args.seed, args.size)
+    summary = write_synthetic_dataset(args.out, args.n, args.seed, args.size, motif_rate=args.motifs)
     print(summary.model_dump_json(indent=2))
     return 0
 

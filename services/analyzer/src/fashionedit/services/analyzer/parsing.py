@@ -9,6 +9,8 @@ shapes. :func:`parse_differences` accepts, in this order of leniency:
 * other keys for the list (``results``, ...), the description (``discription``, ``label``, ...)
   and the box (``bbox_2d``, ``bbox``, ``box``, ...);
 * boxes as numeric strings, ``[[x1, y1], [x2, y2]]`` pairs, or ``{"xmin": ...}`` objects;
+* 0–1 fractions where 0–1000 was asked (all four values within 0–1), and values slightly over 1000
+  (up to :data:`OVERSHOOT_LIMIT`: a model overshooting the edge, clamped, not mistaken for pixels);
 * pixel coordinates, reversed corners and out-of-range values (via :func:`repair_box`);
 * more than ``k`` items (the first ``k`` are kept); fewer are returned as they are.
 
@@ -35,6 +37,9 @@ LIST_KEYS = ("differences", "difference", "results", "items", "objects", "detect
 DESCRIPTION_KEYS = ("description", "discription", "desc", "label", "text", "difference", "caption", "name")
 BOX_KEYS = ("box_2d", "bbox_2d", "bbox", "box", "box2d", "bounding_box", "boundingbox", "coordinates", "bounds")
 MISSING_DESCRIPTION = "A difference in this region (the model gave no description)"
+# Asked for 0-1000, a model that overshoots the edge writes 1001-1025 (2.5 %); beyond that the values are read as pixels.
+OVERSHOOT_LIMIT = 1025.0
+_PER_MILLE = (BoxConvention.YX_1000, BoxConvention.XY_1000)
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\r?\n?(.*?)```", re.DOTALL)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -201,6 +206,23 @@ def box_numbers(raw: Any, convention: BoxConvention, item: int) -> tuple[list[fl
     raise ValueError(f"a box cannot be a {type(raw).__name__}")
 
 
+def read_scale(numbers: list[float], convention: BoxConvention, item: int) -> tuple[list[float], list[Repair]]:
+    """Fractions and slight overshoots of a 0–1000 box, before :func:`repair_box` (which reads values over 1000 as pixels)."""
+    if convention not in _PER_MILLE:
+        return numbers, []
+    if all(0.0 <= v <= 1.0 for v in numbers) and max(numbers) > 0:
+        scaled = [v * 1000.0 for v in numbers]
+        return scaled, [Repair(code=RepairCode.CONVERTED, message=f"values {numbers} are all within 0-1; read as fractions, {scaled}", item=item)]
+    if 1000.0 < max(numbers) <= OVERSHOOT_LIMIT:
+        clamped = [min(v, 1000.0) for v in numbers]
+        return clamped, [Repair(
+            code=RepairCode.CLAMPED,
+            message=f"values {numbers} go slightly over 1000 (at most {OVERSHOOT_LIMIT:g}); clamped to 1000, not read as pixels",
+            item=item,
+        )]
+    return numbers, []
+
+
 def _description(item: dict[str, Any], index: int) -> tuple[str, list[Repair]]:
     key = _key(item, DESCRIPTION_KEYS)
     repairs: list[Repair] = []
@@ -258,6 +280,8 @@ def parse_differences(
             repairs.append(Repair(code=RepairCode.DROPPED_INVALID, message=f"unreadable box: {exc}", item=index))
             continue
         repairs += box_repairs
+        numbers, scale_repairs = read_scale(numbers, convention, index)
+        repairs += scale_repairs
         box, fixed = repair_box(numbers, convention, image_size=image_size, item=index)
         repairs += fixed
         if box is None:

@@ -29,14 +29,24 @@ PsnrIdenticalRule = Literal["opencv", "exclude"]
 
 PSNR_RULES: dict[str, str] = {
     "opencv": (
-        f"cv2.PSNR on both images resized to 256x256 (cv2.INTER_LINEAR), uint8 RGB, peak 255. Pixel-identical pairs "
+        f"cv2.PSNR on both images resized to 256x256 (cv2.INTER_LINEAR), uint8, peak 255. Pixel-identical pairs "
         f"(MSE 0) score {PSNR_IDENTICAL_OPENCV_DB:.2f} dB, cv2.PSNR's own value (it adds DBL_EPSILON to the RMSE), as in "
         "the published evaluation; no inf reaches a mean"
     ),
     "exclude": (
-        "cv2.PSNR on both images resized to 256x256 (cv2.INTER_LINEAR), uint8 RGB, peak 255. Pixel-identical pairs "
+        "cv2.PSNR on both images resized to 256x256 (cv2.INTER_LINEAR), uint8, peak 255. Pixel-identical pairs "
         "(MSE 0) get psnr=null and are left out of the mean PSNR (aggregate.psnr_n counts the pairs in it)"
     ),
+}
+
+
+PsnrDecode = Literal["opencv", "composite"]
+
+PSNR_DECODE: dict[str, str] = {
+    "opencv": "both files decoded as the published cv2.imread does (cv2.imdecode IMREAD_COLOR: alpha dropped, EXIF orientation "
+    "applied, 16-bit to its high byte, CMYK by OpenCV)",
+    "composite": "both files decoded with PIL, alpha composited on white (not the published decoding for transparent, "
+    "16-bit or CMYK files)",
 }
 
 

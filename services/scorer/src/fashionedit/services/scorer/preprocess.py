@@ -1,10 +1,15 @@
 """Decode each image once and derive both model inputs from it, in a thread pool.
 
-PIL's decoders and resizers and OpenCV's resize release the GIL, so a plain
+PIL's decoders and resizers and OpenCV's decode and resize release the GIL, so a plain
 thread pool scales over cores. Per pair the work is: decode both images (the
 base64 was already decoded when the request was validated), the CLIP geometry
-(the model's own resize + centre crop, uint8), the 256x256 bilinear resize for
+(the published processor's resize + centre crop, uint8), the 256x256 bilinear resize for
 PSNR/SSIM/LPIPS, and PSNR/SSIM on those small arrays.
+
+The two metrics decode as the published evaluation did: CLIP from PIL (``Image.open`` + the
+processor's RGB conversion), PSNR from ``cv2.imread``, here ``cv2.imdecode(IMREAD_COLOR)`` on the same
+bytes (alpha dropped, EXIF orientation applied, 16-bit to its high byte, CMYK by OpenCV). Where both
+are asked for, a file is decoded twice; the results differ for transparent, 16-bit and CMYK files.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -44,6 +50,22 @@ def decode_rgb(payload: ImagePayload, *, jpeg_draft: bool = False) -> Image.Imag
     return img if img.mode == "RGB" else to_rgb(img)
 
 
+def decode_opencv(payload: ImagePayload) -> np.ndarray:
+    """The published PSNR decoding, ``cv2.imread(path)``, on the bytes: ``(H, W, 3)`` uint8, RGB order (BGR flipped).
+
+    PSNR and SSIM do not depend on the channel order; LPIPS does, so the array is flipped to RGB.
+    """
+    data = payload.to_bytes()
+    inspect_image_bytes(data, DEFAULT_LIMITS)  # size limits and decompression bombs, before OpenCV allocates
+    try:
+        bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise ImageDecodeError(f"image could not be decoded by OpenCV ({str(exc).strip()[:200]})") from exc
+    if bgr is None:
+        raise ImageDecodeError("image could not be decoded by OpenCV (cv2.imdecode returned nothing); the file may be truncated or corrupt")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 @dataclass
 class PreparedImage:
     small: np.ndarray  # 256x256x3 uint8 (PSNR, SSIM, LPIPS)
@@ -52,12 +74,15 @@ class PreparedImage:
     resize_ms: float
 
 
-def prepare_image(payload: ImagePayload, geometry: Geometry | None, *, jpeg_draft: bool = False) -> PreparedImage:
+def prepare_image(
+    payload: ImagePayload, geometry: Geometry | None, *, jpeg_draft: bool = False, psnr_decode: metrics.PsnrDecode = "opencv"
+) -> PreparedImage:
     t0 = time.perf_counter()
-    img = decode_rgb(payload, jpeg_draft=jpeg_draft)
+    img = decode_rgb(payload, jpeg_draft=jpeg_draft) if (geometry is not None or psnr_decode == "composite") else None
+    full = decode_opencv(payload) if psnr_decode == "opencv" else np.asarray(img)
     t1 = time.perf_counter()
-    small = metrics.resize_for_psnr(np.asarray(img))
-    clip = geometry(img) if geometry is not None else None
+    small = metrics.resize_for_psnr(full)
+    clip = geometry(img) if (geometry is not None and img is not None) else None
     t2 = time.perf_counter()
     return PreparedImage(small=small, clip=clip, decode_ms=(t1 - t0) * 1000.0, resize_ms=(t2 - t1) * 1000.0)
 
@@ -91,11 +116,12 @@ def prepare_pair(
     want_ssim: bool,
     psnr_rule: metrics.PsnrIdenticalRule,
     jpeg_draft: bool,
+    psnr_decode: metrics.PsnrDecode = "opencv",
 ) -> PreparedPair:
     images = []
     for side, payload in (("generated", generated), ("reference", reference)):
         try:
-            images.append(prepare_image(payload, geometry, jpeg_draft=jpeg_draft))
+            images.append(prepare_image(payload, geometry, jpeg_draft=jpeg_draft, psnr_decode=psnr_decode))
         except ImageDecodeError as exc:
             raise PairError(["pairs", index, side], f"pairs[{index}].{side}: {exc}") from exc
     pair = PreparedPair(generated=images[0], reference=images[1])

@@ -124,6 +124,8 @@ class ScorerServing:
                 "contract_max_pairs_per_request": MAX_PAIRS_PER_REQUEST,
                 "metrics_available": available,
                 "psnr_rule": metrics.PSNR_RULES[self.settings.psnr_identical],
+                "psnr_decode": metrics.PSNR_DECODE[self.settings.psnr_decode],
+                "clip_activation": getattr(self.clip.get().embedder, "activation", None) if ready else None,
             },
             message=message,
         )
@@ -158,6 +160,7 @@ class ScorerServing:
                 want_psnr=do[Metric.PSNR],
                 want_ssim=do[Metric.SSIM],
                 psnr_rule=rule,
+                psnr_decode=self.settings.psnr_decode,
                 jpeg_draft=self.settings.jpeg_draft,
             )
             for i, pair in enumerate(request.pairs)
@@ -230,7 +233,7 @@ class ScorerServing:
             aggregate=aggregate,
             metrics=[statuses[m] for m in requested],
             clip_threshold=threshold,
-            psnr_rule=metrics.PSNR_RULES[rule],
+            psnr_rule=f"{metrics.PSNR_RULES[rule]}. Decoding: {metrics.PSNR_DECODE[self.settings.psnr_decode]}",
             model=clip.info,
             timings=watch.timings(),
         )

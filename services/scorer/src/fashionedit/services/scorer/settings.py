@@ -40,8 +40,16 @@ class ScorerSettings(ServiceSettings):
     )
     hash_weights: bool = Field(default=True, description="sha256 the weights file at start-up (its identity in every response)")
     device: str = Field(default="auto", description="'auto' (cuda when present, else cpu), 'cpu', 'cuda', 'cuda:1', ...")
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
-        default="auto", description="CLIP forward precision; 'auto' is float16 on CUDA, float32 on CPU"
+    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+        default="float32",
+        description="CLIP forward precision. float32 is the published evaluation's; float16/bfloat16 are an opt-in speed-up "
+        "that can move cosines near the CLIP* threshold (responses name the dtype)",
+    )
+    clip_quick_gelu: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="CLIP activation. 'auto': what the weights declare (a pretrained tag's quick_gelu, e.g. True for "
+        "'openai'; an open_clip_config.json beside a checkpoint file or in a local-dir folder), else the model config's. "
+        "'true'/'false' override it",
     )
     batch_size: int = Field(default=0, ge=0, description="Images per CLIP forward; 0 = 256 on CUDA, 64 on CPU")
     batch_across_requests: bool = Field(
@@ -59,6 +67,12 @@ class ScorerSettings(ServiceSettings):
     )
     decode_threads: int = Field(default=0, ge=0, description="Threads that decode and resize images; 0 = one per CPU core")
     torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads on CPU; 0 = torch's default")
+    psnr_decode: Literal["opencv", "composite"] = Field(
+        default="opencv",
+        description="How PSNR/SSIM/LPIPS inputs are decoded. 'opencv': cv2.imdecode(IMREAD_COLOR), the published cv2.imread "
+        "(alpha dropped, EXIF orientation applied, 16-bit to its high byte, CMYK by OpenCV). 'composite': PIL with alpha "
+        "composited on white (FashionEdit's rule elsewhere; not the published numbers for transparent images)",
+    )
     jpeg_draft: bool = Field(
         default=False,
         description="Decode large JPEGs at a reduced DCT scale (PIL draft). Faster, but no longer the published eval's "

@@ -2,18 +2,25 @@
 
 Weights come from an open_clip pretrained tag (through its cache; nothing is
 downloaded when ``HF_HUB_OFFLINE=1``), a local checkpoint file, or a
-``local-dir:`` folder (the hub layout). The model's own preprocessing is split
-in two so a batch costs one transfer and one forward:
+``local-dir:`` folder (the hub layout). The model's preprocessing is split in two
+so a batch costs one transfer and one forward:
 
-* the geometric part (resize + centre crop, PIL, exactly open_clip's transform
-  objects) runs per image in the decode threads and yields uint8 arrays;
-* ToTensor + Normalize run once per batch on the device, on a uint8 tensor
-  (a quarter of the bytes of float32 to move).
+* the geometric part runs per image in the decode threads and yields uint8 arrays. For the shortest-edge
+  resize + centre crop of OpenAI-style configs it is the published ``CLIPImageProcessor``'s (floored crop
+  offset, see :mod:`..clip_geometry`), not torchvision's rounding ``CenterCrop``; other resize modes keep
+  open_clip's own transform objects;
+* rescale + normalise run once per batch on the device, on a uint8 tensor (a quarter of the bytes of
+  float32 to move), in the processor's arithmetic.
+
+The activation follows the weights: OpenAI's CLIP was trained with QuickGELU, and open_clip 3.x builds
+``ViT-L-14`` with ``nn.GELU`` unless told (it only warns), so the tag's ``quick_gelu`` (or a checkpoint's
+``open_clip_config.json``) is passed on explicitly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -25,6 +32,7 @@ from PIL import Image
 
 from fashionedit.contracts import ModelInfo, WeightsIdentity
 
+from ..clip_geometry import RESAMPLE, ProcessorGeometry
 from ..settings import ScorerSettings
 from .base import EmbedderUnavailable
 
@@ -47,11 +55,17 @@ def _resolve_device(settings: ScorerSettings) -> tuple[Any, Any]:
     device = settings.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    dtype_name = settings.dtype
-    if dtype_name == "auto":
-        dtype_name = "float16" if device.type == "cuda" else "float32"
-    return device, getattr(torch, dtype_name)
+    return torch.device(device), getattr(torch, settings.dtype)
+
+
+def _declared_quick_gelu(config_file: Path) -> bool | None:
+    """``model_cfg.quick_gelu`` of an ``open_clip_config.json`` (the hub/local-dir layout), if the file says."""
+    try:
+        model_cfg = json.loads(config_file.read_text()).get("model_cfg", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    value = model_cfg.get("quick_gelu") if isinstance(model_cfg, dict) else None
+    return value if isinstance(value, bool) else None
 
 
 class _Weights:
@@ -68,6 +82,9 @@ class _Weights:
         self.hub_cfg: dict[str, Any] | None = None
         self.hf_repo: str | None = None
         self.missing: str | None = None
+        # QuickGELU or GELU, and who said so; None = the model config's own value, passed on unchanged.
+        self.quick_gelu: bool | None = None
+        self.quick_gelu_source = "model config"
 
         if settings.clip_model.startswith("local-dir:"):
             folder = Path(settings.clip_model[len("local-dir:"):])
@@ -82,6 +99,7 @@ class _Weights:
                 return
             self.checkpoint = Path(found)
             self.random = (folder / RANDOM_WEIGHTS_MARKER).is_file()
+            self.quick_gelu, self.quick_gelu_source = _declared_quick_gelu(folder / "open_clip_config.json"), "open_clip_config.json"
         elif settings.clip_model.startswith("hf-hub:"):
             self.source = "hub"
             self.hf_repo = settings.clip_model[len("hf-hub:"):]
@@ -96,12 +114,38 @@ class _Weights:
             elif open_clip.get_pretrained_cfg(settings.clip_model, weights):
                 self.hub_cfg = open_clip.get_pretrained_cfg(settings.clip_model, weights)
                 self.pretrained, self.source = weights, "hub"
+                # The tag says how its weights were trained ('openai': quick_gelu=True); open_clip would only warn.
+                self.quick_gelu, self.quick_gelu_source = bool(self.hub_cfg.get("quick_gelu", False)), f"pretrained tag {weights!r}"
             elif Path(weights).is_file():
                 self.pretrained, self.checkpoint = weights, Path(weights)
                 self.random = (Path(weights).parent / RANDOM_WEIGHTS_MARKER).is_file()
+                # A checkpoint declares its activation in an open_clip_config.json beside it (the hub layout).
+                declared = _declared_quick_gelu(Path(weights).parent / "open_clip_config.json")
+                if declared is not None:
+                    self.quick_gelu, self.quick_gelu_source = declared, f"{Path(weights).parent.name}/open_clip_config.json"
             else:
                 tags = open_clip.list_pretrained_tags_by_model(settings.clip_model)
                 self.missing = f"{weights!r} is neither a pretrained tag of {settings.clip_model} ({', '.join(tags) or 'none'}) nor a file"
+
+        if settings.clip_quick_gelu != "auto":
+            self.quick_gelu, self.quick_gelu_source = settings.clip_quick_gelu == "true", "FASHIONEDIT_SCORER_CLIP_QUICK_GELU"
+        if self.quick_gelu is None:
+            config = open_clip.get_model_config(settings.clip_model) if ":" not in settings.clip_model else None
+            self.quick_gelu = bool((config or {}).get("quick_gelu", False)) if config is not None else None
+
+    def create_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``open_clip.create_model_and_transforms(model_name, **kwargs)``: weights and activation."""
+        kwargs: dict[str, Any] = {"pretrained": self.pretrained}
+        if self.quick_gelu is not None:
+            # model kwargs override the model config in open_clip (both directions); force_* only turns it on.
+            kwargs.update(quick_gelu=self.quick_gelu, force_quick_gelu=self.quick_gelu)
+        return kwargs
+
+    @property
+    def activation(self) -> str:
+        if self.quick_gelu is None:
+            return f"as in {self.quick_gelu_source}"
+        return f"{'QuickGELU' if self.quick_gelu else 'GELU'} ({self.quick_gelu_source})"
 
     def display_name(self) -> str:
         if self.source == "random":
@@ -149,6 +193,38 @@ def load(settings: ScorerSettings) -> "OpenClipEmbedder | EmbedderUnavailable":
         return _unavailable(settings, f"{reason} (open_clip: {str(exc)[:300]})")
 
 
+def split_preprocess(preprocess: Any, input_size: tuple[int, int]) -> tuple[Any, tuple[float, ...], tuple[float, ...]]:
+    """open_clip's eval transform as (per-image uint8 geometry, mean, std); the geometry is the published processor's where it applies."""
+    stages = list(getattr(preprocess, "transforms", []))
+    cut = next((i for i, t in enumerate(stages) if type(t).__name__ in _TO_TENSOR), None)
+    norm = stages[-1] if stages else None
+    if cut is None or type(norm).__name__ != "Normalize":
+        raise RuntimeError(f"unsupported open_clip preprocess pipeline: {preprocess}")
+    return _processor_geometry(stages[:cut], input_size) or stages[:cut], tuple(norm.mean), tuple(norm.std)
+
+
+def normalize_batch(batch: Any, mean: Any, std: Any) -> Any:
+    """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float32 in CLIPImageProcessor's arithmetic.
+
+    The processor rescales in float64 (``x * (1/255)``), casts to float32, then computes ``(x - mean) / std`` in
+    float32; the same operations in the same order give bit-identical tensors. ``mean``/``std`` are float32 ``(1, 3, 1, 1)``.
+    """
+    return batch.permute(0, 3, 1, 2).double().mul_(1.0 / 255.0).float().sub_(mean).div_(std)
+
+
+def _processor_geometry(stages: list[Any], input_size: tuple[int, int]) -> ProcessorGeometry | None:
+    """The published processor's geometry for open_clip's shortest-edge pipeline (Resize(int) + CenterCrop), else None."""
+    names = [type(t).__name__ for t in stages]
+    if names[:2] != ["Resize", "CenterCrop"] or any(n not in ("Resize", "CenterCrop", "MaybeConvertMode", "function") for n in names):
+        return None
+    resize = stages[0]
+    size = resize.size if isinstance(resize.size, int) else (resize.size[0] if len(resize.size) == 1 else None)
+    resample = RESAMPLE.get(getattr(resize.interpolation, "value", str(resize.interpolation)))
+    if size is None or resample is None or getattr(resize, "max_size", None):
+        return None
+    return ProcessorGeometry(shortest_edge=size, crop=input_size, resample=resample)
+
+
 def _unavailable(settings: ScorerSettings, reason: str) -> EmbedderUnavailable:
     return EmbedderUnavailable(
         reason=reason,
@@ -172,8 +248,9 @@ class OpenClipEmbedder:
         self.batch_size = settings.batch_size or (256 if self.device.type == "cuda" else 64)
         started = time.perf_counter()
         model, _, preprocess = open_clip.create_model_and_transforms(
-            weights.model_name, pretrained=weights.pretrained, cache_dir=settings.clip_cache_dir
+            weights.model_name, cache_dir=settings.clip_cache_dir, **weights.create_kwargs()
         )
+        self.activation = weights.activation
         if weights.hub_cfg is not None:
             # Same call open_clip just made; a cache hit that tells us which file was loaded.
             from open_clip.pretrained import download_pretrained
@@ -187,16 +264,11 @@ class OpenClipEmbedder:
         self.visual = model.visual.to(device=self.device, dtype=self.dtype).eval()
         del model
 
-        stages = list(getattr(preprocess, "transforms", []))
-        cut = next((i for i, t in enumerate(stages) if type(t).__name__ in _TO_TENSOR), None)
-        norm = stages[-1] if stages else None
-        if cut is None or type(norm).__name__ != "Normalize":
-            raise RuntimeError(f"unsupported open_clip preprocess pipeline: {preprocess}")
-        self._geometry = stages[:cut]
         size = self.visual.image_size
         self._input_size = (size, size) if isinstance(size, int) else tuple(size)
-        self._mean = torch.tensor(norm.mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
-        self._std = torch.tensor(norm.std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._geometry, mean, std = split_preprocess(preprocess, self._input_size)
+        self._mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
 
         sha = sha256_file(weights.checkpoint) if (weights.checkpoint and settings.hash_weights) else None
         random_weights = weights.random
@@ -216,9 +288,12 @@ class OpenClipEmbedder:
         return self._input_size  # type: ignore[return-value]
 
     def geometry(self, image: Image.Image) -> np.ndarray:
-        for transform in self._geometry:
-            image = transform(image)
-        array = np.asarray(image, dtype=np.uint8)
+        if isinstance(self._geometry, ProcessorGeometry):
+            array = self._geometry(image)
+        else:
+            for transform in self._geometry:
+                image = transform(image)
+            array = np.asarray(image, dtype=np.uint8)
         if array.shape != (*self._input_size, 3):
             raise RuntimeError(f"preprocess produced {array.shape}, expected {(*self._input_size, 3)}")
         return array
@@ -235,8 +310,7 @@ class OpenClipEmbedder:
                 chunk = torch.from_numpy(np.ascontiguousarray(batch[start:start + self.batch_size]))
                 if cuda:
                     chunk = chunk.pin_memory().to(self.device, non_blocking=True)
-                # Same arithmetic as ToTensor + Normalize, on the whole batch at once.
-                x = chunk.permute(0, 3, 1, 2).float().div_(255.0).sub_(self._mean).div_(self._std).to(self.dtype)
+                x = normalize_batch(chunk, self._mean, self._std).to(self.dtype)
                 if cuda:
                     torch.cuda.synchronize(self.device)
                 t1 = time.perf_counter()
