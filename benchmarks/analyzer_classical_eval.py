@@ -58,8 +58,10 @@ def match(truth: list[Box2D], predicted: list[Box2D], threshold: float) -> list[
 
 
 def names_colour(description: str, colour: str) -> bool:
+    """The description names ``colour`` as the original's: alone, or first of a pair (a print on it: "olive and pink")."""
     found = ORIGINAL_COLOUR.search(description)
-    return found is not None and found.group("colour") == display(ColorName(colour))
+    name = display(ColorName(colour))
+    return found is not None and (found.group("colour") == name or found.group("colour").startswith(name + " and "))
 
 
 def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
