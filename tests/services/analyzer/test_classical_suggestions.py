@@ -183,6 +183,13 @@ def test_crop_window_is_readable_contains_the_box_and_stays_inside(box, size) ->
         assert abs((window.x0 + window.x1) - (tight.x0 + tight.x1)) <= 1  # widened around the box's centre
 
 
+def test_the_contract_states_the_crop_rule() -> None:
+    from fashionedit.contracts import Difference
+
+    description = Difference.model_fields["crop"].description
+    assert f"{geometry.MIN_CROP_SIDE} px" in description and "1/8" in description and geometry.MIN_CROP_SHARE == 1 / 8
+
+
 def test_a_button_column_crop_is_readable_and_its_box_stays_tight(serving) -> None:
     original = jacket()
     (found,) = analyze(serving, original, jacket(buttons=None), k=1)
