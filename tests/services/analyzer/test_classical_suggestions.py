@@ -10,7 +10,6 @@ import re
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from scipy.ndimage import binary_fill_holes
 from skimage.color import deltaE_ciede2000
 
 from fashionedit.contracts import AnalyzeRequest, Box2D, ImagePayload
@@ -19,6 +18,8 @@ from fashionedit.services.analyzer import colours, geometry
 from fashionedit.services.analyzer.backends.classical import LOWER_BANDS, UPPER_BANDS, Region, band_span, where_on_garment
 from fashionedit.services.analyzer.serving import AnalyzerServing
 from fashionedit.services.analyzer.settings import AnalyzerSettings
+
+from benchmarks.analyzer_classical_eval import measured_colour, names_measured_colour
 
 from .helpers import assert_crop_shows_box, payload
 
@@ -216,37 +217,18 @@ def flats(tmp_path_factory, serving):
     return out
 
 
-def measured_colour(description: str, original: np.ndarray, draft: np.ndarray, box) -> np.ndarray | None:
-    """The colour of what the sentence names, measured here at full size: the garment in the box for "the
-    original's <colour> garment/fabric", else the changed pixels of the image described."""
-    lab_o = colours.to_lab(original[box.y0 : box.y1, box.x0 : box.x1])
-    lab_d = colours.to_lab(draft[box.y0 : box.y1, box.x0 : box.x1])
-    paper = colours.to_lab(original[:1, :1])[0, 0]
-    adds = "design adds" in description
-    lab = lab_d if adds else lab_o
-    garment = binary_fill_holes(np.linalg.norm(lab - paper, axis=-1) > 8)
-    if "garment has" in description or "fabric has" in description:
-        pixels = lab[garment]
-    else:
-        pixels = lab[garment & (np.linalg.norm(lab_o - lab_d, axis=-1) > 25)]  # clearly changed: not JPEG ringing
-    return colours.dominant_colour(pixels)[0] if len(pixels) >= 20 else None
-
-
 def test_flats_colours_named_are_the_measured_colours(flats) -> None:
+    """The colour each sentence names, against the colour measured independently at full size on the pixels the
+    sentence is about (``measured_colour``): its reference within the naming distance (+3 for the working size)."""
     checked, misnamed = 0, []
     for _, original, draft, differences in flats:
         rgb_o, rgb_d = np.asarray(original), np.asarray(draft)
         for difference in differences:
-            words = named(difference.description)
             measured = measured_colour(difference.description, rgb_o, rgb_d, difference.box_2d.to_pixels(*original.size))
-            if not words or measured is None:
+            if measured is None or not named(difference.description):
                 continue
             checked += 1
-            # The colour named is the measured one: its reference is within the naming distance of it (3 more for
-            # measuring at the working size). A pair ("white and charcoal" buttons) may be measured either way round.
-            candidates = words[:2] if " and " in difference.description.split("(")[0] else words[:1]
-            gaps = [reference_gap(word, measured) for word in candidates]
-            if min(gaps) > colours.NAME_DELTA_E + 3:
+            if not names_measured_colour(difference.description, measured):
                 misnamed.append((difference.description, colours.name_lab(measured)))
     # Here 2 of 30: subtle changes (ΔE 7-10 from the design) whose few clearly changed full-size pixels are the
     # outline rather than the fabric the working size measures.
