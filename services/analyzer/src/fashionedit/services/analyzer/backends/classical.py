@@ -23,10 +23,12 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    whose pixels overlap one of the same kind already chosen; then **box** each at the original's full
    size (``refine_box``): the tight box of the pixels that changed inside the region, so a button row
    is boxed to the pixel rather than to the working grid.
-7. **Describe** each from what was measured: the original's colour there (named from the colour
-   vocabulary as lit: shading and weave only darken a fabric), the design's colour, where the region
-   sits on the garment (from the original's foreground), and what kind of difference it is (colour,
-   missing/added element, pattern/detail).
+7. **Describe** each from what was measured: every colour named is the dominant colour (a mode, not a
+   median: navy and gold do not make olive) of the pixels the sentence is about, named from the colour
+   vocabulary as lit (shading and weave only darken a fabric), and hedged when no name is close; where the
+   region sits is the bands its box spans on the garment piece it lies on (``UPPER_BANDS``,
+   ``LOWER_BANDS``: "lower" only for a box in the lower bands); and what kind of difference it is (colour,
+   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_window`` (readable size).
 """
 
 from __future__ import annotations
