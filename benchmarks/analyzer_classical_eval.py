@@ -76,6 +76,8 @@ def names_colour(description: str, colour: str) -> bool:
 
 NAMES = {display(c): c for c in ColorName}
 COLOUR_WORDS = re.compile("|".join(re.escape(n) for n in sorted(NAMES, key=len, reverse=True)))
+# Two colours named together ("white and charcoal", "purple (the nearest named colour, ΔE 20) and lavender").
+COLOUR_PAIR = re.compile(rf"(?:{COLOUR_WORDS.pattern})(?: \([^)]*\))? and (?:{COLOUR_WORDS.pattern})")
 WORKING_SIZE_SLACK = 3.0  # ΔE: the backend measures at its working size, this at full size
 
 
@@ -103,7 +105,7 @@ def measured_colour(description: str, original: np.ndarray, draft: np.ndarray, b
 def names_measured_colour(description: str, measured: np.ndarray) -> bool:
     """The first colour named (either of a pair: "white and charcoal") is within naming distance of ``measured``."""
     words = named_colours(description)
-    pair = " and " in description.split("(")[0]
+    pair = COLOUR_PAIR.search(description) is not None
     references = [colours.REFERENCE_LAB[list(colours.REFERENCE_RGB).index(w)] for w in words[: 2 if pair else 1]]
     gaps = [float(deltaE_ciede2000(np.asarray(measured, np.float64)[None], ref[None])[0]) for ref in references]
     return bool(gaps) and min(gaps) <= colours.NAME_DELTA_E + WORKING_SIZE_SLACK
