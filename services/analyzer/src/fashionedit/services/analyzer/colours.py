@@ -91,7 +91,8 @@ def dominant_colour(lab_pixels: np.ndarray) -> tuple[np.ndarray, float]:
     lab_pixels = np.asarray(lab_pixels, dtype=np.float64).reshape(-1, 3)
     if len(lab_pixels) == 0:
         raise ValueError("no pixels to measure a colour from")
-    _, inverse, counts = np.unique(np.floor(lab_pixels / DOMINANT_BIN).astype(np.int64), axis=0, return_inverse=True, return_counts=True)
+    bins = np.floor(lab_pixels / DOMINANT_BIN).astype(np.int64)
+    _, inverse, counts = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
     centre = np.median(lab_pixels[inverse.ravel() == int(np.argmax(counts))], axis=0)
     for _ in range(2):  # settle on the middle of that colour's shades, not the edge of one bin
         near = np.linalg.norm(lab_pixels - centre, axis=-1) < FABRIC_SPREAD

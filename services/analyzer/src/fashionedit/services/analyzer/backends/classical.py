@@ -680,8 +680,8 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return np.median(lab[mask], axis=0)
 
 
-def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int],
-             fabric: str | None = None) -> str:
+def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray,
+             garment: tuple[int, int, int, int], fabric: str | None = None) -> str:
     """One sentence about what the ORIGINAL shows in this region, with the measured figures. ``fabric`` names the
     colour of the garment in the region's box (:func:`fabric_words`); measured at the working size when not given."""
     piece = garment_piece(region, fg_original | fg_generated)
@@ -701,7 +701,8 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
     if fabric is None:
         in_box = np.zeros_like(region.mask)
         in_box[region.y0 : region.y1, region.x0 : region.x1] = True
-        fabric_pixels = measured.lab_original[in_box & fg_original] if (in_box & fg_original).any() else measured.lab_original[region.mask]
+        on_garment = in_box & fg_original
+        fabric_pixels = measured.lab_original[on_garment if on_garment.any() else region.mask]
         fabric = colours.pixels_words(fabric_pixels)
     if region.kind == "detail":
         return (
