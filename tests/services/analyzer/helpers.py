@@ -43,3 +43,22 @@ def settings_for(server, **overrides) -> AnalyzerSettings:
     )
     values.update(overrides)
     return AnalyzerSettings(**values)
+
+
+def assert_crop_shows_box(original: Image.Image, difference) -> None:
+    """A difference's crop is the original's pixels of its readable window (``geometry.crop_window``: at least
+    ``MIN_CROP_SIDE``/``MIN_CROP_SHARE`` on each side, clamped to the image), with the tight box's pixels in place."""
+    import numpy as np
+
+    from fashionedit.services.analyzer import geometry
+
+    original = original.convert("RGB")
+    crop = np.asarray(difference.crop.to_pil().convert("RGB"))
+    width, height = original.size
+    minimum = max(geometry.MIN_CROP_SIDE, round(geometry.MIN_CROP_SHARE * min(width, height)))
+    assert crop.shape[1] >= min(minimum, width) and crop.shape[0] >= min(minimum, height), (crop.shape, difference.box_2d)
+    window = geometry.crop_window(difference.box_2d, width, height)
+    assert np.array_equal(crop, np.asarray(original.crop(tuple(window))))
+    tight = difference.box_2d.to_pixels(width, height)
+    inner = crop[tight.y0 - window.y0 : tight.y1 - window.y0, tight.x0 - window.x0 : tight.x1 - window.x0]
+    assert np.array_equal(inner, np.asarray(original.crop(tuple(tight))))

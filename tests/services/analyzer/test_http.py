@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 
 import httpx
-import numpy as np
 import pytest
 
 from fashionedit.contracts import AnalyzeResponse, ErrorResponse, ServiceInfo
 from tests.support.servers import BentoServer
 
-from .helpers import flat_pair, payload
+from .helpers import assert_crop_shows_box, flat_pair, payload
 from .synthetic import garment_pair
 
 pytestmark = pytest.mark.integration
@@ -44,8 +43,7 @@ def test_classical_over_http_with_exact_crops(analyzer) -> None:
     for truth in planted:
         assert max(d.box_2d.iou(truth.box) for d in result.differences) >= 0.5
     for difference in result.differences:
-        expected = np.asarray(original.crop(tuple(difference.box_2d.to_pixels(*original.size))))
-        assert np.array_equal(np.asarray(difference.crop.to_pil()), expected)
+        assert_crop_shows_box(original, difference)
 
 
 def test_openai_chat_over_http_forwards_request_id(analyzer, openai_fake) -> None:

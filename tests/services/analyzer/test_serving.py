@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 
-import numpy as np
 import pytest
 from PIL import Image
 from pydantic import ValidationError
@@ -15,7 +14,7 @@ from fashionedit.services.analyzer.serving import AnalyzerServing
 from fashionedit.services.analyzer.settings import AnalyzerSettings
 from fashionedit.services.common import InvalidInput
 
-from .helpers import flat_pair, payload
+from .helpers import assert_crop_shows_box, flat_pair, payload
 from .synthetic import garment_pair
 
 
@@ -26,8 +25,7 @@ def serving() -> AnalyzerServing:
 
 def assert_crops_exact(response: AnalyzeResponse, original: Image.Image) -> None:
     for difference in response.differences:
-        expected = np.asarray(original.crop(tuple(difference.box_2d.to_pixels(*original.size))))
-        assert np.array_equal(np.asarray(difference.crop.to_pil()), expected)
+        assert_crop_shows_box(original, difference)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -21,7 +21,11 @@ PAPER_ANALYZE_PROMPT = (
 class Difference(Contract):
     description: str = Field(min_length=1, description="What the original (first image) has that the design lacks")
     box_2d: Box2D
-    crop: ImagePayload | None = Field(default=None, description="The original's pixels inside box_2d")
+    crop: ImagePayload | None = Field(
+        default=None,
+        description="The original's pixels around box_2d: the box, each side widened about its centre to a readable size "
+        "(at least 96 px or 1/8 of the image's shorter side), shifted inside the image",
+    )
 
 
 class AnalyzeRequest(Contract):

@@ -72,24 +72,71 @@ def name_lab(lab: np.ndarray) -> tuple[ColorName, float]:
 
 
 LIT_PERCENTILE = 85.0
-FABRIC_SPREAD = 20.0  # CIE76 from the median: the fabric's own shades
+FABRIC_SPREAD = 20.0  # CIE76 from the dominant colour: the fabric's own shades
+DOMINANT_BIN = 8.0  # CIELAB units per bin when looking for the most common colour
+# A measured colour within this CIEDE2000 of its nearest reference is called by that name; further away
+# the name is hedged ("close to navy blue"). Neighbouring references are 9-25 apart.
+NAME_DELTA_E = 15.0
+
+
+def dominant_colour(lab_pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """The most common colour among ``lab_pixels`` (N x 3 CIELAB), as lit, and the share of pixels near it.
+
+    A region mixes colours: gold buttons on navy, a print on a fabric, anti-aliased outlines. A per-channel
+    median of such a mixture is a colour nobody drew (navy and gold make olive), so the colour is found as
+    a mode instead: the most populated ``DOMINANT_BIN`` bin, then the pixels within ``FABRIC_SPREAD`` of it
+    (that colour's own shades). Shading, folds and weave only darken a fabric, so its colour is the median
+    of the lightest of those shades (from the ``LIT_PERCENTILE``-th lightness up).
+    """
+    lab_pixels = np.asarray(lab_pixels, dtype=np.float64).reshape(-1, 3)
+    if len(lab_pixels) == 0:
+        raise ValueError("no pixels to measure a colour from")
+    bins = np.floor(lab_pixels / DOMINANT_BIN).astype(np.int64)
+    _, inverse, counts = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
+    centre = np.median(lab_pixels[inverse.ravel() == int(np.argmax(counts))], axis=0)
+    for _ in range(2):  # settle on the middle of that colour's shades, not the edge of one bin
+        near = np.linalg.norm(lab_pixels - centre, axis=-1) < FABRIC_SPREAD
+        centre = np.median(lab_pixels[near], axis=0)
+    near = np.linalg.norm(lab_pixels - centre, axis=-1) < FABRIC_SPREAD
+    shades = lab_pixels[near]
+    share = float(near.mean())
+    if len(shades) < 10:
+        return centre, share
+    cut = np.percentile(shades[:, 0], LIT_PERCENTILE)
+    return np.median(shades[shades[:, 0] >= cut], axis=0), share
 
 
 def lit_colour(lab_pixels: np.ndarray) -> np.ndarray:
-    """The colour of a fabric as lit, from its pixels (N x 3 CIELAB).
+    """The colour of a fabric as lit, from its pixels (N x 3 CIELAB): :func:`dominant_colour` without the share."""
+    return dominant_colour(lab_pixels)[0]
 
-    Shading, folds and weave texture only darken a fabric, so its median pixel is darker than its
-    colour (a cream knit reads as beige, white as silver). The pixels near the median colour (the
-    fabric, not a print or an outline on it) are taken, and the colour of the lightest of them
-    (from the ``LIT_PERCENTILE``-th lightness up) is returned.
-    """
+
+def colour_words(lab: np.ndarray) -> str:
+    """How a description names a measured colour: the nearest reference's name, hedged when it is over
+    ``NAME_DELTA_E`` away (a colour the vocabulary has no close name for)."""
+    name, distance = name_lab(lab)
+    return display(name) if distance <= NAME_DELTA_E else f"{display(name)} (the nearest named colour, ΔE {distance:.0f})"
+
+
+MIXED_SHARE = 0.7  # a dominant colour covering less than this of the pixels is not the region's only colour
+SECOND_SHARE = 0.25  # a second colour covering at least this much is named with it ("white and black" stripes)
+
+
+def pixels_words(lab_pixels: np.ndarray) -> str:
+    """The colour words for a region's pixels (N x 3 CIELAB): its dominant colour, and a second one where
+    the region is a mixture of two (stripes, a print) rather than one colour with shades and outlines."""
     lab_pixels = np.asarray(lab_pixels, dtype=np.float64).reshape(-1, 3)
-    median = np.median(lab_pixels, axis=0)
-    fabric = lab_pixels[np.linalg.norm(lab_pixels - median, axis=-1) < FABRIC_SPREAD]
-    if len(fabric) < 10:
-        return median
-    cut = np.percentile(fabric[:, 0], LIT_PERCENTILE)
-    return np.median(fabric[fabric[:, 0] >= cut], axis=0)
+    first, share = dominant_colour(lab_pixels)
+    words = colour_words(first)
+    if share >= MIXED_SHARE:
+        return words
+    rest = lab_pixels[np.linalg.norm(lab_pixels - first, axis=-1) >= FABRIC_SPREAD]
+    if len(rest) < SECOND_SHARE * len(lab_pixels):
+        return words
+    second, second_share = dominant_colour(rest)
+    if second_share * len(rest) < SECOND_SHARE * len(lab_pixels) or name_lab(second)[0] is name_lab(first)[0]:
+        return words
+    return f"{words} and {colour_words(second)}"
 
 
 def name_colour(rgb: tuple[float, float, float] | np.ndarray) -> tuple[ColorName, float]:

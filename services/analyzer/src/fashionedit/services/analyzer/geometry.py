@@ -7,6 +7,7 @@ import math
 from PIL import Image, ImageDraw
 
 from fashionedit.contracts import Box2D
+from fashionedit.contracts.boxes import PixelBox
 
 # Why stretching (not letterboxing): box_2d is normalised per axis, so a box means the same
 # relative region in both images only when each axis is scaled on its own.
@@ -27,9 +28,37 @@ def size_rule(original: Image.Image, generated: Image.Image, template: str = SIZ
     return template.format(ow=ow, oh=oh, gw=gw, gh=gh)
 
 
+# A crop is for a person to read (and the reference an editor gets): a 31x12 button strip shows nothing.
+# Each side of a crop is at least MIN_CROP_SIDE pixels or MIN_CROP_SHARE of the image's shorter side,
+# whichever is larger (never more than the image's own side).
+MIN_CROP_SIDE = 96
+MIN_CROP_SHARE = 0.125
+
+
+def _widen(start: int, end: int, minimum: int, limit: int) -> tuple[int, int]:
+    """``[start, end)`` widened around its centre to ``minimum`` pixels, slid back inside ``[0, limit)``."""
+    if end - start >= minimum:
+        return start, end
+    start = round((start + end - minimum) / 2)
+    start = min(max(start, 0), limit - minimum)
+    return start, start + minimum
+
+
+def crop_window(box: Box2D, width: int, height: int) -> PixelBox:
+    """The pixels a crop of ``box`` shows in a ``width x height`` image: the box's pixels (``Box2D.to_pixels``),
+    each side widened around the box's centre to the readable minimum (``MIN_CROP_SIDE``/``MIN_CROP_SHARE``)
+    and shifted, not cut, at the image's border. ``box_2d`` itself stays the tight box; the window always
+    contains it."""
+    tight = box.to_pixels(width, height)
+    minimum = max(MIN_CROP_SIDE, round(MIN_CROP_SHARE * min(width, height)))
+    x0, x1 = _widen(tight.x0, tight.x1, min(minimum, width), width)
+    y0, y1 = _widen(tight.y0, tight.y1, min(minimum, height), height)
+    return PixelBox(x0, y0, x1, y1)
+
+
 def crop_original(original: Image.Image, box: Box2D) -> Image.Image:
-    """The original's pixels inside ``box`` (pixel = value / 1000 x size, :meth:`Box2D.to_pixels`)."""
-    return original.crop(tuple(box.to_pixels(*original.size)))
+    """The original's pixels around ``box``: the readable window of :func:`crop_window`."""
+    return original.crop(tuple(crop_window(box, *original.size)))
 
 
 def draw_boxes(original: Image.Image, boxes: list[Box2D]) -> Image.Image:

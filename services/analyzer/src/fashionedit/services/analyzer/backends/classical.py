@@ -23,10 +23,12 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    whose pixels overlap one of the same kind already chosen; then **box** each at the original's full
    size (``refine_box``): the tight box of the pixels that changed inside the region, so a button row
    is boxed to the pixel rather than to the working grid.
-7. **Describe** each from what was measured: the original's colour there (named from the colour
-   vocabulary as lit: shading and weave only darken a fabric), the design's colour, where the region
-   sits on the garment (from the original's foreground), and what kind of difference it is (colour,
-   missing/added element, pattern/detail).
+7. **Describe** each from what was measured: every colour named is the dominant colour (a mode, not a
+   median: navy and gold do not make olive) of the pixels the sentence is about, named from the colour
+   vocabulary as lit (shading and weave only darken a fabric), and hedged when no name is close; where the
+   region sits is the bands its box spans on the garment piece it lies on (``UPPER_BANDS``,
+   ``LOWER_BANDS``: "lower" only for a box in the lower bands); and what kind of difference it is (colour,
+   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_window`` (readable size).
 """
 
 from __future__ import annotations
@@ -581,51 +583,84 @@ def garment_piece(region: Region, fg: np.ndarray) -> tuple[int, int, int, int]:
     return int(y), int(x), int(y + h), int(x + w)
 
 
+# Where a region sits is read from its box against the garment piece it lies on (its connected foreground:
+# the top, the trousers), as fractions of the piece's height from its top and of its width from its left.
+# Bands down an upper garment and a lower garment: (name, where the band ends).
+UPPER_BANDS = (("neckline and collar", 0.15), ("chest", 0.45), ("waist", 0.65), ("lower front", 0.85), ("hem", 1.0))
+LOWER_BANDS = (("waist", 0.15), ("hips", 0.4), ("legs", 0.85), ("hem", 1.0))
+BAND_MARGIN = 0.15  # of the box's height, trimmed at top and bottom before placing it (an edge grazing a band is not in it)
+SIDE_BAND = 0.35  # a box centred left of this share of the width (or right of 1 - it) that stays on its half is on that side
+SLEEVE_BAND = 0.25  # a box centred this near the piece's left or right edge, above SLEEVE_DEPTH, is on a sleeve or shoulder
+SLEEVE_DEPTH = 0.6
+ACROSS = 0.75  # a box spanning more than this share of the piece's width (height) goes across (down) it
+
+
+def band_span(top: float, bottom: float, bands: tuple[tuple[str, float], ...]) -> list[str]:
+    """The bands a box from ``top`` to ``bottom`` (fractions of the piece's height) lies in, top to bottom."""
+    trim = BAND_MARGIN * max(0.0, bottom - top)
+    lo, hi = min(max(top + trim, 0.0), 1.0), max(min(bottom - trim, 1.0), 0.0)
+    if hi <= lo:  # a box outside the piece or a sliver: its centre decides
+        lo = hi = min(max((top + bottom) / 2, 0.0), 1.0)
+    names, start = [], 0.0
+    for name, end in bands:
+        if lo < end and hi >= start:
+            names.append(name)
+        start = end
+    return names or [bands[-1][0]]
+
+
+def _at(band: str) -> str:
+    return ("on the " if band == "lower front" else "at the ") + band
+
+
 def where_on_garment(region: Region, piece: tuple[int, int, int, int], lower_piece: bool = False) -> str:
-    """Where the region sits, as a phrase with its preposition ("on both sleeves"), from its centre and
-    extent relative to the garment piece it lies on. Left and right are as seen (the viewer's)."""
+    """Where the region sits, as a phrase with its preposition ("on both sleeves"), from its box relative to
+    the garment piece it lies on (see ``UPPER_BANDS``/``LOWER_BANDS``). A box spanning two bands is "from the
+    chest to the waist", more is "down the front"; so a word like "lower" only names a box that lies in the
+    lower bands. Left and right are as seen (the viewer's), and only for a box that stays on its half."""
     gy0, gx0, gy1, gx1 = piece
     gh, gw = max(1, gy1 - gy0), max(1, gx1 - gx0)
-    cy = ((region.y0 + region.y1) / 2 - gy0) / gh
-    cx = ((region.x0 + region.x1) / 2 - gx0) / gw
-    covers_w = (region.x1 - region.x0) / gw
-    covers_h = (region.y1 - region.y0) / gh
-    side = "left" if cx < 0.35 else "right" if cx > 0.65 else None
+    top, bottom = (region.y0 - gy0) / gh, (region.y1 - gy0) / gh
+    left, right = (region.x0 - gx0) / gw, (region.x1 - gx0) / gw
+    cy, cx = (top + bottom) / 2, (left + right) / 2
+    covers_w, covers_h = right - left, bottom - top
+    side = "left" if cx < SIDE_BAND and right <= 0.55 else "right" if cx > 1 - SIDE_BAND and left >= 0.45 else None
     side_text = f" ({side} as seen)" if side else ""
-    garment = "lower garment" if lower_piece else "garment"
+    bands = band_span(top, bottom, LOWER_BANDS if lower_piece else UPPER_BANDS)
     if lower_piece:
-        band = "waist" if cy < 0.15 else "hips" if cy < 0.4 else "legs" if cy < 0.85 else "hem"
-        if region.mirrored:
-            return f"on both sides of the {band}"
-        if covers_w > 0.75 and covers_h > 0.75:
+        if covers_w > ACROSS and covers_h > ACROSS:
             return "across the whole lower garment"
-        if covers_w > 0.75:
-            return f"across the {band}" if band != "legs" else "across the legs"
-        return f"at the {band}{side_text}"
+        if len(bands) > 2:
+            return "down the lower garment" + ("" if region.mirrored else side_text)
+        span = f"the {bands[0]}" if len(bands) == 1 else f"the {bands[0]} and {bands[1]}"
+        if region.mirrored:
+            return f"on both sides of {span}"
+        if covers_w > ACROSS:
+            return f"across {span}"
+        return (f"at {span}" if len(bands) == 1 else f"from the {bands[0]} to the {bands[1]}") + side_text
     if region.mirrored:
-        if cy < 0.15:
+        if bands == ["neckline and collar"]:
             return "at both sides of the neckline and collar"
-        if covers_w > 0.75 or cx < 0.25 or cx > 0.75:
+        if covers_w > ACROSS or cx < SLEEVE_BAND or cx > 1 - SLEEVE_BAND:
             return "on both sleeves"
-        return "on both sides of the " + ("chest" if cy < 0.45 else "waist" if cy < 0.6 else "lower front" if cy < 0.85 else "hem")
-    if covers_w > 0.75 and covers_h > 0.75:
-        return f"across the whole {garment}"
-    if covers_w > 0.75:
-        band = "shoulders" if cy < 0.2 else "chest" if cy < 0.45 else "waist" if cy < 0.6 else "lower part" if cy < 0.85 else "hem"
-        return f"across the {band} of the {garment}"
-    if (cx < 0.25 or cx > 0.75) and cy < 0.6:
-        return f"on the {side} sleeve or shoulder (as seen)"
-    if side is None and covers_h > 0.4:
-        return "down the centre front"
-    if cy < 0.15:
-        return "at the neckline and collar" + side_text
-    if cy < 0.45:
-        return ("on the chest" if side else "at the centre of the chest") + side_text
-    if cy < 0.6:
-        return "at the waist" + side_text
-    if cy < 0.85:
-        return "on the lower front" + side_text
-    return "at the hem" + side_text
+        if len(bands) == 1:
+            return f"on both sides of the {bands[0]}"
+        return f"on both sides, from the {bands[0]} to the {bands[-1]}"
+    if covers_w > ACROSS and covers_h > ACROSS:
+        return "across the whole garment"
+    if covers_w > ACROSS:
+        if len(bands) == 1:
+            return f"across the {'shoulders' if bands[0] == 'neckline and collar' else bands[0]} of the garment"
+        return f"across the garment from the {bands[0]} to the {bands[-1]}"
+    if (cx < SLEEVE_BAND or cx > 1 - SLEEVE_BAND) and cy < SLEEVE_DEPTH:
+        return f"on the {'left' if cx < 0.5 else 'right'} sleeve or shoulder (as seen)"
+    if len(bands) > 2 or (side is None and covers_h > 0.4):
+        return ("down the centre front" if side is None else "down the front") + side_text
+    if len(bands) == 2:
+        return f"from the {bands[0]} to the {bands[1]}" + side_text
+    if bands[0] == "chest" and side is None:
+        return "at the centre of the chest"
+    return _at(bands[0]) + side_text
 
 
 def part_noun(where: str, lower_piece: bool) -> tuple[str, str]:
@@ -634,7 +669,7 @@ def part_noun(where: str, lower_piece: bool) -> tuple[str, str]:
         return "lower garment", "is"
     if "sleeve" in where:
         return "sleeves", "are"
-    if "neckline" in where or "collar" in where:
+    if where.startswith(("at the neckline", "at both sides of the neckline")):
         return "collar", "is"
     return "upper garment", "is"
 
@@ -645,8 +680,10 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return np.median(lab[mask], axis=0)
 
 
-def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray, garment: tuple[int, int, int, int]) -> str:
-    """One sentence about what the ORIGINAL shows in this region, with the measured figures."""
+def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray,
+             garment: tuple[int, int, int, int], fabric: str | None = None) -> str:
+    """One sentence about what the ORIGINAL shows in this region, with the measured figures. ``fabric`` names the
+    colour of the garment in the region's box (:func:`fabric_words`); measured at the working size when not given."""
     piece = garment_piece(region, fg_original | fg_generated)
     # A piece that starts well below the top of the whole outfit is a lower garment (trousers, a skirt).
     lower_piece = piece[0] > garment[0] + 0.3 * (garment[2] - garment[0])
@@ -658,10 +695,18 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
         changed = inner
     if not changed.any():
         changed = region.mask
+    # Every colour named is measured as the dominant colour (colours.dominant_colour) of the pixels the
+    # sentence is about: the garment in the box for "the original's <colour> garment/fabric", the changed
+    # pixels of the image described for a part or a colour change.
+    if fabric is None:
+        in_box = np.zeros_like(region.mask)
+        in_box[region.y0 : region.y1, region.x0 : region.x1] = True
+        on_garment = in_box & fg_original
+        fabric_pixels = measured.lab_original[on_garment if on_garment.any() else region.mask]
+        fabric = colours.pixels_words(fabric_pixels)
     if region.kind == "detail":
-        name, _ = colours.name_lab(_median_lab(measured.lab_original, region.mask))
         return (
-            f"{where[0].upper()}{where[1:]}, the original's {colours.display(name)} garment has a different pattern or detail "
+            f"{where[0].upper()}{where[1:]}, the original's {fabric} garment has a different pattern or detail "
             f"(a print, stripes, sleeves, a pocket, buttons, a collar or trims) than the design, beyond the colour change (ΔE {region.residual:.0f} once the colour change is undone)."
         )
     on_original, on_generated = changed & fg_original, changed & fg_generated
@@ -672,14 +717,14 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
     mean_de = float(measured.delta_e[changed].mean())
 
     if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
-        name, _ = colours.name_lab(colours.lit_colour(measured.lab_original[on_original]))
-        return f"{where[0].upper()}{where[1:]}, the original has a {colours.display(name)} part that the design lacks (ΔE {mean_de:.0f})."
+        colour = colours.pixels_words((measured.lab_original[on_original]))
+        return f"{where[0].upper()}{where[1:]}, the original has a {colour} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
-        name, _ = colours.name_lab(colours.lit_colour(measured.lab_generated[on_generated]))
-        return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colours.display(name)} part (ΔE {mean_de:.0f})."
+        colour = colours.pixels_words((measured.lab_generated[on_generated]))
+        return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colour} part (ΔE {mean_de:.0f})."
     if lab_o is not None and lab_g is not None:
         # Named as lit (shading only darkens); the gap below compares the medians, like for like.
-        name_o, _ = colours.name_lab(colours.lit_colour(measured.lab_original[on_original]))
+        colour_o = colours.pixels_words((measured.lab_original[on_original]))
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
             # The paper asks for the first image's side only, and the sentence doubles as an edit
@@ -692,18 +737,32 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
                 # A small area (a pocket pair, a trim, a patch near one shoulder): naming the whole garment's
                 # or both sleeves' colour would mislead.
                 return (
-                    f"{where[0].upper()}{where[1:]}, the original is {colours.display(name_o)} "
+                    f"{where[0].upper()}{where[1:]}, the original is {colour_o} "
                     f"(a detail, not the whole {whole}; ΔE {colour_gap:.0f} from the design)."
                 )
-            return f"The {part} {verb} {colours.display(name_o)} ({where}; ΔE {colour_gap:.0f} from the design)."
+            return f"The {part} {verb} {colour_o} ({where}; ΔE {colour_gap:.0f} from the design)."
         edges_here = float(measured.edges[changed].mean())
         structure_here = float(measured.structure[changed].mean())
         return (
-            f"{where[0].upper()}{where[1:]}, the original's {colours.display(name_o)} fabric has a different pattern or detail "
+            f"{where[0].upper()}{where[1:]}, the original's {fabric} fabric has a different pattern or detail "
             f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
         )
-    name, _ = colours.name_lab(_median_lab(measured.lab_original, changed) if changed.any() else np.zeros(3))
-    return f"{where[0].upper()}{where[1:]}, the original looks different from the design ({colours.display(name)} there, ΔE {mean_de:.0f})."
+    colour = colours.pixels_words((measured.lab_original[changed]))
+    return f"{where[0].upper()}{where[1:]}, the original looks different from the design ({colour} there, ΔE {mean_de:.0f})."
+
+
+FABRIC_SAMPLE = 40_000  # full-size pixels enough to measure a box's colour; larger boxes are sampled on a grid
+
+
+def fabric_words(original: Image.Image, box: Box2D, background: np.ndarray) -> str | None:
+    """The colour words of the garment inside ``box``, from the original's full-size pixels (a thin box is a few
+    working pixels, mostly blended outlines): its pixels unlike the ``background`` colour (CIELAB)."""
+    x0, y0, x1, y1 = box.to_pixels(*original.size)
+    step = max(1, int(np.ceil(np.sqrt((x1 - x0) * (y1 - y0) / FABRIC_SAMPLE))))
+    rgb = np.asarray(original.crop((x0, y0, x1, y1)).convert("RGB"), dtype=np.uint8)[::step, ::step]
+    lab = colours.to_lab(rgb).reshape(-1, 3)
+    garment = lab[np.linalg.norm(lab - background, axis=-1) > BACKGROUND_DELTA_E]
+    return colours.pixels_words(garment) if len(garment) >= MIN_PIXELS else None
 
 
 class ClassicalBackend:
@@ -749,7 +808,8 @@ class ClassicalBackend:
                     box = refine_box(region, original, framed, (width, height), measured.strict)
                 else:
                     box = Box2D.from_pixels((region.x0, region.y0, region.x1, region.y1), width, height)
-                differences.append(ParsedDifference(describe(region, measured, fg_o, fg_g, garment), box))
+                fabric = fabric_words(original, box, _border_lab(measured.lab_original))
+                differences.append(ParsedDifference(describe(region, measured, fg_o, fg_g, garment, fabric), box))
         if measured.shift != (0.0, 0.0):
             log.info("aligned the generated image by dx=%.1f dy=%.1f working pixels", *measured.shift)
         return BackendResult(differences=differences, size_rule=size_rule(original, generated))
