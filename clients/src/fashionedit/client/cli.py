@@ -471,8 +471,8 @@ def demo(
     """Run a complete design session end to end and write its HTML page.
 
     Uses the services at the configured URLs when they are up; otherwise starts them here (offline profile
-    unless weights/keys are configured). Draft, one text-as-prompt round, one image-into-prompt round from a
-    bundled reference, then analysis against a bundled target and scores.
+    unless weights/keys are configured). Draft, a text-as-prompt round, an image-into-prompt round from a
+    bundled reference, another text-as-prompt round; each step scored and analysed against a bundled target.
     """
     from .demo import run_demo
 

@@ -36,20 +36,20 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except SessionLocked as exc:
-            err_console.print(f"[bold red]session in use:[/] {escape(str(exc))}")
+            err_console.print(f"[bold red]session in use:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            err_console.print(f"[bold red]error:[/] {escape(_file_message(exc))}")
+            err_console.print(f"[bold red]error:[/] {escape(_file_message(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
         except (FashionEditError, SessionNotFound, SessionStateError, ServiceStartError, FileExistsError) as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
-            err_console.print(f"[bold red]invalid input:[/] {escape(problems)}")
+            err_console.print(f"[bold red]invalid input:[/] {escape(problems)}", soft_wrap=True)
             raise typer.Exit(2) from None
         except ValueError as exc:
-            err_console.print(f"[bold red]invalid input:[/] {escape(str(exc))}")
+            err_console.print(f"[bold red]invalid input:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper

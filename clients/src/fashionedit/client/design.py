@@ -101,14 +101,15 @@ def parse_box(value: Box2D | Sequence[float] | str | None) -> Box2D | None:
     for name, number in zip(_BOX_NAMES, numbers):
         if not math.isfinite(number) or not 0 <= number <= 1000:
             raise BoxError(f"box {value!r}: {name}={number:g} is outside 0-1000 (boxes are normalised to 0-1000, not pixels)")
-    for low, high in ((0, 2), (1, 3)):
-        if numbers[low] >= numbers[high]:
-            relation = "equals" if numbers[low] == numbers[high] else "is above"
+    for low, high, extent in ((0, 2, "height"), (1, 3, "width")):
+        a, b = _BOX_NAMES[low], _BOX_NAMES[high]
+        if numbers[low] > numbers[high]:
             raise BoxError(
-                f"box {value!r}: {_BOX_NAMES[low]}={numbers[low]:g} {relation} {_BOX_NAMES[high]}={numbers[high]:g}; "
-                f"the order is [ymin, xmin, ymax, xmax], each min below its max"
-                + (f" (did you mean {_swapped(numbers, low, high)}?)" if numbers[low] > numbers[high] else "")
+                f"box {value!r}: {a} and {b} are reversed ({a}={numbers[low]:g} > {b}={numbers[high]:g}); the order is "
+                f"[ymin, xmin, ymax, xmax] on 0-1000, so did you mean {_swapped(numbers, low, high)}?"
             )
+        if numbers[low] == numbers[high]:
+            raise BoxError(f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, xmax]")
     return Box2D(tuple(numbers))  # type: ignore[arg-type]
 
 
