@@ -218,7 +218,7 @@ def test_warnings_and_no_op_reach_the_cli_the_session_file_and_the_page(s, tmp_p
     round_ = s.state["rounds"][1]
     assert round_["status"] == "done" and round_["change"]["no_op"] and round_["change"]["changed_fraction"] < 0.001, round_
     assert (s.root / s.id / round_["output"]["path"]).is_file()  # the image is kept
-    assert "round 2 is a no-op" in noop and "of the pixels (under the 0.1% no-op threshold)" in noop
+    assert "round 2 is a no-op" in noop and "of the pixels (under the 0.1% no-op threshold) and 0.00% inside its box" in noop
     page = tmp_path / "page.html"
     s.cli("session", "export", s.id, "--out", page)
     html = page.read_text()
