@@ -23,7 +23,7 @@ from fashionedit.client.design import BoxError, DesignSessions, SessionStateErro
 from fashionedit.client.export import export_html
 from fashionedit.client.session import NO_OP_FRACTION, RoundStatus, SessionLocked, SessionStore
 from fashionedit.client.views import print_session, print_summaries
-from fashionedit.contracts import Box2D, EditMode, EditResponse, GenerateResponse, ImagePayload, ModelInfo, Timings
+from fashionedit.contracts import Box2D, EditMode, EditResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
 from tests.clients.conftest import chromium_image_check
 from tests.clients.test_design_faults import FakeServices, png
 
@@ -56,9 +56,6 @@ class WarningServices(FakeServices):
                 )
                 return httpx.Response(200, content=out.model_dump_json())
         return super().__call__(request)
-
-
-from fashionedit.contracts import GeneratedImage  # noqa: E402
 
 
 @pytest.fixture

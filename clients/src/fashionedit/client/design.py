@@ -120,9 +120,6 @@ def _swapped(numbers: list[float], low: int, high: int) -> str:
     return ",".join(f"{v:g}" for v in fixed)
 
 
-_box = parse_box
-
-
 def measure_change(before: ImagePayload, after: ImagePayload, box: Box2D | None = None, warnings: Sequence[str] = ()) -> Change:
     """The fraction of pixels an edit changed (any channel by more than PIXEL_TOLERANCE), overall and in/out of ``box``."""
     with before.to_pil() as a_img, after.to_pil() as b_img:
