@@ -191,7 +191,7 @@ def test_a_random_weight_editor_is_named_in_the_round_warnings(fake):
     services, designs, _ = fake
     services.editor_model = ModelInfo(backend="local", model_id="sd3-tiny", offline=True, random_weights=True)
     session = designs.add_round(designs.start("a white blazer", width=64, height=64), "make it navy")
-    assert "client: the editor's model sd3-tiny has random weights: its picture is not a design" in session.rounds[0].warnings
+    assert "client: the editor answered from a random-weight test model (sd3-tiny): its picture is not a design" in session.rounds[0].warnings
 
 
 def test_change_is_measured_inside_and_outside_the_box():

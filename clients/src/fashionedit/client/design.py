@@ -567,7 +567,7 @@ def _client_notes(service: str, model: ModelInfo, said: Sequence[str], change: C
     """What the client itself can tell from a response: random-weight models, and an edit that redrew everything."""
     notes = []
     if model.random_weights and not any("random" in w for w in said):
-        notes.append(f"client: the {service}'s model {model.model_id} has random weights: its picture is not a design")
+        notes.append(f"client: the {service} answered from a random-weight test model ({model.model_id}): its picture is not a design")
     if change is not None and change.changed_fraction >= REDRAWN_FRACTION:
         notes.append(
             f"client: the edit changed {change.changed_fraction:.1%} of the pixels, background included: "
