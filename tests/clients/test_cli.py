@@ -38,7 +38,6 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.exit_code == 1 and "no session 'nope'" in result.output and "Traceback" not in result.output
 
 
-NEEDS_OFFLINE_FIX = pytest.mark.xfail(strict=False, reason="needs the offline editor to keep garment state through reference rounds")
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +86,6 @@ def test_demo_runs_a_mixed_order_session_and_its_page_shows_every_image(demo_run
 
 
 @pytest.mark.integration
-@NEEDS_OFFLINE_FIX
 def test_demo_third_round_edits_the_reference_rounds_design(demo_run):
     out, run = demo_run
     assert run.returncode == 0, run.stdout + run.stderr

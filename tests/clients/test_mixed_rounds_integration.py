@@ -22,7 +22,6 @@ from tests.clients.conftest import CHROMIUM, CHROMIUM_FLAGS, chromium_image_chec
 
 pytestmark = pytest.mark.integration
 
-NEEDS_OFFLINE_FIX = pytest.mark.xfail(strict=False, reason="needs the offline editor to keep garment state through reference rounds")
 BUTTONS_BOX = "[227, 443, 365, 557]"  # where the demo's gold-button reference belongs (the format `session show` prints)
 TOLERANCE = 8  # levels per channel, as the client's no-op measure
 
@@ -147,7 +146,6 @@ def test_text_then_reference_with_a_box_and_without(s, plan, tmp_path):
     assert 150 - margin <= xs.min() and xs.max() < 200 + margin and 40 - margin <= ys.min() and ys.max() < 90 + margin  # where the crop came from
 
 
-@NEEDS_OFFLINE_FIX
 def test_text_reference_text(s, plan):
     s.new(plan.prompt)
     s.round("-i", "make the blazer navy")
@@ -161,7 +159,6 @@ def test_text_reference_text(s, plan):
     assert fraction(changed(s.image(2), after), blazer) < 0.005  # and so does the navy blazer
 
 
-@NEEDS_OFFLINE_FIX
 def test_reference_text_reference_text(s, plan, tmp_path):
     s.new(plan.prompt)
     s.round("-i", plan.rounds[1].instruction, "--ref", plan.rounds[1].references[0], "--box", BUTTONS_BOX)
