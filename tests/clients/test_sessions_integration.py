@@ -41,6 +41,16 @@ def test_full_session_with_guidance_suggestions_and_branching(designs, tmp_path)
     assert session.draft.guidance.scores.pair.psnr is not None
     draft_suggestions = session.draft.guidance.analysis.suggestions
     assert draft_suggestions and all(s.crop is not None for s in draft_suggestions)
+    # The crop shown is the readable window around the box; the reference an editor gets is the box itself.
+    target = Image.open(designs.store.image_path(session, session.target)).convert("RGB")
+    first = draft_suggestions[0]
+    exact = target.crop(tuple(first.box_2d.to_pixels(*target.size)))
+    shown = Image.open(designs.store.image_path(session, first.crop))
+    assert shown.width >= min(96, target.width) and shown.height >= min(96, target.height)
+    probe = designs.add_round(session, suggestion=1)
+    given = Image.open(designs.store.image_path(probe, probe.rounds[0].references[0])).convert("RGB")
+    assert given.size == exact.size and list(given.getdata()) == list(exact.getdata())
+    session = designs.undo(probe)
 
     session = designs.add_round(session, "make the blazer navy")
     reference = plan.rounds[1]

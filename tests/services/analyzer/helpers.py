@@ -45,9 +45,10 @@ def settings_for(server, **overrides) -> AnalyzerSettings:
     return AnalyzerSettings(**values)
 
 
-def assert_crop_shows_box(original: Image.Image, difference) -> None:
-    """A difference's crop is the original's pixels of its readable window (``geometry.crop_window``: at least
-    ``MIN_CROP_SIDE``/``MIN_CROP_SHARE`` on each side, clamped to the image), with the tight box's pixels in place."""
+def assert_crop_shows_box(original: Image.Image, difference, *, readable: bool = False) -> None:
+    """A difference's crop is the original's pixels inside its box (the default, the paper's reference crop), or with
+    ``readable`` those of its readable window (``geometry.crop_window``: at least ``MIN_CROP_SIDE``/``MIN_CROP_SHARE``
+    on each side, clamped to the image), with the tight box's pixels in place."""
     import numpy as np
 
     from fashionedit.services.analyzer import geometry
@@ -55,6 +56,9 @@ def assert_crop_shows_box(original: Image.Image, difference) -> None:
     original = original.convert("RGB")
     crop = np.asarray(difference.crop.to_pil().convert("RGB"))
     width, height = original.size
+    if not readable:
+        assert np.array_equal(crop, np.asarray(original.crop(tuple(difference.box_2d.to_pixels(width, height)))))
+        return
     minimum = max(geometry.MIN_CROP_SIDE, round(geometry.MIN_CROP_SHARE * min(width, height)))
     assert crop.shape[1] >= min(minimum, width) and crop.shape[0] >= min(minimum, height), (crop.shape, difference.box_2d)
     window = geometry.crop_window(difference.box_2d, width, height)

@@ -50,7 +50,9 @@ def jacket(fill=NAVY, buttons: tuple[int, int, int] | None = GOLD, patch: tuple[
 
 
 def analyze(serving, original, generated, k=3):
-    return serving.analyze(AnalyzeRequest(original=payload(original), generated=payload(generated), k=k)).differences
+    return serving.analyze(
+        AnalyzeRequest(original=payload(original), generated=payload(generated), k=k, crop_window="readable")
+    ).differences
 
 
 def named(description: str) -> list[ColorName]:
@@ -185,10 +187,19 @@ def test_crop_window_is_readable_contains_the_box_and_stays_inside(box, size) ->
 
 
 def test_the_contract_states_the_crop_rule() -> None:
-    from fashionedit.contracts import Difference
+    from fashionedit.contracts import AnalyzeRequest
 
-    description = Difference.model_fields["crop"].description
+    description = AnalyzeRequest.model_fields["crop_window"].description
     assert f"{geometry.MIN_CROP_SIDE} px" in description and "1/8" in description and geometry.MIN_CROP_SHARE == 1 / 8
+
+
+def test_crops_are_the_exact_box_unless_a_readable_window_is_asked_for(serving) -> None:
+    original, draft = jacket(), jacket(buttons=None)
+    (exact,) = serving.analyze(AnalyzeRequest(original=payload(original), generated=payload(draft), k=1)).differences
+    assert_crop_shows_box(original, exact)  # the paper's reference crop: what an editor gets
+    (readable,) = analyze(serving, original, draft, k=1)
+    small, large = exact.crop.to_pil(), readable.crop.to_pil()
+    assert readable.box_2d == exact.box_2d and large.width * large.height > small.width * small.height
 
 
 def test_a_button_column_crop_is_readable_and_its_box_stays_tight(serving) -> None:
@@ -196,7 +207,7 @@ def test_a_button_column_crop_is_readable_and_its_box_stays_tight(serving) -> No
     (found,) = analyze(serving, original, jacket(buttons=None), k=1)
     box = found.box_2d.to_pixels(*SIZE)
     assert box.width <= 16  # the 14-px buttons, boxed tight
-    assert_crop_shows_box(original, found)
+    assert_crop_shows_box(original, found, readable=True)
 
 
 # -- on synthetic flats --------------------------------------------------------------------------
@@ -212,7 +223,7 @@ def flats(tmp_path_factory, serving):
     for line in (data / "ground_truth.jsonl").read_text().splitlines():
         sample = json.loads(line)
         original, draft = ImagePayload.from_path(data / sample["image"]), ImagePayload.from_path(data / sample["draft"])
-        response = serving.analyze(AnalyzeRequest(original=original, generated=draft, k=3))
+        response = serving.analyze(AnalyzeRequest(original=original, generated=draft, k=3, crop_window="readable"))
         out.append((sample, original.to_pil().convert("RGB"), draft.to_pil().convert("RGB"), response.differences))
     return out
 
@@ -261,4 +272,4 @@ def test_flats_position_words_follow_the_box(flats) -> None:
 def test_flats_crops_are_readable_and_boxes_tight(flats) -> None:
     for _, original, _, differences in flats:
         for difference in differences:
-            assert_crop_shows_box(original, difference)
+            assert_crop_shows_box(original, difference, readable=True)

@@ -273,7 +273,7 @@ class DesignSessions:
                 instruction = instruction or chosen.description
                 box = box or chosen.box_2d
                 if chosen.crop is not None and not references:
-                    refs.append(self._copy_stored(session, chosen.crop, self.store.free_stem(session, f"r{index}-ref0")))
+                    refs.append(self._suggestion_reference(session, chosen, self.store.free_stem(session, f"r{index}-ref0")))
             if not instruction or not instruction.strip():
                 raise ValueError("a round needs an instruction (or --suggestion N)")
             instruction = TypeAdapter(Prompt).validate_python(instruction)  # the contract's own rule, before anything is saved
@@ -390,6 +390,16 @@ class DesignSessions:
             f"Retry it (`fashionedit session retry {sid} {n}`, optionally with a new --instruction/--ref/--box), "
             f"drop it (`fashionedit session drop {sid} {n}`), or pass --replace to `session round` to put the new round in its place"
         )
+
+    def _suggestion_reference(self, session: Session, chosen: Suggestion, stem: str) -> StoredImage:
+        """The reference a suggestion hands the editor: the target's pixels inside the suggestion's box, exactly
+        (the paper's reference crop). The stored crop is the readable window around the box, for a person to see;
+        given as the reference it would be squeezed into the box."""
+        if session.target is None:
+            return self._copy_stored(session, chosen.crop, stem)
+        target = self.store.read_payload(session, session.target).to_pil()
+        exact = target.crop(tuple(chosen.box_2d.to_pixels(*target.size)))
+        return self.store.put_image(session, stem, ImagePayload.from_pil(exact), source=f"{session.target.path} inside box {chosen.box_2d}")
 
     def _copy_stored(self, session: Session, image: StoredImage, stem: str) -> StoredImage:
         payload = self.store.read_payload(session, image)
@@ -540,7 +550,9 @@ class DesignSessions:
 
         self.progress.step(f"{label}: analysing differences from the target")
         try:
-            analyzed = self.client.analyzer.analyze(original=target, generated=design_payload, k=session.analyze_k, include_crops=True)
+            analyzed = self.client.analyzer.analyze(
+                original=target, generated=design_payload, k=session.analyze_k, include_crops=True, crop_window="readable"
+            )
             suggestions = []
             for number, difference in enumerate(analyzed.differences, start=1):
                 crop = (

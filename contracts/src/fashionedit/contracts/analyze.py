@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from .boxes import Box2D, Repair
@@ -23,8 +25,8 @@ class Difference(Contract):
     box_2d: Box2D
     crop: ImagePayload | None = Field(
         default=None,
-        description="The original's pixels around box_2d: the box, each side widened about its centre to a readable size "
-        "(at least 96 px or 1/8 of the image's shorter side), shifted inside the image",
+        description="The original's pixels for box_2d, as the request's crop_window says: exactly the box (the paper's "
+        "reference crop), or the box widened about its centre to a readable size",
     )
 
 
@@ -33,6 +35,12 @@ class AnalyzeRequest(Contract):
     generated: ImagePayload = Field(description="The design: image 2")
     k: int = Field(default=3, ge=1, le=MAX_K, description="How many differences (paper: 3)")
     include_crops: bool = True
+    crop_window: Literal["box", "readable"] = Field(
+        default="box",
+        description="'box': each crop is exactly the original's pixels inside box_2d (the paper's reference crop, what an "
+        "editor should get); 'readable': each side widened about the box's centre to at least 96 px or 1/8 of the image's "
+        "shorter side, shifted inside the image, for a person to read (box_2d stays tight)",
+    )
     include_annotated: bool = Field(default=False, description="Return the original with the boxes drawn")
     include_raw: bool = Field(default=False, description="Return the model's raw text")
     backend: str | None = None

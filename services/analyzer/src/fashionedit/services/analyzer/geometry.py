@@ -56,9 +56,11 @@ def crop_window(box: Box2D, width: int, height: int) -> PixelBox:
     return PixelBox(x0, y0, x1, y1)
 
 
-def crop_original(original: Image.Image, box: Box2D) -> Image.Image:
-    """The original's pixels around ``box``: the readable window of :func:`crop_window`."""
-    return original.crop(tuple(crop_window(box, *original.size)))
+def crop_original(original: Image.Image, box: Box2D, *, readable: bool = False) -> Image.Image:
+    """The original's pixels inside ``box`` (pixel = value / 1000 x size, :meth:`Box2D.to_pixels`: the paper's
+    reference crop), or with ``readable`` the readable window of :func:`crop_window` around it."""
+    window = crop_window(box, *original.size) if readable else box.to_pixels(*original.size)
+    return original.crop(tuple(window))
 
 
 def draw_boxes(original: Image.Image, boxes: list[Box2D]) -> Image.Image:

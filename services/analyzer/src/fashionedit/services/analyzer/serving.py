@@ -59,7 +59,7 @@ class AnalyzerServing:
         differences = []
         with watch.stage("crops"):
             for item in result.differences:
-                crop = ImagePayload.from_pil(crop_original(original, item.box)) if request.include_crops else None
+                crop = ImagePayload.from_pil(crop_original(original, item.box, readable=request.crop_window == "readable")) if request.include_crops else None
                 differences.append(Difference(description=item.description, box_2d=item.box, crop=crop))
         annotated = None
         if request.include_annotated:

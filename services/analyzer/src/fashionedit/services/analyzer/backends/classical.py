@@ -28,7 +28,7 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    vocabulary as lit (shading and weave only darken a fabric), and hedged when no name is close; where the
    region sits is the bands its box spans on the garment piece it lies on (``UPPER_BANDS``,
    ``LOWER_BANDS``: "lower" only for a box in the lower bands); and what kind of difference it is (colour,
-   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_window`` (readable size).
+   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_original``: the box, or its readable window on request.
 """
 
 from __future__ import annotations
