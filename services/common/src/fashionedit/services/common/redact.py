@@ -72,7 +72,7 @@ def contains_secret(text: str) -> bool:
 
 def scrub_data(value: Any) -> Any:
     """A copy of JSON-like data (dicts, lists, strings) with every string scrubbed."""
-    if isinstance(value, str):
+    if type(value) is str:
         return scrub(value)
     if isinstance(value, dict):
         return {scrub_data(k): scrub_data(v) for k, v in value.items()}
@@ -98,7 +98,7 @@ def scrub_model(model: Any) -> Any:
 
 
 def _scrub_value(value: Any) -> Any:
-    if isinstance(value, str):
+    if type(value) is str:  # str-valued enums are codes, never text from outside
         cleaned = scrub(value)
         return cleaned if cleaned != value else value
     if isinstance(value, BaseModel):

@@ -126,6 +126,8 @@ class ChatDifferenceBackend(ABC):
         except openai.OpenAIError as exc:
             check_deadline()
             raise upstream_error(exc, provider=self.provider, timeout_s=self.timeout_s, max_retries=self._max_retries) from exc
+        except UNREADABLE_ANSWER_ERRORS as exc:  # e.g. a 200 declared JSON that is not
+            raise unreadable_answer(exc, provider=self.provider) from exc
         if not isinstance(completion, ChatCompletion):  # a 200 whose body is not JSON comes back as text
             raise unreadable_answer(TypeError(type(completion).__name__), provider=self.provider)
         return completion
