@@ -22,6 +22,7 @@ also why admission control lives here: BentoML's ``max_concurrency`` answers
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hmac
 import json
@@ -99,6 +100,20 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, Message | Non
             return b"".join(chunks), None
 
 
+def _strict_problem(model: Any, body: bytes) -> tuple[str, list[ErrorDetail]] | None:
+    """Validate the body strictly: no "256" for 256, no "yes" or false for other types (JSON ints still fill floats)."""
+    from pydantic import ValidationError
+
+    from .errors import validation_details
+
+    try:
+        model.model_validate_json(body or b"{}", strict=True)
+    except ValidationError as exc:
+        details = validation_details(exc.errors(include_input=False))
+        return f"invalid request: {summarize(details)}", details
+    return None
+
+
 def _replay(body: bytes, disconnect: Message | None, receive: Receive) -> Receive:
     """A ``receive`` that hands the application the buffered body, then whatever the connection says next."""
     sent = False
@@ -124,8 +139,11 @@ class ServicePolicyMiddleware:
         api_token: str | None = None,
         service: str = "service",
         max_body_bytes: int = 64 * 1024 * 1024,
+        routes: dict[str, tuple[Any, Any, str]] | None = None,
     ) -> None:
         self.app = app
+        self.routes = routes or {}
+        self._document: bytes | None = None
         self.max_concurrency = max_concurrency
         self.max_body_bytes = max_body_bytes
         self.api_token = api_token.encode() if api_token else None
@@ -145,6 +163,9 @@ class ServicePolicyMiddleware:
         try:
             if self.api_token and not _is_open(path) and not self._authorized(headers.get("authorization", "")):
                 await self._send_error(send, 401, "unauthorized", "missing or wrong bearer token; send 'Authorization: Bearer <token>'", request_id, extra_headers={"WWW-Authenticate": "Bearer"})
+                return
+            if path == "/docs.json" and scope.get("method") == "GET" and self.routes:
+                await self._send_document(send, request_id)
                 return
             is_api = scope.get("method") == "POST" and not _is_open(path)
             if is_api and self.in_flight >= self.max_concurrency:
@@ -173,12 +194,26 @@ class ServicePolicyMiddleware:
                         await self._send_error(send, 413, "payload_too_large", self._too_large(None), request_id)
                         return
                     receive = _replay(body, disconnect, receive)
+                    if path in self.routes and disconnect is None:
+                        problem = await asyncio.to_thread(_strict_problem, self.routes[path][0], body)
+                        if problem is not None:
+                            await self._send_error(send, 422, "invalid_request", problem[0], request_id, details=problem[1])
+                            return
                 await self.app(scope, receive, _EnvelopeSend(send, request_id, path))
             finally:
                 if is_api:
                     self.in_flight -= 1
         finally:
             _request_id.reset(token)
+
+    async def _send_document(self, send: Send, request_id: str) -> None:
+        if self._document is None:
+            from .openapi import build_document
+
+            self._document = json.dumps(build_document(f"FashionEdit {self.service}", "1", self.routes)).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self._document)).encode()), (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self._document})
 
     def _too_large(self, size: int | None) -> str:
         sent = f"{size} bytes" if size is not None else "more than that"
@@ -193,9 +228,18 @@ class ServicePolicyMiddleware:
 
     @staticmethod
     async def _send_error(
-        send: Send, status: int, code: str, message: str, request_id: str, *, extra_headers: dict[str, str] | None = None, retry_after: float | None = None
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        *,
+        extra_headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        details: list[ErrorDetail] | None = None,
     ) -> None:
-        envelope = ErrorResponse.make(status, code, scrub(message), request_id=request_id, retry_after=retry_after)  # type: ignore[arg-type]
+        details = [d.model_copy(update={"message": scrub(d.message)}) for d in details or []]
+        envelope = ErrorResponse.make(status, code, scrub(message), request_id=request_id, retry_after=retry_after, details=details)  # type: ignore[arg-type]
         body = envelope.model_dump_json(exclude_none=True).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]
         headers += [(k.lower().encode(), v.encode()) for k, v in (extra_headers or {}).items()]

@@ -69,6 +69,8 @@ def api(request_model: type[Req], *, route: str, **bentoml_options: t.Any) -> t.
     def decorator(func: t.Callable[..., t.Any]) -> t.Any:
         output_model = t.get_type_hints(func).get("return")
         is_async = inspect.iscoroutinefunction(func)
+        summary = (inspect.getdoc(func) or func.__name__.replace("_", " ")).splitlines()[0]
+        API_ROUTES[route] = (request_model, output_model, summary)
 
         def build(fields: dict[str, t.Any]) -> Req:
             # Fields were validated by BentoML against request_model already.
@@ -109,6 +111,9 @@ def api(request_model: type[Req], *, route: str, **bentoml_options: t.Any) -> t.
     return decorator
 
 
+# route -> (request model, response model, summary), for strict validation and the OpenAPI document.
+API_ROUTES: dict[str, tuple[type[BaseModel], t.Any, str]] = {}
+
 POLICY_TIMEOUT_ATTR = "_fashionedit_timeout_s"
 POLICY_THREADS_ATTR = "_fashionedit_threads"
 _executors: dict[int, ThreadPoolExecutor] = {}
@@ -143,10 +148,13 @@ def apply_policy(service: t.Any, settings: ServiceSettings, *, name: str) -> Non
     inner = getattr(service, "inner", service)
     setattr(inner, POLICY_TIMEOUT_ATTR, settings.timeout_s)
     setattr(inner, POLICY_THREADS_ATTR, settings.max_concurrency + 2)
+    own_routes = {api.route for api in getattr(service, "apis", {}).values()}
+    routes = {route: spec for route, spec in API_ROUTES.items() if route in own_routes}
     service.add_asgi_middleware(
         ServicePolicyMiddleware,
         max_concurrency=settings.max_concurrency,
         api_token=token,
         service=name,
         max_body_bytes=settings.max_body_bytes,
+        routes=routes,
     )
