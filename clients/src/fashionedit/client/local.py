@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Mapping
 
 import httpx
 
+from .dataset.persist import atomic_write_text
 from .settings import DEFAULT_PORTS, SERVICES
 
 TARGETS: dict[str, str] = {
@@ -257,7 +258,7 @@ class LocalServices:
             name: {"url": p.url, "pid": p.proc.pid if p.proc else None, "log": str(p.log_path), "target": p.target}
             for name, p in self.processes.items()
         }
-        (self.run_dir / "services.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        atomic_write_text(self.run_dir / "services.json", json.dumps(manifest, indent=2) + "\n")  # readers never see half
 
     def __enter__(self) -> "LocalServices":
         return self.start()
