@@ -165,3 +165,28 @@ def test_image_payload_coerces_common_inputs(tmp_path) -> None:
         assert image_payload(value).size == (5, 5)
     with pytest.raises(TypeError):
         image_payload(3.5)
+
+
+def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path, monkeypatch) -> None:
+    import os as _os
+
+    from PIL import Image as _Image
+
+    from fashionedit.contracts import ImagePayload as _Payload
+
+    payload = _Payload.from_pil(_Image.new("RGB", (8, 8), (1, 2, 3)))
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_os, "replace", fail)
+    try:
+        payload.save(target)
+    except OSError:
+        pass
+    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    monkeypatch.undo()
+    payload.save(target)
+    assert target.read_bytes() == payload.to_bytes() and sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]

@@ -95,3 +95,54 @@ def test_info(analyzer) -> None:
     info = ServiceInfo.model_validate(response.json())
     assert info.ready and info.model.backend == "openai-chat" and info.backends == ["classical", "openai-chat"]
     assert "sk-" not in response.text
+
+
+@pytest.mark.parametrize(
+    "reply,status",
+    [
+        ({"content": "no idea", "times": 3}, 502),
+        ({"refusal": "I will not", "times": 3}, 502),
+        ({"status": 400}, 502),
+        ({"status": 429}, 503),
+        ({"status": 503}, 503),
+        ({"status": 500}, 502),
+    ],
+    ids=["content", "refusal", "400", "429", "503", "500"],
+)
+def test_an_echoed_key_never_reaches_the_caller_or_the_log(analyzer, openai_fake, reply, status) -> None:
+    original, generated = flat_pair()
+    openai_fake.script("chat", {**reply, "echo_key": True})
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated, include_raw=True), timeout=60)
+    key = openai_fake.api_key
+    assert response.status_code == status, response.text
+    assert key not in response.text and key[-4:] + "]" not in response.text
+    assert key not in analyzer.log_tail(10**7)
+
+
+def test_an_echoed_key_in_a_good_answer_is_scrubbed_from_every_field(analyzer, openai_fake) -> None:
+    original, generated = flat_pair()
+    openai_fake.script("chat", {"echo_key": True})
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated, include_raw=True), timeout=60)
+    assert response.status_code == 200, response.text
+    result = AnalyzeResponse.model_validate(response.json())
+    assert openai_fake.api_key not in response.text
+    assert "<redacted>" in result.raw_text and all("<redacted>" in d.description for d in result.differences)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"body": "{not json", "headers": {"content-type": "application/json"}},
+        {"body": "<html><body>502 Bad Gateway</body></html>", "headers": {"content-type": "text/html"}},
+        {"json": {"choices": "none"}},
+        {"json": {"choices": [{"message": "hi"}]}},
+        {"json": [1, 2]},
+    ],
+    ids=["invalid-json", "html", "wrong-shape", "message-not-object", "a-list"],
+)
+def test_an_unreadable_200_is_a_502(analyzer, openai_fake, reply) -> None:
+    original, generated = flat_pair()
+    openai_fake.script("chat", reply)
+    response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated), timeout=60)
+    assert response.status_code == 502, response.text
+    assert ErrorResponse.model_validate(response.json()).error.code == "upstream_error"

@@ -177,3 +177,41 @@ def test_openai_gateway_answer_without_an_image_is_a_502(openai_gateway, openai_
     openai_fake.script("responses", {"no_image": True})
     response = httpx.post(openai_gateway.url + "/v1/edit", json={"image": b64(design_image()), "instruction": "x"}, timeout=60)
     assert response.status_code == 502 and error_of(response).error.code == "upstream_error"
+
+
+def _edit(openai_gateway, **extra):
+    body = {"image": b64(design_image()), "instruction": "add a pocket", **extra}
+    return httpx.post(openai_gateway.url + "/v1/edit", json=body, timeout=60)
+
+
+@pytest.mark.parametrize("status", [200, 400, 429, 500])
+def test_openai_gateway_never_passes_on_an_echoed_key(openai_gateway, openai_fake, status):
+    """A provider that echoes the key in every text field: not in the reply (200 or error), not in the log."""
+    openai_fake.script("responses", {"echo_key": True, **({"status": status} if status != 200 else {}), "times": 2})
+    response = _edit(openai_gateway)
+    key = openai_fake.api_key
+    assert response.status_code == {200: 200, 400: 422, 429: 503, 500: 502}[status], response.text
+    assert key not in response.text and key[-4:] + "]" not in response.text
+    if status == 200:
+        edited = EditResponse.model_validate(response.json())
+        assert "<redacted>" in edited.revised_prompt and "<redacted>" in edited.model.model_id
+    else:
+        assert "<redacted>" in error_of(response).error.message
+    assert key not in openai_gateway.log_tail(10**7)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"body": "{not json", "headers": {"content-type": "application/json"}},
+        {"body": "<html><body>502 Bad Gateway</body></html>", "headers": {"content-type": "text/html"}},
+        {"json": {"output": "not a list"}},
+        {"json": [1, 2, 3]},
+    ],
+    ids=["invalid-json", "html", "wrong-shape", "a-list"],
+)
+def test_openai_gateway_unreadable_200_is_a_502(openai_gateway, openai_fake, reply):
+    openai_fake.script("responses", reply)
+    response = _edit(openai_gateway)
+    assert response.status_code == 502, response.text
+    assert error_of(response).error.code == "upstream_error"

@@ -73,7 +73,29 @@ REPLY_FIELDS: dict[str, str] = {
     "text": "responses: text of the assistant message item",
     "image_status": "responses: status of the image_generation_call item, e.g. 'failed' (then result is null)",
     "image_b64": "responses and images: base64 image to return instead of the computed one",
+    "echo_key": "any endpoint: echo the caller's API key (whole and masked) into every text field of the answer or error",
 }
+
+# Fields that carry image data, not text: an echoed key there would only break the image.
+_NOT_TEXT = frozenset({"b64_json", "result", "image_url", "url", "id", "object", "type", "role", "status", "finish_reason"})
+
+
+def echo_key_into(value: Any, key: str, field_name: str | None = None) -> Any:
+    """``value`` with ``key`` (and OpenAI's masked form of it) added to every text field, as leaky proxies do."""
+    masked = key[:3] + "*" * 12 + key[-4:]
+    if isinstance(value, dict):
+        return {k: echo_key_into(v, key, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [echo_key_into(v, key, field_name) for v in value]
+    if isinstance(value, str) and field_name not in _NOT_TEXT and not value.startswith("data:"):
+        if field_name == "content":
+            try:  # keep a JSON answer readable: echo into its strings instead
+                return json.dumps(echo_key_into(json.loads(value), key))
+            except ValueError:
+                pass
+        return f"{value} [key {key} / {masked}]"
+    return value
+
 
 
 class ApiError(Exception):
@@ -635,10 +657,16 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
         headers = {"x-request-id": rid, "openai-processing-ms": "0"}
 
         def finish(response: Response) -> Response:
+            key = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+            if reply.get("echo_key") and key and isinstance(response, JSONResponse):
+                body = echo_key_into(json.loads(response.body), key)
+                extra = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+                response = JSONResponse(body, status_code=response.status_code, headers={**extra, "x-echo": key})
             entry["status"] = response.status_code
             entry["answered_at"] = time.time()
             return response
 
+        reply: dict[str, Any] = {}
         if state.api_key is not None and request.headers.get("authorization") != f"Bearer {state.api_key}":
             entry["auth_ok"] = False
             return finish(error_response(401, error_body(401, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."), headers))

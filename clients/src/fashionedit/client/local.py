@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
+import logging.handlers
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Callable, Iterable, Mapping
 
 import httpx
 
+from .dataset.persist import atomic_write_text
 from .settings import DEFAULT_PORTS, SERVICES
 
 TARGETS: dict[str, str] = {
@@ -133,6 +137,32 @@ class ServiceStartError(RuntimeError):
     pass
 
 
+LOG_MAX_BYTES = int(os.environ.get("FASHIONEDIT_LOG_MAX_BYTES", str(20 * 1024 * 1024)))
+LOG_BACKUPS = 3
+
+
+def copy_rotating(stream, path: Path, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> threading.Thread:
+    """Copy a child's output into ``path``, rotating to ``path.1`` ... ``path.<backups>`` past ``max_bytes``.
+
+    A long-running ``fashionedit up`` then keeps at most ``(backups + 1) * max_bytes`` of logs per service.
+    """
+    handler = logging.handlers.RotatingFileHandler(path, mode="w", maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def pump() -> None:
+        try:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        finally:
+            handler.close()
+            stream.close()
+
+    thread = threading.Thread(target=pump, name=f"log-{path.stem}", daemon=True)
+    thread.start()
+    return thread
+
+
 class LocalServices:
     """A set of local service processes; a context manager that stops them on exit."""
 
@@ -186,13 +216,13 @@ class LocalServices:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             for process in self.processes.values():
-                log = open(process.log_path, "wb")
                 argv = [sys.executable, "-m", "bentoml", "serve", process.target, "--host", self.host, "--port", str(process.port)]
                 process.proc = subprocess.Popen(
-                    argv, env=self.environment(process.name), cwd=self.run_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    argv, env=self.environment(process.name), cwd=self.run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
                     start_new_session=True,  # own process group: stop() reaches BentoML's workers too
                 )
-                log.close()  # the child holds its own descriptor
+                copy_rotating(process.proc.stdout, process.log_path)
                 process.started_at = time.monotonic()
             self._write_manifest()
             self.wait_ready(on_ready)
@@ -257,7 +287,7 @@ class LocalServices:
             name: {"url": p.url, "pid": p.proc.pid if p.proc else None, "log": str(p.log_path), "target": p.target}
             for name, p in self.processes.items()
         }
-        (self.run_dir / "services.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        atomic_write_text(self.run_dir / "services.json", json.dumps(manifest, indent=2) + "\n")  # readers never see half
 
     def __enter__(self) -> "LocalServices":
         return self.start()

@@ -98,6 +98,9 @@ class Replicas:
                 self._down_until.pop(url, None)
 
 
+KEEPALIVE_EXPIRY_S = 2.0
+
+
 def retryable(error: APIError) -> bool:
     return error.status == 503 and error.code in RETRYABLE_503_CODES
 
@@ -246,7 +249,11 @@ class AsyncTransport:
         # never open thousands of sockets or overrun the replicas' admission limits.
         self.semaphore = asyncio.Semaphore(self.max_concurrency)
         self._owns_client = client is None
-        limits = httpx.Limits(max_connections=self.max_concurrency + 4, max_keepalive_connections=self.max_concurrency)
+        # Idle connections expire before the server's keep-alive (uvicorn: 5 s) closes them, so a request never
+        # goes out on a connection the server is closing at that instant (ReadError / reset under load).
+        limits = httpx.Limits(
+            max_connections=self.max_concurrency + 4, max_keepalive_connections=self.max_concurrency, keepalive_expiry=KEEPALIVE_EXPIRY_S
+        )
         self.http = client or httpx.AsyncClient(headers=_headers(settings.token()), limits=limits, follow_redirects=False)
 
     def _timeout(self, operation: str) -> httpx.Timeout:

@@ -60,12 +60,14 @@ ErrorCode = Literal[
     "unauthorized",  # 401
     "not_found",  # 404
     "payload_too_large",  # 413
+    "unsupported_media_type",  # 415: the body is not JSON
     "overloaded",  # 503: too many requests in flight
     "not_ready",  # 503: model still loading
     "unavailable",  # 503: a capability is not configured (e.g. no CLIP weights)
     "upstream_error",  # 502: the provider answered badly
     "upstream_unavailable",  # 503: the provider is rate-limiting or down
-    "upstream_timeout",  # 504
+    "upstream_timeout",  # 504: the provider did not answer in time
+    "timeout",  # 504: the request used up the service's time budget; its work was stopped
     "internal_error",  # 500: a bug; the message carries the request id only
 ]
 

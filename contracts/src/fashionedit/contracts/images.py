@@ -19,6 +19,7 @@ import base64
 import binascii
 import io
 import os
+import tempfile
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,8 +274,28 @@ class ImagePayload(RootModel[str]):
             return dict(getattr(img, "text", {}) or {})
 
     def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the image bytes atomically: a reader (or a crash) never sees half a file."""
         path = Path(path)
-        path.write_bytes(self.to_bytes())
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(self.to_bytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        try:  # the rename itself survives a power cut only once the folder is synced
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+        except OSError:
+            return path
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
         return path
 
     def __repr__(self) -> str:  # never dump megabytes of base64 into logs

@@ -12,6 +12,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -213,11 +216,38 @@ def _smooth(a: np.ndarray, passes: int) -> np.ndarray:
     return (a - lo) / (hi - lo + 1e-6)
 
 
-@lru_cache(maxsize=16)
+# Tiled canvases are big (3 bytes per supersampled pixel: ~50 MB at 4096²): keep the recent ones, by bytes.
+TEXTURE_CACHE_BYTES = int(os.environ.get("FASHIONEDIT_FLATS_TEXTURE_CACHE_BYTES", str(96 * 1024 * 1024)))
+_canvas_cache: "OrderedDict[tuple[Fabric, int, int], Image.Image]" = OrderedDict()
+_canvas_cache_bytes = 0
+_canvas_lock = threading.Lock()
+
+
 def _texture_canvas(fabric: Fabric, width: int, height: int) -> Image.Image:
+    """The fabric's tile repeated over a canvas; shared, never modified by callers. LRU-cached up to TEXTURE_CACHE_BYTES."""
+    global _canvas_cache_bytes
+    key = (fabric, width, height)
+    with _canvas_lock:
+        if key in _canvas_cache:
+            _canvas_cache.move_to_end(key)
+            return _canvas_cache[key]
     tile = _texture_tile(fabric)
     reps = (math.ceil(height / TILE), math.ceil(width / TILE))
-    return Image.fromarray(np.tile(tile, reps)[:height, :width], mode="L").convert("RGB")
+    canvas = Image.fromarray(np.tile(tile, reps)[:height, :width], mode="L").convert("RGB")
+    size = width * height * 3
+    with _canvas_lock:
+        if key not in _canvas_cache and size <= TEXTURE_CACHE_BYTES:
+            _canvas_cache[key] = canvas
+            _canvas_cache_bytes += size
+            while _canvas_cache_bytes > TEXTURE_CACHE_BYTES:
+                (_, old_w, old_h), _ = _canvas_cache.popitem(last=False)
+                _canvas_cache_bytes -= old_w * old_h * 3
+    return canvas
+
+
+def texture_cache_bytes() -> int:
+    """Bytes the tiled-canvas cache holds now (bounded by TEXTURE_CACHE_BYTES)."""
+    return _canvas_cache_bytes
 
 
 def _draw_pattern(img: Image.Image, origin: tuple[int, int], pattern: Pattern, rgb: tuple[int, int, int], side: float,

@@ -8,6 +8,9 @@
 * **Admission control**: at most ``max_concurrency`` API requests in flight per
   worker; the next gets 503 ``overloaded`` with ``Retry-After`` instead of
   queueing without bound.
+* **Bodies**: API routes take JSON only (anything else: 415) of at most
+  ``max_body_bytes`` (413, from ``Content-Length`` when sent, else by counting the
+  streamed bytes, before the application sees any of it).
 * **One error shape**: BentoML's own error bodies (validation 400s, 500s) are
   rewritten into :class:`ErrorResponse`; pydantic validation failures become
   422 with per-field details.
@@ -19,6 +22,7 @@ also why admission control lives here: BentoML's ``max_concurrency`` answers
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hmac
 import json
@@ -29,6 +33,7 @@ from typing import Any, Awaitable, Callable
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 
 from .errors import summarize
+from .redact import scrub
 
 log = logging.getLogger("fashionedit.service")
 
@@ -51,7 +56,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "invalid_request",
     413: "payload_too_large",
-    415: "invalid_request",
+    415: "unsupported_media_type",
     422: "invalid_request",
     429: "overloaded",
     502: "upstream_error",
@@ -69,10 +74,78 @@ def _is_open(path: str) -> bool:
     return path == "/" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, Message | None]:
+    """The whole request body, or _BodyTooLarge once more than ``limit`` bytes arrived; also a disconnect, if one came."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), message
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _strict_problem(model: Any, body: bytes) -> tuple[str, list[ErrorDetail]] | None:
+    """Validate the body strictly: no "256" for 256, no "yes" or false for other types (JSON ints still fill floats)."""
+    from pydantic import ValidationError
+
+    from .errors import validation_details
+
+    try:
+        model.model_validate_json(body or b"{}", strict=True)
+    except ValidationError as exc:
+        details = validation_details(exc.errors(include_input=False))
+        return f"invalid request: {summarize(details)}", details
+    return None
+
+
+def _replay(body: bytes, disconnect: Message | None, receive: Receive) -> Receive:
+    """A ``receive`` that hands the application the buffered body, then whatever the connection says next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if disconnect is not None:
+            return disconnect
+        return await receive()
+
+    return replay
+
+
 class ServicePolicyMiddleware:
-    def __init__(self, app: ASGIApp, *, max_concurrency: int, api_token: str | None = None, service: str = "service") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_concurrency: int,
+        api_token: str | None = None,
+        service: str = "service",
+        max_body_bytes: int = 64 * 1024 * 1024,
+        routes: dict[str, tuple[Any, Any, str]] | None = None,
+    ) -> None:
         self.app = app
+        self.routes = routes or {}
+        self._document: bytes | None = None
         self.max_concurrency = max_concurrency
+        self.max_body_bytes = max_body_bytes
         self.api_token = api_token.encode() if api_token else None
         self.service = service
         self.in_flight = 0
@@ -91,6 +164,9 @@ class ServicePolicyMiddleware:
             if self.api_token and not _is_open(path) and not self._authorized(headers.get("authorization", "")):
                 await self._send_error(send, 401, "unauthorized", "missing or wrong bearer token; send 'Authorization: Bearer <token>'", request_id, extra_headers={"WWW-Authenticate": "Bearer"})
                 return
+            if path == "/docs.json" and scope.get("method") == "GET" and self.routes:
+                await self._send_document(send, request_id)
+                return
             is_api = scope.get("method") == "POST" and not _is_open(path)
             if is_api and self.in_flight >= self.max_concurrency:
                 await self._send_error(
@@ -98,8 +174,31 @@ class ServicePolicyMiddleware:
                 )
                 return
             if is_api:
+                if not _is_json(headers.get("content-type", "")):
+                    await self._send_error(
+                        send, 415, "unsupported_media_type",
+                        f"{path} takes a JSON body; send it with 'Content-Type: application/json'", request_id,
+                    )
+                    return
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    await self._send_error(send, 413, "payload_too_large", self._too_large(int(declared)), request_id)
+                    return
+            if is_api:
                 self.in_flight += 1
             try:
+                if is_api:
+                    try:
+                        body, disconnect = await _read_body(receive, self.max_body_bytes)
+                    except _BodyTooLarge:
+                        await self._send_error(send, 413, "payload_too_large", self._too_large(None), request_id)
+                        return
+                    receive = _replay(body, disconnect, receive)
+                    if path in self.routes and disconnect is None:
+                        problem = await asyncio.to_thread(_strict_problem, self.routes[path][0], body)
+                        if problem is not None:
+                            await self._send_error(send, 422, "invalid_request", problem[0], request_id, details=problem[1])
+                            return
                 await self.app(scope, receive, _EnvelopeSend(send, request_id, path))
             finally:
                 if is_api:
@@ -107,15 +206,41 @@ class ServicePolicyMiddleware:
         finally:
             _request_id.reset(token)
 
+    async def _send_document(self, send: Send, request_id: str) -> None:
+        if self._document is None:
+            from .openapi import build_document
+
+            self._document = json.dumps(build_document(f"FashionEdit {self.service}", "1", self.routes)).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self._document)).encode()), (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self._document})
+
+    def _too_large(self, size: int | None) -> str:
+        sent = f"{size} bytes" if size is not None else "more than that"
+        return (
+            f"the request body is over {self.service}'s limit of {self.max_body_bytes} bytes (sent: {sent}); "
+            "send fewer or smaller images"
+        )
+
     def _authorized(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
         return scheme.lower() == "bearer" and self.api_token is not None and hmac.compare_digest(value.strip().encode(), self.api_token)
 
     @staticmethod
     async def _send_error(
-        send: Send, status: int, code: str, message: str, request_id: str, *, extra_headers: dict[str, str] | None = None, retry_after: float | None = None
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        *,
+        extra_headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        details: list[ErrorDetail] | None = None,
     ) -> None:
-        body = ErrorResponse.make(status, code, message, request_id=request_id, retry_after=retry_after).model_dump_json(exclude_none=True).encode()
+        details = [d.model_copy(update={"message": scrub(d.message)}) for d in details or []]
+        envelope = ErrorResponse.make(status, code, scrub(message), request_id=request_id, retry_after=retry_after, details=details)  # type: ignore[arg-type]
+        body = envelope.model_dump_json(exclude_none=True).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]
         headers += [(k.lower().encode(), v.encode()) for k, v in (extra_headers or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -182,5 +307,6 @@ class _EnvelopeSend:
         code = _STATUS_CODES.get(status, "internal_error" if status >= 500 else "invalid_request")
         if not isinstance(message, str) or not message:
             message = {404: f"no route {self._path}"}.get(status, "request failed")
-        envelope = ErrorResponse.make(status, code, message, details=details, request_id=self._request_id)  # type: ignore[arg-type]
+        details = [d.model_copy(update={"message": scrub(d.message)}) for d in details]
+        envelope = ErrorResponse.make(status, code, scrub(message), details=details, request_id=self._request_id)  # type: ignore[arg-type]
         return status, envelope.model_dump_json(exclude_none=True).encode()

@@ -32,11 +32,14 @@ class ServiceError(Exception):
             self.status = status
 
     def to_response(self, request_id: str | None = None) -> ErrorResponse:
+        from .redact import scrub  # messages quote providers and inputs: never pass a secret on
+
+        details = [d.model_copy(update={"message": scrub(d.message)}) for d in self.details]
         return ErrorResponse.make(
             self.status,
             self.code,
-            self.message,
-            details=self.details,
+            scrub(self.message),
+            details=details,
             request_id=request_id,
             retry_after=self.retry_after,
         )
@@ -83,6 +86,18 @@ class UpstreamUnavailable(ServiceError):
 
 class UpstreamTimeout(ServiceError):
     status, code = 504, "upstream_timeout"
+
+
+class RequestTimeout(ServiceError):
+    """The request used up the service's time budget (``timeout_s``); its work was stopped (504)."""
+
+    status, code = 504, "timeout"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body or the work it asks for is over this deployment's limit (413)."""
+
+    status, code = 413, "payload_too_large"
 
 
 def validation_details(errors: list[dict[str, Any]]) -> list[ErrorDetail]:

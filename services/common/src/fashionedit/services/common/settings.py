@@ -18,7 +18,16 @@ class ServiceSettings(BaseSettings):
         ge=1,
         description="Requests in flight per worker before new ones get 503 overloaded (with Retry-After)",
     )
-    timeout_s: float = Field(default=300.0, gt=0, description="BentoML traffic timeout per request")
+    timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Time budget per request: past it the caller gets 504 'timeout' and the request's work is stopped",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted (bytes, after any transfer encoding); larger ones get 413 payload_too_large",
+    )
     api_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("FASHIONEDIT_API_TOKEN"),

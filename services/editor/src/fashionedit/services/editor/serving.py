@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import metadata
 
@@ -101,7 +102,8 @@ class EditorServing:
         watch = Stopwatch()
         backend = self.pick_backend(request)
         with watch.stage("validate"):
-            self.check_inputs(request, backend)
+            # Decoding is CPU work: in a thread, so /readyz and other requests never wait on it.
+            await asyncio.to_thread(self.check_inputs, request, backend)
         references = list(request.references or [])
         job = EditJob(
             image=request.image,

@@ -23,6 +23,14 @@ from PIL import Image
 
 from .backends.base import ImageJob, RenderSettings
 
+class QueueFull(Exception):
+    """More images are waiting than the queue holds; the caller should retry later."""
+
+    def __init__(self, queued: int) -> None:
+        super().__init__(f"{queued} images already queued")
+        self.queued = queued
+
+
 RunBatch = Callable[[RenderSettings, Sequence[ImageJob]], list[Image.Image]]
 
 
@@ -52,11 +60,14 @@ class _Pending:
 
 
 class MicroBatcher:
-    def __init__(self, run: RunBatch, *, max_batch_images: int = 1, wait_s: float = 0.0, name: str = "generator") -> None:
+    def __init__(
+        self, run: RunBatch, *, max_batch_images: int = 1, wait_s: float = 0.0, name: str = "generator", max_queued_images: int | None = None
+    ) -> None:
         if max_batch_images < 1:
             raise ValueError("max_batch_images must be at least 1")
         self._run = run
         self.max_batch_images = max_batch_images
+        self.max_queued_images = max_queued_images
         self.wait_s = wait_s
         self._queue: deque[_Pending] = deque()
         self._cond = threading.Condition()
@@ -72,12 +83,22 @@ class MicroBatcher:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the generator is shutting down")
+            self._drop_cancelled()
+            queued = sum(len(p.jobs) - p.dispatched for p in self._queue)
+            if self.max_queued_images is not None and queued and queued + len(jobs) > self.max_queued_images:
+                raise QueueFull(queued)
             self._queue.append(_Pending(settings, list(jobs), future))
             self._cond.notify_all()
         return future
 
+    def _drop_cancelled(self) -> None:
+        """Under the lock: forget requests whose caller stopped waiting (timed out or disconnected)."""
+        for pending in [p for p in self._queue if p.future.cancelled()]:
+            self._queue.remove(pending)
+
     def queued_images(self) -> int:
         with self._cond:
+            self._drop_cancelled()
             return sum(len(p.jobs) - p.dispatched for p in self._queue)
 
     def close(self) -> None:
@@ -88,8 +109,10 @@ class MicroBatcher:
     # -- worker -----------------------------------------------------------------------
     def _take_batch(self) -> list[tuple[_Pending, int, int]] | None:
         """Under the lock: choose the next call's (request, start, end) slices, or None on close."""
+        self._drop_cancelled()
         while not self._queue and not self._closed:
             self._cond.wait()
+            self._drop_cancelled()
         if not self._queue:
             return None
         head = self._queue[0]
@@ -106,6 +129,12 @@ class MicroBatcher:
                 batch.append((pending, pending.dispatched, pending.dispatched + count))
                 room -= count
             remaining = deadline - time.perf_counter()
+            self._drop_cancelled()
+            if not self._queue:
+                return []
+            if head not in self._queue:
+                head = self._queue[0]
+                continue
             if room == 0 or remaining <= 0 or self._closed:
                 break
             self._cond.wait(remaining)  # more compatible requests may arrive
@@ -125,6 +154,8 @@ class MicroBatcher:
                 batch = self._take_batch()
             if batch is None:
                 return
+            if not batch:
+                continue
             settings = batch[0][0].settings
             jobs = [job for pending, start, end in batch for job in pending.jobs[start:end]]
             start_time = time.perf_counter()

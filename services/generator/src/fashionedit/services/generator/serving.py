@@ -18,11 +18,11 @@ from PIL import Image
 
 from fashionedit.contracts import GeneratedImage, GenerateRequest, GenerateResponse, ImagePayload, ServiceInfo
 from fashionedit.contracts.generate import MAX_IMAGES_PER_REQUEST, MAX_SEED, MAX_SIDE, MIN_SIDE, SIDE_MULTIPLE
-from fashionedit.services.common import BackgroundLoader, ServiceError, Stopwatch, Unavailable
+from fashionedit.services.common import BackgroundLoader, Overloaded, ServiceError, Stopwatch, Unavailable
 
 from . import __version__
 from .backends import BACKENDS, GeneratorBackend, ImageJob, RenderSettings, load_backend
-from .batching import BatchStats, MicroBatcher
+from .batching import BatchStats, MicroBatcher, QueueFull
 from .settings import GeneratorSettings
 
 
@@ -51,7 +51,11 @@ class GeneratorServing:
             lambda: load_backend(settings), name=f"generator backend '{settings.backend}'", background=settings.load_in_background
         )
         self.batcher = MicroBatcher(
-            self._run, max_batch_images=settings.max_batch_images, wait_s=settings.batch_wait_ms / 1000.0, name="generator"
+            self._run,
+            max_batch_images=settings.max_batch_images,
+            wait_s=settings.batch_wait_ms / 1000.0,
+            name="generator",
+            max_queued_images=settings.max_queued_images,
         )
 
     @property
@@ -90,7 +94,7 @@ class GeneratorServing:
         watch = Stopwatch()
         backend, render, jobs = self._prepare(request)
         try:
-            images, stats = self.batcher.submit(render, jobs).result()
+            images, stats = self._submit(render, jobs).result()
         except BaseException as exc:
             raise self._translate(exc) from exc
         return self._respond(request, backend, jobs, images, stats, watch)
@@ -100,10 +104,20 @@ class GeneratorServing:
         watch = Stopwatch()
         backend, render, jobs = self._prepare(request)
         try:
-            images, stats = await asyncio.wrap_future(self.batcher.submit(render, jobs))
+            # Cancelling this wait (time budget spent, caller gone) cancels the future: the batcher drops the work.
+            images, stats = await asyncio.wrap_future(self._submit(render, jobs))
         except BaseException as exc:
             raise self._translate(exc) from exc
         return await asyncio.to_thread(self._respond, request, backend, jobs, images, stats, watch)
+
+    def _submit(self, render: RenderSettings, jobs: list[ImageJob]):
+        try:
+            return self.batcher.submit(render, jobs)
+        except QueueFull as exc:
+            raise Overloaded(
+                f"the generator has {exc.queued} images queued (limit {self.settings.max_queued_images}); retry shortly",
+                retry_after=1,
+            ) from None
 
     @staticmethod
     def _translate(exc: BaseException) -> BaseException:
@@ -139,6 +153,8 @@ class GeneratorServing:
                 "side_multiple": SIDE_MULTIPLE,
                 "max_images": MAX_IMAGES_PER_REQUEST,
                 "max_batch_images": self.settings.max_batch_images,
+                "max_queued_images": self.settings.max_queued_images,
+                "timeout_s": self.settings.timeout_s,
                 "max_concurrency": self.settings.max_concurrency,
             },
             message=message,

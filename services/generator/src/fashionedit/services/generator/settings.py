@@ -71,7 +71,14 @@ class GeneratorSettings(ServiceSettings):
     batch_wait_ms: float = Field(
         default=0.0, ge=0.0, le=10_000.0, description="How long to wait for more requests before running a partial batch"
     )
-    timeout_s: float = Field(default=600.0, gt=0, description="BentoML traffic timeout per request (raise it for CPU-only SD3)")
+    max_queued_images: int = Field(
+        default=64,
+        ge=1,
+        description="Images waiting for the pipeline before new requests get 503 overloaded (bounds memory and waiting time)",
+    )
+    timeout_s: float = Field(
+        default=600.0, gt=0, description="Time budget per request; past it 504 timeout and its queued work is dropped (raise it for CPU-only SD3)"
+    )
 
     def model_for_backend(self) -> str | None:
         return self.model or DEFAULT_MODELS.get(self.backend)

@@ -47,6 +47,10 @@ class ForwardBatcher:
         self._queue.put((batch, future))
         return future
 
+    def queued_images(self) -> int:
+        """Images waiting for a forward (approximate: read without the queue's lock)."""
+        return sum(len(item[0]) for item in list(self._queue.queue) if item is not None)
+
     def embed(self, batch: np.ndarray) -> Result:
         return self.submit(batch).result()
 

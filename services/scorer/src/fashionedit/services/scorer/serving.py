@@ -24,7 +24,8 @@ from fashionedit.contracts.score import (
     ScoreRequest,
     ScoreResponse,
 )
-from fashionedit.services.common import BackgroundLoader, InvalidInput, Stopwatch, Unavailable
+from fashionedit.services.common import BackgroundLoader, InvalidInput, Overloaded, PayloadTooLarge, Stopwatch, Unavailable
+from fashionedit.services.common.deadline import check_deadline, current_deadline
 
 from . import metrics
 from .backends import BACKENDS, EmbedderUnavailable, ImageEmbedder, load_embedder
@@ -121,6 +122,8 @@ class ScorerServing:
             backends=list(BACKENDS),
             limits={
                 "max_pairs_per_request": self.settings.max_pairs,
+                "max_request_pixels": self.settings.max_request_pixels,
+                "timeout_s": self.settings.timeout_s,
                 "contract_max_pairs_per_request": MAX_PAIRS_PER_REQUEST,
                 "metrics_available": available,
                 "psnr_rule": metrics.PSNR_RULES[self.settings.psnr_identical],
@@ -139,6 +142,7 @@ class ScorerServing:
                 ["pairs"],
                 f"{n} pairs is over this deployment's limit of {self.settings.max_pairs} per request; split the request",
             )
+        self._check_budget(request)
         clip = self.clip.get()
         lpips = self.lpips.get()
         statuses = self.statuses()
@@ -171,11 +175,15 @@ class ScorerServing:
             for job in jobs:
                 job.cancel()
             raise InvalidInput.at(exc.loc, exc.message) from None
+        except BaseException:
+            for job in jobs:  # timed out or failed: queued decodes are not started
+                job.cancel()
+            raise
 
         cos: np.ndarray | None = None
         if embeds:
             with watch.stage("clip_wait"):
-                results = [future.result() for future in embeds]
+                results = [self._wait(future) for future in embeds]
             generated = np.concatenate([emb[0::2] for emb, _ in results])
             reference = np.concatenate([emb[1::2] for emb, _ in results])
             cos = metrics.cosines(generated, reference)
@@ -238,6 +246,38 @@ class ScorerServing:
             timings=watch.timings(),
         )
 
+    def _check_budget(self, request: ScoreRequest) -> None:
+        """Refuse, before decoding anything, a request whose images add up to more pixels than one request may cost."""
+        total = 0
+        for pair in request.pairs:
+            for image in (pair.generated, pair.reference):
+                width, height = image.size
+                total += width * height
+        if total > self.settings.max_request_pixels:
+            raise PayloadTooLarge(
+                f"the {len(request.pairs)} pairs add up to {total} pixels, over this deployment's budget of "
+                f"{self.settings.max_request_pixels} per request (FASHIONEDIT_SCORER_MAX_REQUEST_PIXELS); "
+                "split the request or send smaller images"
+            )
+        clip = self.clip.get()
+        if clip.batcher is not None and clip.batcher.queued_images() + 2 * len(request.pairs) > self.settings.max_queued_images:
+            raise Overloaded(
+                f"{clip.batcher.queued_images()} images are waiting for CLIP (limit {self.settings.max_queued_images}); retry shortly",
+                retry_after=1,
+            )
+
+    @staticmethod
+    def _wait(future: Future):
+        """A future's result, but never past the request's time budget (then 504 and the rest is cancelled)."""
+        deadline = current_deadline()
+        if deadline is None:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=min(0.25, max(deadline.remaining(), 0.001)))
+            except TimeoutError:
+                check_deadline()
+
     def _collect(
         self, jobs: list[Future[PreparedPair]], clip: _Clip | None, watch: Stopwatch
     ) -> tuple[list[PreparedPair], list[Future]]:
@@ -247,7 +287,7 @@ class ScorerServing:
         chunk = max(1, clip.batcher.max_batch // 2) if clip is not None and clip.batcher is not None else len(jobs)
         start = time.perf_counter()
         for i, job in enumerate(jobs):
-            prepared.append(job.result())
+            prepared.append(self._wait(job))
             if clip is not None and clip.batcher is not None and ((i + 1) % chunk == 0 or i + 1 == len(jobs)):
                 part = prepared[len(embeds) * chunk:]
                 # Interleaved [g0, r0, g1, r1, ...]: one forward for both sides.

@@ -65,6 +65,15 @@ class ScorerSettings(ServiceSettings):
         le=MAX_PAIRS_PER_REQUEST,
         description="Pairs per request; more gets 422 (the contract's hard cap is MAX_PAIRS_PER_REQUEST)",
     )
+    max_request_pixels: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="Work budget per request: the pixels of every image of every pair, summed (e.g. 64 pairs of 1024x1024 "
+        "= 134 M). Over it: 413 payload_too_large, before any decoding",
+    )
+    max_queued_images: int = Field(
+        default=1024, ge=1, description="CLIP inputs waiting for a forward before new requests get 503 overloaded"
+    )
     decode_threads: int = Field(default=0, ge=0, description="Threads that decode and resize images; 0 = one per CPU core")
     torch_threads: int = Field(default=0, ge=0, description="torch intra-op threads on CPU; 0 = torch's default")
     psnr_decode: Literal["opencv", "composite"] = Field(

@@ -14,11 +14,15 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+from openai.types.chat import ChatCompletion
 from PIL import Image
 
 from fashionedit.contracts import BoxConvention, ImagePayload, ModelInfo, Usage, WeightsIdentity
-from fashionedit.services.common import Stopwatch, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from fashionedit.services.common import Stopwatch, UpstreamError
 from fashionedit.services.common.asgi import current_request_id
+from fashionedit.services.common.deadline import check_deadline, remaining_s
+from fashionedit.services.common.openai_errors import UNREADABLE_ANSWER_ERRORS, map_openai_error, unreadable_answer
+from fashionedit.services.common.redact import register_secret
 
 from ..geometry import LMM_SIZE_RULE, size_rule
 from ..parsing import UnreadableOutput, parse_differences
@@ -39,38 +43,15 @@ def data_url(image: Image.Image | ImagePayload) -> str:
 def make_client(*, base_url: str | None, api_key: str | None, timeout_s: float, max_retries: int) -> Any:
     import openai
 
+    register_secret(api_key)
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
 
 
-def _retry_after(exc: Any) -> float | None:
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            if headers.get(name) is not None:
-                return float(headers[name]) * scale
-        except ValueError:
-            pass
-    return None
-
-
-def upstream_error(exc: Exception, *, provider: str, timeout_s: float) -> Exception:
-    """Map an ``openai`` SDK exception (after its own retries) to our 502/503/504 errors."""
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return UpstreamTimeout(f"{provider} did not answer within {timeout_s:g} s (after retries)")
-    if isinstance(exc, openai.APIConnectionError):
-        return UpstreamUnavailable(f"could not connect to {provider} (after retries); check its base URL and that it is up")
-    if isinstance(exc, openai.RateLimitError):
-        return UpstreamUnavailable(f"{provider} is rate-limiting requests (after retries); retry later", retry_after=_retry_after(exc))
-    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-        return UpstreamError(f"{provider} refused the service's credentials ({exc.status_code}); check the configured API key")
-    if isinstance(exc, openai.APIStatusError):
-        message = str(getattr(exc, "message", "") or "")[:300]
-        if exc.status_code == 503:
-            return UpstreamUnavailable(f"{provider} is unavailable (503): {message}", retry_after=_retry_after(exc))
-        return UpstreamError(f"{provider} answered {exc.status_code}: {message}")
-    return UpstreamError(f"{provider} failed: {type(exc).__name__}")
+def upstream_error(exc: Exception, *, provider: str, timeout_s: float, max_retries: int = 0) -> Exception:
+    """Map an ``openai`` SDK exception (after its own retries) to our 502/503/504 errors (the shared mapping)."""
+    # The analyzer sends what its caller sent, but a 400 here is most often the server's configuration
+    # (model name, response_format support), so it stays a 502 rather than the caller's 422.
+    return map_openai_error(exc, provider=provider, timeout_s=timeout_s, max_retries=max_retries, bad_request_is_callers=False)
 
 
 class ChatDifferenceBackend(ABC):
@@ -137,10 +118,23 @@ class ChatDifferenceBackend(ABC):
         request_id = current_request_id()
         if request_id:
             kwargs["extra_headers"] = {"X-Request-ID": request_id}
+        check_deadline()  # the caller may already have its 504: spend nothing more on it
+        # No call outlives the request's budget (the SDK's retries included, as far as one timeout bounds them).
+        kwargs["timeout"] = max(remaining_s(self.timeout_s), 0.001)
         try:
-            return self.client.chat.completions.create(**kwargs)
+            completion = self.client.chat.completions.create(**kwargs)
         except openai.OpenAIError as exc:
-            raise upstream_error(exc, provider=self.provider, timeout_s=self.timeout_s) from exc
+            check_deadline()
+            raise upstream_error(exc, provider=self.provider, timeout_s=self.timeout_s, max_retries=self._max_retries) from exc
+        except UNREADABLE_ANSWER_ERRORS as exc:  # e.g. a 200 declared JSON that is not
+            raise unreadable_answer(exc, provider=self.provider) from exc
+        if not isinstance(completion, ChatCompletion):  # a 200 whose body is not JSON comes back as text
+            raise unreadable_answer(TypeError(type(completion).__name__), provider=self.provider)
+        return completion
+
+    @property
+    def _max_retries(self) -> int:
+        return int(getattr(self.client, "max_retries", 0) or 0)
 
     def analyze(self, pair: ImagePair, k: int, watch: Stopwatch) -> BackendResult:
         original, generated = pair.original, pair.generated
@@ -152,40 +146,56 @@ class ChatDifferenceBackend(ABC):
         for attempt in range(1, attempts + 1):
             with watch.stage("upstream"):
                 completion = self._create(messages, k)
-            if completion.usage is not None:
-                usage.input_tokens += completion.usage.prompt_tokens or 0
-                usage.output_tokens += completion.usage.completion_tokens or 0
-                usage.total_tokens += completion.usage.total_tokens or 0
-            if not completion.choices:
-                reason, text = "the answer had no choices", None
-            else:
-                choice = completion.choices[0]
-                text = choice.message.content
-                refusal = getattr(choice.message, "refusal", None)
-                if refusal:
-                    reason = f"the model refused: {refusal[:200]}"
-                elif not text:
-                    reason = f"the answer had no content (finish_reason={choice.finish_reason})"
-                else:
-                    try:
-                        with watch.stage("parse"):
-                            parsed = parse_differences(text, k=k, convention=convention, image_size=reference_size)
-                    except UnreadableOutput as exc:
-                        reason = str(exc)
-                        if choice.finish_reason == "length":
-                            reason += " (the answer was cut off: finish_reason=length)"
-                    else:
-                        return BackendResult(
-                            differences=parsed.differences,
-                            repairs=parsed.repairs,
-                            raw_text=text,
-                            attempts=attempt,
-                            usage=usage,
-                            size_rule=size_rule(original, generated, LMM_SIZE_RULE),
-                        )
+            try:
+                text, reason, result = self._read(completion, usage, k, convention, reference_size, attempt, pair, watch)
+            except UNREADABLE_ANSWER_ERRORS as exc:  # JSON of another shape: the SDK does not validate it
+                raise unreadable_answer(exc, provider=self.provider) from exc
+            if result is not None:
+                return result
             log.warning("attempt %d/%d: unreadable answer from %s: %s", attempt, attempts, self.model, reason)
             messages = messages + [
                 {"role": "assistant", "content": text or ""},
                 {"role": "user", "content": self.reask_message(reason, k)},
             ]
         raise UpstreamError(f"{self.model} gave no readable differences in {attempts} attempt(s); last problem: {reason}")
+
+    def _read(
+        self, completion: Any, usage: Usage, k: int, convention: BoxConvention, reference_size: tuple[int, int], attempt: int,
+        pair: ImagePair, watch: Stopwatch,
+    ) -> tuple[str | None, str, BackendResult | None]:
+        """(text, why it could not be used, result or None) of one completion."""
+        original, generated = pair.original, pair.generated
+        reason = "no answer"
+        if completion.usage is not None:
+            usage.input_tokens += completion.usage.prompt_tokens or 0
+            usage.output_tokens += completion.usage.completion_tokens or 0
+            usage.total_tokens += completion.usage.total_tokens or 0
+        if not completion.choices:
+            reason, text = "the answer had no choices", None
+        else:
+            choice = completion.choices[0]
+            text = choice.message.content
+            refusal = getattr(choice.message, "refusal", None)
+            if refusal:
+                reason = f"the model refused: {refusal[:200]}"
+            elif not text:
+                reason = f"the answer had no content (finish_reason={choice.finish_reason})"
+            else:
+                try:
+                    with watch.stage("parse"):
+                        parsed = parse_differences(text, k=k, convention=convention, image_size=reference_size)
+                except UnreadableOutput as exc:
+                    reason = str(exc)
+                    if choice.finish_reason == "length":
+                        reason += " (the answer was cut off: finish_reason=length)"
+                else:
+                    return text, reason, BackendResult(
+                        differences=parsed.differences,
+                        repairs=parsed.repairs,
+                        raw_text=text,
+                        attempts=attempt,
+                        usage=usage,
+                        size_rule=size_rule(original, generated, LMM_SIZE_RULE),
+                    )
+        return text, reason, None
+

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import email.utils
 import io
 import logging
-import time
 import weakref
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, AsyncIterator
@@ -23,14 +21,15 @@ from PIL import Image
 
 from fashionedit.contracts import Box2D, ImagePayload, ModelInfo, WeightsIdentity
 from fashionedit.contracts.images import ImageDecodeError
-from fashionedit.services.common import (
-    InvalidInput,
-    NotReady,
-    ServiceError,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
+from fashionedit.services.common import NotReady, ServiceError, UpstreamError, UpstreamUnavailable
+from fashionedit.services.common.openai_errors import (
+    DEFAULT_RETRY_AFTER_S,
+    UNREADABLE_ANSWER_ERRORS,
+    map_openai_error,
+    provider_text,
+    unreadable_answer,
 )
+from fashionedit.services.common.redact import register_secret
 
 from .base import EditBackend, EditJob
 
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
     from ..settings import EditorSettings
 
 log = logging.getLogger("fashionedit.editor")
-
-DEFAULT_RETRY_AFTER_S = 1.0
 
 # One semaphore per (event loop, provider): backends that share a provider share its slots.
 _slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
@@ -76,26 +73,6 @@ def decode_result_image(b64: str | None, what: str) -> ImagePayload:
     return payload
 
 
-def retry_after_from(response: object) -> float | None:
-    """Seconds from ``retry-after-ms`` / ``retry-after`` (number or HTTP date) of a provider response."""
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    try:
-        if headers.get("retry-after-ms") is not None:
-            return max(float(headers["retry-after-ms"]) / 1000.0, 0.0)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(when.timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 class OpenAIBackend(EditBackend):
     """Client set-up, slots and error mapping shared by ``openai-responses`` and ``openai-images``."""
 
@@ -120,6 +97,7 @@ class OpenAIBackend(EditBackend):
                 "or FASHIONEDIT_EDITOR_OPENAI_API_KEY_FILE)"
             )
         self._key = key
+        register_secret(key)
         self.client = openai.AsyncOpenAI(
             api_key=key,
             base_url=self.settings.openai_base_url,
@@ -151,12 +129,7 @@ class OpenAIBackend(EditBackend):
 
     def _clean(self, text: str) -> str:
         """Provider messages can echo a (masked) key: never pass ours on."""
-        text = str(text)
-        if self._key:
-            text = text.replace(self._key, "<redacted>")
-            if len(self._key) > 8:
-                text = text.replace(self._key[-4:], "****")
-        return text[:500]
+        return provider_text(text)
 
     @asynccontextmanager
     async def calling(self, job: EditJob) -> AsyncIterator[openai.AsyncOpenAI]:
@@ -177,43 +150,17 @@ class OpenAIBackend(EditBackend):
                 yield self.client
         except ServiceError:
             raise
-        except openai.APITimeoutError as exc:
-            raise UpstreamTimeout(
-                f"the provider did not answer within {self.settings.openai_timeout_s:g} s "
-                f"(after {self.settings.openai_max_retries} retries)"
+        except openai.OpenAIError as exc:
+            raise map_openai_error(
+                exc,
+                provider="the provider",
+                timeout_s=self.settings.openai_timeout_s,
+                max_retries=self.settings.openai_max_retries,
+                key_hint="FASHIONEDIT_EDITOR_OPENAI_API_KEY",
             ) from exc
-        except openai.RateLimitError as exc:
-            retry_after = retry_after_from(exc.response)
-            raise UpstreamUnavailable(
-                f"the provider is rate-limiting this gateway (429) after {self.settings.openai_max_retries} retries: "
-                f"{self._clean(exc.message)}",
-                retry_after=retry_after if retry_after is not None else DEFAULT_RETRY_AFTER_S,
-            ) from exc
-        except openai.AuthenticationError as exc:
-            raise UpstreamError(
-                f"the provider rejected the gateway's API key ({exc.status_code}); check FASHIONEDIT_EDITOR_OPENAI_API_KEY"
-            ) from exc
-        except openai.BadRequestError as exc:
-            # Invalid sizes, moderation blocks, images the provider cannot use: the caller can change these.
-            raise InvalidInput(f"the provider refused the request (400): {self._clean(exc.message)}") from exc
-        except openai.APIStatusError as exc:
-            status = exc.status_code
-            message = f"the provider answered {status} after {self.settings.openai_max_retries} retries: {self._clean(exc.message)}"
-            if status == 503:
-                retry_after = retry_after_from(exc.response)
-                raise UpstreamUnavailable(message, retry_after=retry_after if retry_after is not None else DEFAULT_RETRY_AFTER_S) from exc
-            if status == 504:
-                raise UpstreamTimeout(message) from exc
-            raise UpstreamError(message) from exc
-        except openai.APIConnectionError as exc:
-            raise UpstreamUnavailable(
-                f"could not reach the provider at {self.provider} after {self.settings.openai_max_retries} retries",
-                retry_after=DEFAULT_RETRY_AFTER_S,
-            ) from exc
-        except (openai.APIResponseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except UNREADABLE_ANSWER_ERRORS as exc:
             # A body that is not JSON, or JSON that is not the documented shape.
-            log.warning("malformed provider answer (request %s): %s", job.request_id, exc.__class__.__name__)
-            raise UpstreamError(f"the provider's answer was malformed ({exc.__class__.__name__}); retry the edit") from exc
+            raise unreadable_answer(exc, provider="the provider") from exc
         finally:
             slots.release()
 
