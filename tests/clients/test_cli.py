@@ -33,6 +33,33 @@ def test_help_everywhere(command):
     assert "Usage:" in result.output and "--help" in result.output
 
 
+def _documented_uses(doc: str, command: list[str]) -> list[str]:
+    """Each use of ``fashionedit <command>`` in a doc's code: the line, its indented continuations, comments cut."""
+    uses, lines = [], doc.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith(f"fashionedit {' '.join(command)} "):
+            text = line
+            for following in lines[number + 1 :]:
+                if not following.startswith((" ", "\t")):
+                    break
+                text += " " + following
+            uses.append(re.sub(r"\s#.*?(?=\s{2,}|$)", " ", text))
+    return uses
+
+
+@pytest.mark.parametrize("command", [["dataset", "build"], ["bench", "run"]], ids=" ".join)
+def test_the_documented_options_exist(command):
+    """Every option docs/dataset_and_benchmark.md uses with a command is one the command takes."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "dataset_and_benchmark.md").read_text()
+    uses = _documented_uses(doc, command)
+    assert uses
+    documented = {flag for use in uses for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", use)}
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    taken = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", result.output))
+    assert documented <= taken, f"documented but not accepted: {sorted(documented - taken)}"
+
+
 def test_errors_are_messages_not_tracebacks(tmp_path):
     result = CliRunner().invoke(app, ["session", "show", "nope", "--dir", str(tmp_path)])
     assert result.exit_code == 1 and "no session 'nope'" in result.output and "Traceback" not in result.output

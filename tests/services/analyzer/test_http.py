@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import httpx
 import pytest
+from PIL import Image
 
 from fashionedit.contracts import AnalyzeResponse, ErrorResponse, ServiceInfo
 from tests.support.servers import BentoServer
@@ -146,3 +148,29 @@ def test_an_unreadable_200_is_a_502(analyzer, openai_fake, reply) -> None:
     response = httpx.post(f"{analyzer.url}/v1/analyze", json=body(original, generated), timeout=60)
     assert response.status_code == 502, response.text
     assert ErrorResponse.model_validate(response.json()).error.code == "upstream_error"
+
+
+def test_the_docs_curl_example_works_as_written(analyzer, tmp_path) -> None:
+    """docs/analyzer.md's curl example, run as a person would copy it, at a size that overflows an inlined body."""
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "analyzer.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", doc, re.S).group(1)
+    commands = [line for line in block.splitlines() if not line.startswith("FASHIONEDIT_ANALYZER_BACKEND=")]
+    script = "\n".join(commands).replace("localhost:3003", analyzer.url.removeprefix("http://"))
+    original, generated = flat_pair((512, 768))
+    noise = Image.effect_noise((512, 768), 64).convert("RGB")  # hard to compress, as photos are
+    Image.blend(original, noise, 0.1).save(tmp_path / "original.png")
+    Image.blend(generated, noise, 0.1).save(tmp_path / "draft.png")
+    assert (tmp_path / "original.png").stat().st_size > 2**17  # over Linux's 128 KiB limit for one argument
+    env = {**os.environ, "FASHIONEDIT_ANALYZER_BACKEND": "classical"}
+    done = subprocess.run(["sh", "-c", script.replace("\"k\": 3}", "\"k\": 3, \"backend\": \"classical\"}")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    parsed = AnalyzeResponse.model_validate_json(done.stdout)
+    assert parsed.differences and parsed.model.backend == "classical"

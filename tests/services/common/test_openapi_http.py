@@ -73,6 +73,14 @@ def test_the_document_validates_and_documents_every_error(services, name) -> Non
             assert {"413", "415", "422", "503", "504"} <= set(operation["responses"]), path
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_docs_leads_to_the_swagger_ui_that_reads_the_document(services, name) -> None:
+    """``/docs`` (where the docs say the UI is) answers, and the UI it leads to is BentoML's page at ``/``."""
+    response = httpx.get(services[name].url + "/docs", timeout=10, follow_redirects=True)
+    assert response.status_code == 200 and "swagger" in response.text.lower()
+    assert str(response.url).rstrip("/") == services[name].url.rstrip("/")
+
+
 @pytest.mark.parametrize(
     "name,route,body,loc",
     [

@@ -52,7 +52,7 @@ def build(
     split_seed: int = typer.Option(0, help="Split seed"),
     val_size: Optional[int] = typer.Option(None, help="Val samples [default: 1,000 of 11,546, or the same proportion]"),
     limit: Optional[int] = typer.Option(None, help="Only the first N candidates (sorted ids)"),
-    concurrency: int = typer.Option(8, help="Requests in flight"),
+    concurrency: int = typer.Option(8, "--concurrency", "-c", help="Requests in flight (spread over the replicas in the service URLs)"),
     item_attempts: int = typer.Option(3, help="Tries per item and stage"),
     no_progress: bool = typer.Option(False, "--no-progress"),
 ) -> None:

@@ -164,6 +164,11 @@ class ServicePolicyMiddleware:
             if self.api_token and not _is_open(path) and not self._authorized(headers.get("authorization", "")):
                 await self._send_error(send, 401, "unauthorized", "missing or wrong bearer token; send 'Authorization: Bearer <token>'", request_id, extra_headers={"WWW-Authenticate": "Bearer"})
                 return
+            if path in ("/docs", "/docs/") and scope.get("method") in ("GET", "HEAD"):
+                # BentoML serves its Swagger UI at "/"; "/docs" is where people (and FastAPI habits) look for it.
+                await send({"type": "http.response.start", "status": 307, "headers": [(b"location", b"/"), (b"content-length", b"0"), (b"x-request-id", request_id.encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
             if path == "/docs.json" and scope.get("method") == "GET" and self.routes:
                 await self._send_document(send, request_id)
                 return
