@@ -6,9 +6,10 @@ import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 from urllib.parse import urlparse
 
 import typer
@@ -23,7 +24,7 @@ from .local import LocalServices
 from .script import ScriptRound, SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import describe_profiles, print_session, progress_bar, services_table, summaries_table
+from .views import describe_profiles, print_session, print_summaries, progress_bar, services_table
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,7 +37,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-session_app = typer.Typer(help="Design sessions: new, round, resume, pick, show, list, branch, export.", no_args_is_help=True)
+session_app = typer.Typer(
+    help="Design sessions: new, round, retry, drop, undo, resume, pick, target, show, list, branch, export.", no_args_is_help=True
+)
 app.add_typer(session_app, name="session")
 
 # Dataset builder and benchmark runner (their own modules; registered here).
@@ -104,18 +107,33 @@ def up(
             if url != settings.urls(name)[0]:
                 console.print(f"export FASHIONEDIT_{name.upper()}_URL={url}")
         console.print("[green]all services ready[/]; Ctrl-C stops them")
-        while True:
-            dead = [name for name, alive in stack.alive().items() if not alive]
-            if dead:
-                err_console.print(f"[red]{', '.join(dead)} stopped unexpectedly; see the logs in {stack.run_dir}[/]")
-                raise typer.Exit(1)
-            time.sleep(1.0)
+        watch_services(stack)
     except KeyboardInterrupt:
         console.print("stopping services ...")
     finally:
         stack.stop()
         signal.signal(signal.SIGTERM, previous)
     console.print("stopped")
+
+
+def watch_services(stack: LocalServices, interval_s: float = 1.0) -> None:
+    """Until Ctrl-C: report each service that exits, keep the others serving; exit 1 when none is left."""
+    reported: set[str] = set()
+    while True:
+        alive = stack.alive()
+        for name in [n for n, up in alive.items() if not up and n not in reported]:
+            reported.add(name)
+            process = stack.processes[name]
+            code = process.proc.returncode if process.proc is not None else None
+            still = [n for n, up in alive.items() if up]
+            err_console.print(
+                f"[red]the {name} exited (code {code}); log: {process.log_path}[/]"
+                + (f"\n{', '.join(still)} keep running; Ctrl-C stops them" if still else "")
+            )
+        if not any(alive.values()):
+            err_console.print("no service is left running")
+            raise typer.Exit(1)
+        time.sleep(interval_s)
 
 
 def _urls_settings(settings: ClientSettings, urls: dict[str, str]) -> ClientSettings:
@@ -144,7 +162,7 @@ def status() -> None:
 
 
 # -- sessions ------------------------------------------------------------------------------------
-def _designs(settings: ClientSettings, progress: Any) -> DesignSessions:
+def _designs(settings: ClientSettings, progress: Any = None) -> DesignSessions:
     return DesignSessions(SessionStore(settings.sessions_dir), FashionEditClient(settings), progress=progress)
 
 
@@ -226,35 +244,110 @@ def session_new(
     console.print(f"session [bold]{session.id}[/] in {designs.store.folder(session.id)}")
 
 
+BoxHelp = "Target box [ymin, xmin, ymax, xmax] on 0-1000: '100,200,300,400', '100 200 300 400' or '[100, 200, 300, 400]'"
+
+
+@contextmanager
+def _editing(designs: DesignSessions, session_ref: str) -> Iterator[Session]:
+    """Hold the session's lock and load it inside the lock (what another process saved before is seen).
+
+    When a round fails, the session is shown, with how to retry or drop that round, before the error.
+    """
+    session_id = designs.store.resolve(session_ref)
+    with designs.store.lock(session_id):
+        try:
+            yield designs.store.load(session_id)
+        except FashionEditError:
+            current = designs.store.load(session_id)
+            if current.blocking_round() is not None or current.draft.error:
+                print_session(console, designs.store, current)
+            raise
+
+
 @session_app.command("round")
 @handle_errors
 def session_round(
     session_ref: str = typer.Argument(..., metavar="SESSION", help="Session id, id prefix, name, or 'latest'"),
     instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="What to change (asked for when omitted)"),
     ref: Optional[list[Path]] = typer.Option(None, "--ref", "-r", help="Reference image file (repeatable): image-into-prompt"),
-    box: Optional[str] = typer.Option(None, help="Target box ymin,xmin,ymax,xmax on 0-1000"),
+    box: Optional[str] = typer.Option(None, help=BoxHelp),
     suggestion: Optional[int] = typer.Option(None, "--suggestion", "-s", help="Apply the analyzer's proposed edit N"),
     seed: Optional[int] = typer.Option(None),
+    replace: bool = typer.Option(False, "--replace", help="Put this round in place of a failed or pending last round"),
     script: Optional[Path] = typer.Option(None, "--script", help="YAML/JSON list of rounds"),
     sessions_dir: Optional[Path] = DirOption,
 ) -> None:
-    """Edit the current design: text only (text-as-prompt) or text + reference images (image-into-prompt)."""
+    """Edit the current design: text only (text-as-prompt) or text + reference images (image-into-prompt).
+
+    A failed or pending round is never re-run here: retry, drop or undo it, or pass --replace.
+    """
     settings = _settings(sessions_dir)
-    store = SessionStore(settings.sessions_dir)
-    session = store.load(session_ref)
     with progress_bar(console) as progress:
         designs = _designs(settings, progress)
-        if session.pending:
-            session = designs.resume(session)
-        if script is not None:
-            session = run_script_rounds(designs, session, load_script(script).rounds)
-        elif instruction or suggestion is not None:
-            session = designs.add_round(session, instruction, references=ref or [], target_box=box, suggestion=suggestion, seed=seed)
+        with _editing(designs, session_ref) as session:
+            if script is not None:
+                session = run_script_rounds(designs, session, load_script(script).rounds)
+            elif instruction or suggestion is not None:
+                session = designs.add_round(
+                    session, instruction, references=ref or [], target_box=box, suggestion=suggestion, seed=seed, replace=replace
+                )
     if script is None and not instruction and suggestion is None:
         if not _interactive():
             raise ValueError("give --instruction, --suggestion or --script (or run in a terminal to be asked)")
-        session = _interactive_rounds(designs, session)
-    print_session(console, store, session)
+        with designs.store.lock(session.id):
+            session = _interactive_rounds(designs, designs.store.load(session.id))
+    print_session(console, designs.store, session)
+
+
+@session_app.command("retry")
+@handle_errors
+def session_retry(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    number: int = typer.Argument(..., metavar="N", help="The round to run again (see `session show`)"),
+    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="A new instruction in place of the old one"),
+    ref: Optional[list[Path]] = typer.Option(None, "--ref", "-r", help="New reference image(s) in place of the old ones"),
+    no_refs: bool = typer.Option(False, "--no-refs", help="Run it without references (text-as-prompt)"),
+    box: Optional[str] = typer.Option(None, help=BoxHelp + "; 'none' removes the box"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Run a failed or pending round (or the last round, e.g. a no-op) again, as it was or with new input."""
+    settings = _settings(sessions_dir)
+    references = [] if no_refs else (ref or None)
+    with progress_bar(console) as progress:
+        designs = _designs(settings, progress)
+        with _editing(designs, session_ref) as session:
+            session = designs.retry_round(session, number, instruction=instruction, references=references, box=box)
+    print_session(console, designs.store, session)
+
+
+@session_app.command("drop")
+@handle_errors
+def session_drop(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    number: int = typer.Argument(..., metavar="N", help="The round to remove: a failed or pending one, or the last"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Remove a failed or pending round, or the last round (its image files stay on disk)."""
+    designs = _designs(_settings(sessions_dir), None)
+    with _editing(designs, session_ref) as session:
+        session = designs.drop_round(session, number)
+    print_session(console, designs.store, session)
+    console.print(f"dropped round {number}")
+
+
+@session_app.command("undo")
+@handle_errors
+def session_undo(
+    session_ref: str = typer.Argument(..., metavar="SESSION"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Remove the last round, whatever its state; the design goes back to the round before."""
+    designs = _designs(_settings(sessions_dir), None)
+    with _editing(designs, session_ref) as session:
+        removed = len(session.rounds)
+        session = designs.undo(session)
+    print_session(console, designs.store, session)
+    console.print(f"undid round {removed}")
 
 
 @session_app.command("resume")
@@ -267,7 +360,8 @@ def session_resume(
     settings = _settings(sessions_dir)
     with progress_bar(console) as progress:
         designs = _designs(settings, progress)
-        session = designs.resume(designs.store.load(session_ref))
+        with _editing(designs, session_ref) as session:
+            session = designs.resume(session)
     print_session(console, designs.store, session)
 
 
@@ -282,7 +376,8 @@ def session_pick(
     settings = _settings(sessions_dir)
     with progress_bar(console) as progress:
         designs = _designs(settings, progress)
-        session = designs.pick(designs.store.load(session_ref), candidate)
+        with _editing(designs, session_ref) as session:
+            session = designs.pick(session, candidate)
     print_session(console, designs.store, session)
 
 
@@ -297,7 +392,8 @@ def session_target(
     settings = _settings(sessions_dir)
     with progress_bar(console) as progress:
         designs = _designs(settings, progress)
-        session = designs.set_target(designs.store.load(session_ref), image)
+        with _editing(designs, session_ref) as session:
+            session = designs.set_target(session, image)
     print_session(console, designs.store, session)
 
 
@@ -326,7 +422,7 @@ def session_list(sessions_dir: Optional[Path] = DirOption) -> None:
     if not summaries:
         console.print(f"no sessions in {store.root}")
         return
-    console.print(summaries_table(summaries))
+    print_summaries(console, summaries)
 
 
 @session_app.command("branch")
@@ -389,8 +485,8 @@ def demo(
     """Run a complete design session end to end and write its HTML page.
 
     Uses the services at the configured URLs when they are up; otherwise starts them here (offline profile
-    unless weights/keys are configured). Draft, one text-as-prompt round, one image-into-prompt round from a
-    bundled reference, then analysis against a bundled target and scores.
+    unless weights/keys are configured). Draft, a text-as-prompt round, an image-into-prompt round from a
+    bundled reference, another text-as-prompt round; each step scored and analysed against a bundled target.
     """
     from .demo import run_demo
 

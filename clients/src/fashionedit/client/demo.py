@@ -4,8 +4,9 @@
    (``bentoml serve``, logs under ``<out>/services/``), on the offline profile unless weights/keys are
    configured in the environment (see docs/client.md).
 2. Session (``<out>/sessions/``): a draft from a prompt (two candidates, the first picked), a text-as-prompt
-   round, an image-into-prompt round with the bundled reference image, each step scored against the bundled
-   target image and analysed for the next edits.
+   round, an image-into-prompt round with the bundled reference image, then another text-as-prompt round on
+   its result; each step scored against the bundled target image and analysed for the next edits. A round
+   that fails stops the demo (exit 1) after the page is written, showing the failed round and why.
 3. ``<out>/session.html``: the self-contained page. Every result shown says "offline profile" when a
    service answered from its offline backend.
 """
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from .bundle import FashionEditClient
 from .design import DesignSessions
@@ -113,12 +115,21 @@ def run_demo(
                 name=plan.name,
                 analyze_k=plan.analyze_k,
             )
+            failure: FashionEditError | None = None
             for item in plan.rounds:
-                session = designs.add_round(
-                    session, item.instruction, references=item.references, target_box=item.target_box, suggestion=item.suggestion, seed=item.seed
-                )
+                try:
+                    session = designs.add_round(
+                        session, item.instruction, references=item.references, target_box=item.target_box, suggestion=item.suggestion,
+                        seed=item.seed,
+                    )
+                except FashionEditError as exc:
+                    # The page still shows what was made, and the failed round with its reason.
+                    failure, session = exc, store.load(session.id)
+                    break
         html = export_html(store, session, out / "session.html")
         print_session(console, store, session)
+        if failure is not None:
+            console.print(f"[bold red]the demo stopped at a failed round[/]: {escape(str(failure))}")
         if session.offline:
             console.print(
                 f"[bold yellow]{OFFLINE_LABEL}[/]: flats generator, local editor, classical analyzer, scorer without CLIP; "
@@ -132,7 +143,7 @@ def run_demo(
                     time.sleep(1.0)
             except KeyboardInterrupt:
                 pass
-        return DemoResult(ok=True, html=html, session=session, offline=session.offline, started=to_start)
+        return DemoResult(ok=failure is None, html=html, session=session, offline=session.offline, started=to_start)
     finally:
         if stack is not None:
             stack.stop()

@@ -43,6 +43,9 @@ table{border-collapse:collapse;font-size:13px;margin-top:6px} td,th{border:1px s
 .instruction{font-size:15px;margin:6px 0} .prompt{font-family:ui-monospace,monospace;font-size:12px;color:#555}
 .round{background:#fff;border:1px solid #e0e0e0;border-radius:8px;padding:12px 16px;margin:12px 0}
 .error{color:#b00020;font-size:13px}
+.badge.noop{background:#ffe08a;color:#5b4500;font-weight:600}
+ul.warnings{background:#fff8e6;border-left:3px solid #e8a33a;margin:8px 0;padding:6px 10px 6px 26px;font-size:13px;color:#5b3a00}
+.noop{background:#fff4d6;border:1px solid #e8c55a;padding:6px 10px;border-radius:4px;font-size:13px;margin:6px 0}
 ol.suggestions{font-size:13px;padding-left:20px} ol.suggestions li{margin:6px 0}
 ol.suggestions figure{display:inline-block;padding:4px;margin-top:4px}
 """
@@ -138,10 +141,22 @@ def _guidance_html(images: _Images, guidance: Guidance | None, step: int) -> str
     return "".join(parts)
 
 
+def warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+    return f'<ul class="warnings" title="what the services said they did not do">{items}</ul>'
+
+
 def _round_html(images: _Images, session: Session, round_: Round) -> str:
     mode = round_.mode.value if round_.mode else round_.planned_mode.value
     kind = "image-into-prompt (BUG)" if mode == "text+image" else "text-as-prompt (Vanilla)"
-    status = "" if round_.status is RoundStatus.DONE else f'<span class="badge fail">{_e(round_.status.value)}</span>'
+    if round_.no_op:
+        status = '<span class="badge noop">no-op</span>'
+    elif round_.status is RoundStatus.DONE:
+        status = '<span class="badge">done</span>'
+    else:
+        status = f'<span class="badge fail">{_e(round_.state)}</span>'
     figures = []
     source = session.step_image(round_.index - 1)
     if source is not None:
@@ -154,6 +169,14 @@ def _round_html(images: _Images, session: Session, round_: Round) -> str:
     details = []
     if round_.target_box is not None:
         details.append(f"target box {list(round(v) for v in round_.target_box.root)}")
+    if round_.change is not None:
+        change = round_.change
+        text = f"{change.changed_fraction:.2%} of pixels changed"
+        if change.inside_box is not None and change.outside_box is not None:
+            text += f" ({change.inside_box:.1%} inside the box, {change.outside_box:.2%} outside)"
+        details.append(text)
+    if round_.attempts > 1:
+        details.append(f"{round_.attempts} attempts")
     if round_.timings is not None:
         details.append(f"{round_.timings.total_ms:.0f} ms")
     return (
@@ -162,6 +185,8 @@ def _round_html(images: _Images, session: Session, round_: Round) -> str:
         + (f'<div class="prompt">prompt sent: {_e(round_.prompt)}</div>' if round_.prompt else "")
         + (f'<div class="meta">{_e(" · ".join(details))}</div>' if details else "")
         + (f'<div class="error">{_e(round_.error)}</div>' if round_.error else "")
+        + (f'<div class="noop"><strong>no-op</strong>: {_e(round_.change.no_op_reason)}</div>' if round_.no_op and round_.change else "")
+        + warnings_html(round_.warnings)
         + f'<div class="row">{"".join(figures)}</div>{_guidance_html(images, round_.guidance, round_.index)}</section>'
     )
 
@@ -199,6 +224,7 @@ def render_html(store: SessionStore, session: Session, out: Path, *, images: Ima
         f'<div class="meta">session {_e(session.id)} · created {session.created_at:%Y-%m-%d %H:%M} UTC{origin}</div>{banner}'
         f'<h2>Draft {model_badges(draft.model)}</h2><div class="instruction">“{_e(draft.prompt)}”</div>{truncation}'
         + (f'<div class="error">{_e(draft.error)}</div>' if draft.error else "")
+        + warnings_html(draft.warnings)
         + f'<div class="row">{candidates}{target}</div>{_guidance_html(imgs, draft.guidance, 0)}'
         + "".join(_round_html(imgs, session, r) for r in session.rounds)
     )

@@ -18,17 +18,20 @@ returned is lost, and a half-written file is never read back.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import secrets
 import shutil
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fashionedit.contracts import Box2D, EditMode, ImagePayload, MetricStatus, ModelInfo, PairScore, Timings, Usage
 from fashionedit.contracts.boxes import Repair
@@ -93,6 +96,7 @@ class Guidance(SessionModel):
     scores: Scores | None = None
     analysis: Analysis | None = None
     errors: list[str] = Field(default_factory=list, description="Guidance steps that failed (the design is kept)")
+    warnings: list[str] = Field(default_factory=list, description="What the scorer and analyzer reported, e.g. metrics not computed")
 
 
 class Draft(SessionModel):
@@ -111,13 +115,31 @@ class Draft(SessionModel):
     prompt_truncation: PromptTruncation | None = None
     guidance: Guidance | None = None
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="What the generator said it did not apply, and why")
 
 
 class RoundStatus(str, Enum):
-    PENDING = "pending"  # asked for, not yet edited
+    PENDING = "pending"  # asked for, not yet edited (or interrupted: `resume` or `retry` runs it)
     EDITED = "edited"  # the editor answered and its image is saved; guidance may be missing
-    DONE = "done"
-    FAILED = "failed"
+    DONE = "done"  # edited and, with a target, scored and analysed; see Round.change for a no-op
+    FAILED = "failed"  # the editor refused it (see Round.error); `retry` or `drop` it
+
+
+# An edit counts as a no-op when fewer than this fraction of pixels changed (by more than PIXEL_TOLERANCE
+# levels in any channel, after resizing the output to the input's size if they differ).
+NO_OP_FRACTION = 0.001
+PIXEL_TOLERANCE = 8
+
+
+class Change(SessionModel):
+    """How much an edit changed its input, measured in the client from the two images."""
+
+    changed_fraction: float = Field(ge=0.0, le=1.0, description="Fraction of pixels that changed")
+    inside_box: float | None = Field(default=None, description="Fraction of the target box's pixels that changed")
+    outside_box: float | None = Field(default=None, description="Fraction of the pixels outside the target box that changed")
+    threshold: float = NO_OP_FRACTION
+    no_op: bool = False
+    no_op_reason: str | None = None
 
 
 class Round(SessionModel):
@@ -137,6 +159,8 @@ class Round(SessionModel):
     applied_box: Box2D | None = None
     guidance: Guidance | None = None
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="Every warning the services returned for this round, by service")
+    change: Change | None = Field(default=None, description="Pixels the edit changed; no_op when (almost) none did")
     attempts: int = 0
     created_at: datetime = Field(default_factory=_now)
     finished_at: datetime | None = None
@@ -144,6 +168,24 @@ class Round(SessionModel):
     @property
     def planned_mode(self) -> EditMode:
         return EditMode.TEXT_IMAGE if self.references else EditMode.TEXT
+
+    @property
+    def no_op(self) -> bool:
+        return self.change is not None and self.change.no_op
+
+    @property
+    def state(self) -> str:
+        """What the CLI, the HTML page and the studio show: the status, or "no-op" for a finished edit that changed nothing."""
+        if self.no_op and self.status in (RoundStatus.EDITED, RoundStatus.DONE):
+            return "no-op"
+        return self.status.value
+
+    def reset(self) -> None:
+        """Forget every result of this round, so it runs again (its files stay on disk)."""
+        self.status = RoundStatus.PENDING
+        self.output = self.mode = self.prompt = self.model = self.timings = self.usage = None
+        self.applied_box = self.guidance = self.error = self.change = self.finished_at = None
+        self.warnings = []
 
 
 class BranchOrigin(SessionModel):
@@ -217,9 +259,20 @@ class Session(SessionModel):
         return any(model.random_weights for model in self.models())
 
     @property
+    def pending_draft(self) -> bool:
+        """The draft has no candidates yet, or its guidance against the target is missing."""
+        return not self.draft.candidates or (self.draft.chosen is not None and self.target is not None and self.draft.guidance is None)
+
+    @property
     def pending(self) -> bool:
-        draft_pending = not self.draft.candidates or (self.draft.chosen is not None and self.target is not None and self.draft.guidance is None)
-        return draft_pending or any(r.status is not RoundStatus.DONE for r in self.rounds)
+        return self.pending_draft or any(r.status is not RoundStatus.DONE for r in self.rounds)
+
+
+    def blocking_round(self) -> Round | None:
+        """The last round when it is failed or pending: it must be retried, dropped or undone before a new round."""
+        if self.rounds and self.rounds[-1].status in (RoundStatus.FAILED, RoundStatus.PENDING):
+            return self.rounds[-1]
+        return None
 
 
 class SessionSummary(BaseModel):
@@ -232,6 +285,8 @@ class SessionSummary(BaseModel):
     offline: bool
     branched_from: BranchOrigin | None
     updated_at: datetime
+    states: list[str] = Field(default_factory=list, description="Each round's state, in order")
+    warnings: int = 0
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -268,12 +323,33 @@ _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 _ID_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
+def read_image_file(path: str | os.PathLike[str], what: str = "image") -> ImagePayload:
+    """A user's image file, or one clear line saying why it cannot be used."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise FileNotFoundError(f"{what} file not found: {source}" if not source.exists() else f"{what} is not a file: {source}")
+    try:
+        return ImagePayload.from_bytes(source.read_bytes())
+    except ValidationError as exc:
+        raise ValueError(f"{what} {source} cannot be used: {exc.errors()[0]['msg']}") from None
+
+
 def new_session_id() -> str:
     return f"{_now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 class SessionNotFound(LookupError):
     pass
+
+
+class SessionLocked(RuntimeError):
+    """Another process (or thread) is changing this session now."""
+
+
+# Locks this process holds, by lock file: a thread may re-enter its own lock; another thread is refused
+# like another process would be (flock alone cannot tell two threads of one process apart).
+_HELD: dict[Path, tuple[threading.RLock, list[int]]] = {}
+_HELD_GUARD = threading.Lock()
 
 
 class SessionStore:
@@ -345,9 +421,50 @@ class SessionStore:
                     offline=session.offline,
                     branched_from=session.branched_from,
                     updated_at=session.updated_at,
+                    states=[r.state for r in session.rounds],
+                    warnings=len(session.draft.warnings) + sum(len(r.warnings) for r in session.rounds),
                 )
             )
         return sorted(out, key=lambda s: s.updated_at)
+
+    # -- one writer at a time --------------------------------------------------------------
+    @contextmanager
+    def lock(self, session_id: str) -> Iterator[None]:
+        """Hold the session's lock file (``<folder>/.lock``, flock) while changing it; re-entrant within a thread.
+
+        Raises :class:`SessionLocked` at once, naming the holder's pid, when another process or thread holds it.
+        """
+        path = (self.folder(self.resolve(session_id)) / ".lock").resolve()
+        with _HELD_GUARD:
+            guard, depth_fd = _HELD.setdefault(path, (threading.RLock(), [0, -1]))
+        if not guard.acquire(blocking=False):
+            raise SessionLocked(f"session {path.parent.name} is being changed by another thread of this process; try again when it is done")
+        try:
+            if depth_fd[0] == 0:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    os.close(fd)
+                    raise SessionLocked(
+                        f"session {path.parent.name} is being changed by another fashionedit process (pid {holder}); "
+                        "wait for it to finish, or stop it, then try again"
+                    ) from None
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                depth_fd[1] = fd
+            depth_fd[0] += 1
+            try:
+                yield
+            finally:
+                depth_fd[0] -= 1
+                if depth_fd[0] == 0:
+                    fd, depth_fd[1] = depth_fd[1], -1
+                    os.ftruncate(fd, 0)
+                    os.close(fd)  # closing the descriptor releases the flock
+        finally:
+            guard.release()
 
     # -- images --------------------------------------------------------------------------
     def put_image(self, session: Session, stem: str, payload: ImagePayload, *, source: str | None = None) -> StoredImage:
@@ -359,10 +476,22 @@ class SessionStore:
             path=relative, sha256=hashlib.sha256(data).hexdigest(), width=width, height=height, format=payload.format, source=source
         )
 
+    def free_stem(self, session: Session, stem: str) -> str:
+        """``stem``, or ``stem-2``, ``stem-3``... : a name no file in the session has, so a retried or replaced
+        round never overwrites an image that a dropped round, a branch or an exported page still shows."""
+        images = self.folder(session.id) / "images"
+        taken = {p.stem for p in images.iterdir()} if images.is_dir() else set()
+        if stem not in taken:
+            return stem
+        number = 2
+        while f"{stem}-{number}" in taken:
+            number += 1
+        return f"{stem}-{number}"
+
     def put_file(self, session: Session, stem: str, path: str | os.PathLike[str]) -> StoredImage:
         """Copy a user's image file into the session (validated as the services would)."""
         source = Path(path).expanduser()
-        payload = ImagePayload.from_bytes(source.read_bytes())
+        payload = read_image_file(source)
         return self.put_image(session, stem, payload, source=str(source))
 
     def read_payload(self, session: Session, image: StoredImage) -> ImagePayload:
