@@ -31,7 +31,8 @@ from ..bundle import FashionEditClient
 from ..design import SessionStateError
 from ..errors import FashionEditError
 from ..export import render_html
-from ..session import OFFLINE_LABEL, Session, SessionNotFound, SessionStore
+from ..design import CLEAR_BOX
+from ..session import OFFLINE_LABEL, Session, SessionLocked, SessionNotFound, SessionStore
 from ..settings import SERVICES, ClientSettings
 from .jobs import Jobs, SessionBusy, error_message
 from .uploads import UnknownUpload, Uploads
@@ -101,8 +102,11 @@ class Studio:
         job = self.jobs.running_for(session.id)
         steps = [{"index": 0, "label": "draft", "image": _image(session.chosen_image())}]
         steps += [{"index": r.index, "label": f"round {r.index}", "image": _image(session.step_image(r.index))} for r in session.rounds]
+        blocking = session.blocking_round()
         return {
             "session": session.model_dump(mode="json"),
+            "round_states": [r.state for r in session.rounds],  # "no-op" for a finished edit that changed nothing
+            "blocking_round": blocking.index if blocking else None,
             "steps": steps,
             "completed": session.completed_rounds(),
             "pending": session.pending,
@@ -288,24 +292,53 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
         instruction = _instruction(body.get("instruction"), required=suggestion is None)
         box = _box(body.get("box"))
         references = studio.references([str(r) for r in body.get("references") or []])
-        # A suggestion's crop, kept as a reference next to uploads, is read from the session's own file.
-        if body.get("suggestion_crop") and suggestion is not None and references:
-            guidance = session.step_guidance(len(session.rounds))
-            crops = [s.crop for s in (guidance.analysis.suggestions if guidance and guidance.analysis else []) if s.number == suggestion]
-            if crops and crops[0] is not None:
-                references.insert(0, studio.session_image(session, crops[0].path))
-        if suggestion is not None and not body.get("suggestion_crop") and not references:
-            # The user removed the suggestion's crop and gave no other reference: a text round that keeps the suggestion's words.
-            suggestion_text = _suggestion(session, suggestion)
-            instruction, suggestion = instruction or suggestion_text.description, None
-            box = box or suggestion_text.box_2d
+        if suggestion is not None:
+            chosen = _suggestion(session, suggestion)
+            keep_crop = bool(body.get("suggestion_crop")) and chosen.crop is not None
+            if keep_crop and references:
+                # The crop next to uploads: the engine copies it from the session's own file like any reference.
+                references.insert(0, studio.session_image(session, chosen.crop.path))
+            elif not keep_crop and not references:
+                # The crop was removed and nothing replaces it: a text round in the suggestion's words and box.
+                instruction, box, suggestion = instruction or chosen.description, box or chosen.box_2d, None
         seed = _int(body, "seed", None, low=0, high=2**32 - 1)
         designs = studio.jobs.designs()
-        queued = designs.add_round(session, instruction, references=references, target_box=box, suggestion=suggestion, seed=seed, run=False)
+        queued = designs.add_round(session, instruction, references=references, target_box=box, suggestion=suggestion, seed=seed,
+                                   run=False, replace=bool(body.get("replace")))
         return lambda d: d.resume(d.store.load(queued.id))
 
     def prepare_resume(session: Session, body: dict[str, Any]) -> Callable[[Any], Session]:
         return lambda d: d.resume(d.store.load(session.id))
+
+    def prepare_retry(session: Session, body: dict[str, Any]) -> Callable[[Any], Session]:
+        """Run a round again, as it was or edited: a new instruction, references (kept ones by their stored path), box."""
+        number = _int(body, "number", low=1, high=max(1, len(session.rounds)))
+        assert number is not None
+        instruction = _instruction(body.get("instruction"), required=False) if "instruction" in body else None
+        box: Box2D | str | None = None
+        if body.get("clear_box"):
+            box = CLEAR_BOX
+        elif body.get("box") not in (None, "", []):
+            box = _box(body.get("box"))
+        references: list[Path] | None = None
+        if "references" in body or "keep_references" in body:
+            kept = [studio.session_image(session, str(path)) for path in body.get("keep_references") or []]
+            references = kept + studio.references([str(r) for r in body.get("references") or []])
+        return lambda d: d.retry_round(d.store.load(session.id), number, instruction=instruction, references=references, box=box)
+
+    async def drop_round(request: Request) -> Response:
+        session = await run_in_threadpool(studio.load, request.path_params["session_id"])
+        studio.jobs.check_idle(session.id)
+        number = _int(dict(request.path_params), "number", low=1)
+        assert number is not None
+        dropped = await run_in_threadpool(studio.jobs.designs().drop_round, session, number)
+        return JSONResponse(studio.session_view(dropped))
+
+    async def undo(request: Request) -> Response:
+        session = await run_in_threadpool(studio.load, request.path_params["session_id"])
+        studio.jobs.check_idle(session.id)
+        undone = await run_in_threadpool(studio.jobs.designs().undo, session)
+        return JSONResponse(studio.session_view(undone))
 
     async def branch(request: Request) -> Response:
         body = await _body(request)
@@ -371,6 +404,9 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
         Route("/api/sessions/{session_id}/target", session_job("target", prepare_target), methods=["POST"]),
         Route("/api/sessions/{session_id}/rounds", session_job("round", prepare_round), methods=["POST"]),
         Route("/api/sessions/{session_id}/resume", session_job("resume", prepare_resume), methods=["POST"]),
+        Route("/api/sessions/{session_id}/rounds/{number:int}/retry", session_job("retry", prepare_retry), methods=["POST"]),
+        Route("/api/sessions/{session_id}/rounds/{number:int}", drop_round, methods=["DELETE"]),
+        Route("/api/sessions/{session_id}/undo", undo, methods=["POST"]),
         Route("/api/sessions/{session_id}/branch", branch, methods=["POST"]),
         Route("/api/sessions/{session_id}/files/{path:path}", session_file),
         Route("/api/sessions/{session_id}/export", export),
@@ -407,6 +443,7 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
             SessionNotFound: mapped(404, "not_found"),
             UnknownUpload: mapped(404, "not_found"),
             SessionBusy: mapped(409, "invalid_request"),
+            SessionLocked: mapped(409, "invalid_request"),
             SessionStateError: mapped(409, "invalid_request"),
             FileExistsError: mapped(409, "invalid_request"),
             ValidationError: mapped(422, "invalid_request"),

@@ -7,7 +7,8 @@ const state = {
   job: null,            // the job being polled
   box: null,            // [ymin, xmin, ymax, xmax] on 0-1000, or null
   refs: [],             // [{id, name, url}] uploads for the next round
-  suggestion: null,     // {number, cropPath, keepCrop} when the form came from a suggestion
+  suggestion: null,     // {number, crop, keepCrop} when the form came from a suggestion
+  editing: null,        // {number, keep: [stored references]} while the form edits an existing round
   startTarget: null,    // upload for the start form's target
   compare: [0, 0],
 };
@@ -121,7 +122,7 @@ function modelBadges(model) {
 }
 
 function warningsList(warnings) {
-  return el("div", { class: "warnings" }, (warnings || []).map((w) => el("div", {}, w)));
+  return (warnings || []).map((w) => el("div", { class: "warning" }, w));
 }
 
 function ms(timings) { return timings ? `${Math.round(timings.total_ms)} ms` : ""; }
@@ -186,7 +187,8 @@ async function follow(job, sessionId) {
   }
   setBusy(false);
   $("progress").hidden = true;
-  await openSession(sessionId || job.session_id, { keepForm: job.state === "failed" });
+  // A failed round is kept in the session (pending, with its inputs) to finish later; other failures keep the form.
+  await openSession(sessionId || job.session_id, { keepForm: job.state === "failed" && !["round", "retry"].includes(job.kind) });
   if (job.state === "failed") showError(job.error);
   return job;
 }
@@ -263,13 +265,23 @@ function renderRefs() {
         el("button", { type: "button", class: "link", "aria-label": `remove the crop of suggestion ${state.suggestion.number}`,
           onclick: () => { state.suggestion.keepCrop = false; renderRefs(); } }, "remove"))));
   }
+  if (state.editing) {
+    state.editing.keep.forEach((ref, index) => {
+      const name = ref.source ? ref.source.split("/").pop() : ref.path;
+      thumbs.append(el("figure", {}, el("img", { src: imageUrl(ref), alt: `kept reference ${name}` }),
+        el("figcaption", {}, `${name} (kept) `,
+          el("button", { type: "button", class: "link", "aria-label": `remove reference ${name}`,
+            onclick: () => { state.editing.keep.splice(index, 1); state.editing.refsChanged = true; renderRefs(); } }, "remove"))));
+    });
+  }
   state.refs.forEach((upload, index) => {
     thumbs.append(el("figure", {}, el("img", { src: upload.url, alt: `reference ${upload.name}` }),
       el("figcaption", {}, `${upload.name} `,
         el("button", { type: "button", class: "link", "aria-label": `remove reference ${upload.name}`,
           onclick: () => { state.refs.splice(index, 1); renderRefs(); } }, "remove"))));
   });
-  const images = state.refs.length + (state.suggestion && state.suggestion.keepCrop && state.suggestion.crop ? 1 : 0);
+  const images = state.refs.length + (state.suggestion && state.suggestion.keepCrop && state.suggestion.crop ? 1 : 0)
+    + (state.editing ? state.editing.keep.length : 0);
   $("round-kind").textContent = images
     ? `image-into-prompt (BUG): the instruction plus ${images} reference image${images > 1 ? "s" : ""}`
     : "text-as-prompt (Vanilla): the instruction alone";
@@ -352,6 +364,7 @@ async function openSession(id, { keepForm = false } = {}) {
 function resetRoundForm() {
   state.refs = [];
   state.suggestion = null;
+  state.editing = null;
   $("instruction").value = "";
   setBox(null);
   renderRefs();
@@ -383,7 +396,7 @@ function renderDraft() {
   const d = s.draft;
   $("draft-heading").replaceChildren("Drafts ", ...modelBadges(d.model), d.timings ? el("span", { class: "meta" }, ms(d.timings)) : "");
   $("draft-prompt").textContent = `“${d.prompt}”`;
-  $("draft-warnings").replaceChildren(warningsList(d.warnings), d.error ? el("div", { class: "error" }, d.error) : "");
+  $("draft-warnings").replaceChildren(...warningsList(d.warnings), d.error ? el("div", { class: "error" }, d.error) : "");
   const row = $("candidates-row");
   row.replaceChildren();
   d.candidates.forEach((candidate, n) => {
@@ -409,16 +422,28 @@ function renderWorkbench() {
   const image = view.steps[currentIndex()] ? view.steps[currentIndex()].image : null;
   bench.hidden = s.draft.chosen === null || !image;
   if (bench.hidden) return;
+  const editing = state.editing;
+  const base = editing ? editing.number - 1 : currentIndex();
+  const shown = view.steps[base].image || image;
   const img = $("design-image");
-  const url = imageUrl(image);
+  const url = imageUrl(shown);
   if (img.getAttribute("src") !== url) img.src = url;
-  img.alt = `current design (${stepLabel(currentIndex())})`;
-  $("workbench-heading").textContent = `Round ${s.rounds.length + 1}: edit the ${stepLabel(currentIndex())} design`;
-  $("design-caption").textContent = `${stepLabel(currentIndex())} · ${image.width}×${image.height} · drag on the design to draw the target box; drag the box to move it, its corners to resize it`;
+  img.alt = `design to edit (${stepLabel(base)})`;
+  const blocking = view.blocking_round;
+  const number = editing ? editing.number : (blocking || s.rounds.length + 1);
+  $("workbench-heading").textContent = editing ? `Edit round ${number}: it edits the ${stepLabel(base)} design`
+    : `Round ${number}: edit the ${stepLabel(base)} design`;
+  $("round-button").textContent = editing ? `Run round ${number} again` : (blocking ? `Run in place of round ${blocking}` : "Run round");
+  $("edit-cancel").hidden = !editing;
+  const notice = $("blocking-notice");
+  notice.hidden = !blocking || !!editing;
+  if (blocking) notice.textContent = `Round ${blocking} is ${view.round_states[blocking - 1]}${s.rounds[blocking - 1].error ? ` (${s.rounds[blocking - 1].error})` : ""}. `
+    + "Finish it (Finish pending steps), retry, edit or drop it in the history, or run a new round in its place.";
+  $("design-caption").textContent = `${stepLabel(base)} · ${shown.width}×${shown.height} · drag on the design to draw the target box; drag the box to move it, its corners to resize it`;
   renderGuidance($("guidance"), s.rounds.length ? s.rounds[s.rounds.length - 1].guidance : s.draft.guidance, true);
 }
 
-function scoresTable(scores) {
+function scoresTable(scores, explain = true) {
   if (!scores) return null;
   const pair = scores.pair;
   const unavailable = {};
@@ -430,13 +455,18 @@ function scoresTable(scores) {
     if (value !== null && value !== undefined) {
       let extra = "";
       if (metric === "clip" && pair.above_threshold !== null && pair.above_threshold !== undefined) extra = pair.above_threshold ? " (counts toward CLIP*)" : " (below the CLIP* threshold)";
-      rows.push(el("tr", {}, el("th", {}, metric.toUpperCase()), el("td", {}, fmt[metric](value) + extra), el("td", { class: "meaning" }, METRIC_MEANINGS[metric])));
+      rows.push(scoreRow(metric, fmt[metric](value) + extra, explain));
     } else if (unavailable[metric]) {
-      rows.push(el("tr", {}, el("th", {}, metric.toUpperCase()), el("td", {}, `not computed: ${unavailable[metric]}`), el("td", { class: "meaning" }, METRIC_MEANINGS[metric])));
+      rows.push(scoreRow(metric, `not computed: ${unavailable[metric]}`, explain));
     }
   }
-  if (pair.identical) rows.push(el("tr", {}, el("td", { colspan: 3, class: "meaning" }, `identical to the target: ${scores.psnr_rule || ""}`)));
+  if (pair.identical) rows.push(el("tr", {}, el("td", { colspan: 2, class: "meaning" }, `identical to the target: ${scores.psnr_rule || ""}`)));
   return el("table", { class: "scores" }, el("caption", { class: "meta" }, "scores against the target ", ...modelBadges(scores.model)), rows);
+}
+
+function scoreRow(metric, text, explain) {
+  return el("tr", { title: METRIC_MEANINGS[metric] }, el("th", {}, metric.toUpperCase()),
+    el("td", {}, text, explain ? el("div", { class: "meaning" }, METRIC_MEANINGS[metric]) : null));
 }
 
 function renderGuidance(container, guidance, clickable) {
@@ -467,7 +497,7 @@ function renderGuidance(container, guidance, clickable) {
     if (!guidance.analysis.suggestions.length) list.append(el("li", { class: "meta" }, "no differences found"));
     left.append(list);
   }
-  const right = el("div", {}, scoresTable(guidance.scores), (guidance.errors || []).map((e) => el("div", { class: "error" }, e)));
+  const right = el("div", {}, scoresTable(guidance.scores, clickable), (guidance.errors || []).map((e) => el("div", { class: "error" }, e)));
   container.append(left, right);
 }
 
@@ -486,7 +516,19 @@ $("round-form").addEventListener("submit", (event) => {
     if (state.box && (state.box[0] >= state.box[2] || state.box[1] >= state.box[3])) {
       throw new StudioError("The target box has no area: drag across the design to draw a box, or clear it.");
     }
-    const body = { instruction: $("instruction").value, references: state.refs.map((r) => r.id), box: state.box };
+    if (state.editing) {
+      const body = { instruction: $("instruction").value };
+      if (state.box) body.box = state.box; else body.clear_box = true;
+      if (state.editing.refsChanged || state.refs.length) {
+        body.keep_references = state.editing.keep.map((r) => r.path);
+        body.references = state.refs.map((r) => r.id);
+      }
+      const answer = await api(`api/sessions/${s.id}/rounds/${state.editing.number}/retry`, { json: body });
+      await follow(answer.job, s.id);
+      return;
+    }
+    const body = { instruction: $("instruction").value, references: state.refs.map((r) => r.id), box: state.box,
+      replace: !!state.session.blocking_round };
     if (state.suggestion) { body.suggestion = state.suggestion.number; body.suggestion_crop = state.suggestion.keepCrop; }
     const answer = await api(`api/sessions/${s.id}/rounds`, { json: body });
     await follow(answer.job, s.id);
@@ -505,6 +547,19 @@ $("undo-button").addEventListener("click", () => guarded(async () => {
   await openSession(id);
 }));
 
+$("edit-cancel").addEventListener("click", () => { resetRoundForm(); renderWorkbench(); });
+
+function startEdit(round) {
+  resetRoundForm();
+  state.editing = { number: round.index, keep: [...round.references], refsChanged: false };
+  $("instruction").value = round.instruction;
+  setBox(round.target_box);
+  renderRefs();
+  renderWorkbench();
+  $("workbench").scrollIntoView({ block: "start" });
+  $("instruction").focus();
+}
+
 function renderTimeline() {
   const s = state.session.session;
   const list = $("timeline");
@@ -516,6 +571,10 @@ function renderTimeline() {
 }
 
 function roundItem(s, round) {
+  const roundState = state.session.round_states[round.index - 1];
+  const last = round.index === s.rounds.length;
+  const undone = round.status === "failed" || round.status === "pending";
+  const laterDone = s.rounds.slice(round.index).some((r) => r.status === "done" || r.status === "edited");
   const mode = round.mode || (round.references.length ? "text+image" : "text");
   const kind = mode === "text+image" ? "image-into-prompt (BUG)" : "text-as-prompt (Vanilla)";
   const figures = [];
@@ -530,22 +589,26 @@ function roundItem(s, round) {
   if (round.guidance && round.guidance.scores) details.push(`scored in ${ms(round.guidance.scores.timings)}`);
   if (round.guidance && round.guidance.analysis && round.guidance.analysis.timings) details.push(`analysed in ${ms(round.guidance.analysis.timings)}`);
   if (round.attempts > 1) details.push(`${round.attempts} attempts`);
+  if (round.change) details.push(`changed ${(round.change.changed_fraction * 100).toFixed(1)}% of the pixels`
+    + (round.change.inside_box !== null && round.change.inside_box !== undefined ? ` (${(round.change.inside_box * 100).toFixed(1)}% inside the box)` : ""));
   const done = round.status === "done" || round.status === "edited";
   const guidance = el("div", { class: "guidance" });
   renderGuidance(guidance, round.guidance, false);
   return el("li", { id: `step-${round.index}`, "data-round": round.index },
     el("div", { class: "round-head" },
       el("div", {}, el("strong", {}, `Round ${round.index}`), " ", el("span", { class: "badge mode" }, kind),
-        round.status !== "done" ? el("span", { class: "badge fail" }, round.status) : "", ...modelBadges(round.model)),
+        roundState !== "done" ? el("span", { class: "badge fail", title: round.change && round.change.no_op_reason ? round.change.no_op_reason : null }, roundState) : "",
+        ...modelBadges(round.model)),
       el("div", { class: "round-actions" },
         done ? el("button", { type: "button", "data-needs-idle": true, "aria-label": `Branch from round ${round.index}`, onclick: () => branchFrom(round.index) }, "Branch from here") : null,
-        el("button", { type: "button", "data-needs-idle": true, "aria-label": `Retry round ${round.index}`, onclick: () => retryRound(round, false) }, "Retry"),
-        el("button", { type: "button", "data-needs-idle": true, "aria-label": `Edit round ${round.index}`, onclick: () => retryRound(round, true) }, "Edit"),
-        el("button", { type: "button", class: "danger", "data-needs-idle": true, "aria-label": `Drop round ${round.index}`, onclick: () => dropRound(round) }, "Drop"))),
+        !laterDone ? el("button", { type: "button", "data-needs-idle": true, "aria-label": `Retry round ${round.index}`, onclick: () => retryRound(round) }, "Retry") : null,
+        !laterDone ? el("button", { type: "button", "data-needs-idle": true, "aria-label": `Edit round ${round.index}`, onclick: () => startEdit(round) }, "Edit") : null,
+        last || undone ? el("button", { type: "button", class: "danger", "data-needs-idle": true, "aria-label": `Drop round ${round.index}`, onclick: () => dropRound(round) }, "Drop") : null)),
     el("div", { class: "instruction" }, `“${round.instruction}”`),
     round.prompt ? el("div", { class: "prompt" }, `prompt sent: ${round.prompt}`) : null,
     el("div", { class: "meta" }, details.join(" · ")),
     round.error ? el("div", { class: "error" }, round.error) : null,
+    round.change && round.change.no_op ? el("div", { class: "warning" }, `no-op: ${round.change.no_op_reason}`) : null,
     warningsList(round.warnings),
     el("div", { class: "row" }, figures),
     guidance);
@@ -559,17 +622,10 @@ async function branchFrom(index) {
   });
 }
 
-async function retryRound(round, edit) {
+async function retryRound(round) {
   await guarded(async () => {
     const s = state.session.session;
-    const body = {};
-    if (edit) {
-      const instruction = prompt(`New instruction for round ${round.index}`, round.instruction);
-      if (instruction === null) return;
-      body.instruction = instruction;
-      if (state.box) body.box = state.box;
-    }
-    const answer = await api(`api/sessions/${s.id}/rounds/${round.index}/retry`, { json: body });
+    const answer = await api(`api/sessions/${s.id}/rounds/${round.index}/retry`, { json: {} });
     await follow(answer.job, s.id);
   });
 }
@@ -577,10 +633,9 @@ async function retryRound(round, edit) {
 async function dropRound(round) {
   await guarded(async () => {
     const s = state.session.session;
-    if (!confirm(`Drop round ${round.index}? Later rounds are redone on the design before it.`)) return;
-    const answer = await api(`api/sessions/${s.id}/rounds/${round.index}`, { method: "DELETE" });
-    if (answer && answer.job) await follow(answer.job, s.id);
-    else await openSession(s.id);
+    if (!confirm(`Drop round ${round.index}? Its result leaves the session (the files stay on disk).`)) return;
+    await api(`api/sessions/${s.id}/rounds/${round.index}`, { method: "DELETE" });
+    await openSession(s.id);
   });
 }
 
