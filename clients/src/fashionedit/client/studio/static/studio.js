@@ -594,6 +594,12 @@ function roundItem(s, round) {
   const done = round.status === "done" || round.status === "edited";
   const guidance = el("div", { class: "guidance" });
   renderGuidance(guidance, round.guidance, false);
+  const psnr = round.guidance && round.guidance.scores ? round.guidance.scores.pair.psnr : null;
+  const found = round.guidance && round.guidance.analysis ? round.guidance.analysis.suggestions.length : null;
+  const summary = [psnr !== null && psnr !== undefined ? `PSNR ${psnr.toFixed(2)} dB` : null, found !== null ? `${found} difference(s)` : null]
+    .filter(Boolean).join(" · ");
+  const guidanceBlock = round.guidance ? el("details", { class: "round-guidance" },
+    el("summary", {}, `Scores and differences from the target${summary ? ` (${summary})` : ""}`), guidance) : null;
   return el("li", { id: `step-${round.index}`, "data-round": round.index },
     el("div", { class: "round-head" },
       el("div", {}, el("strong", {}, `Round ${round.index}`), " ", el("span", { class: "badge mode" }, kind),
@@ -611,7 +617,7 @@ function roundItem(s, round) {
     round.change && round.change.no_op ? el("div", { class: "warning" }, `no-op: ${round.change.no_op_reason}`) : null,
     warningsList(round.warnings),
     el("div", { class: "row" }, figures),
-    guidance);
+    guidanceBlock);
 }
 
 async function branchFrom(index) {
@@ -642,6 +648,7 @@ async function dropRound(round) {
 // -- compare --------------------------------------------------------------------------------------------
 function renderCompare() {
   const steps = state.session.steps.filter((step) => step.image);
+  $("compare-panel").hidden = steps.length < 2;
   const [a, b] = [$("compare-a"), $("compare-b")];
   const last = steps.length ? steps[steps.length - 1].index : 0;
   if (!steps.some((st) => st.index === state.compare[0])) state.compare[0] = 0;
