@@ -14,6 +14,7 @@ from typing import Iterator, Mapping
 
 import pytest
 
+from tests.clients.conftest import black_hole  # noqa: F401 - re-exported fixture: a URL that never answers
 from tests.support.servers import ServerProcess, free_port
 from tests.support.stack import service_stack  # noqa: F401 - re-exported fixture
 
@@ -70,3 +71,4 @@ def shots(tmp_path_factory) -> Path:
     path = Path(folder) if folder else tmp_path_factory.mktemp("studio-screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+

@@ -74,6 +74,16 @@ def canvas_point(page, fy: float, fx: float) -> tuple[float, float]:
     return rect["x"] + fx * rect["width"], rect["y"] + fy * rect["height"]
 
 
+def run_job(page, selector: str | None = None, *, button: str | None = None) -> None:
+    """Click what starts a service step and wait until the page has loaded its outcome."""
+    before = page.evaluate("Number(document.body.dataset.jobsFinished || 0)")
+    if button is not None:
+        page.get_by_role("button", name=button).click()
+    else:
+        page.click(selector)
+    page.wait_for_function(f"Number(document.body.dataset.jobsFinished || 0) > {before}")
+
+
 def wait_round_done(page, index: int) -> None:
     item = page.locator(f'#timeline li[data-round="{index}"]')
     expect(item.locator("figcaption", has_text=f"round {index} result")).to_be_visible()
@@ -91,7 +101,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     page.fill("#session-name", "studio e2e")
     page.set_input_files("#start-target-input", str(plan.target))
     expect(page.locator("#start-target-thumbs img")).to_be_visible()
-    page.click("#start-button")
+    run_job(page, "#start-button")
     expect(page.locator("#candidates-row figure")).to_have_count(2)
     expect(page.locator("#progress")).to_be_hidden()
     expect(page.locator("#offline-banner")).to_contain_text("offline profile")
@@ -100,7 +110,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     session_id = current_session_id(page)
 
     # -- pick a draft: the workbench opens with the analyzer's suggestions and the scores -------------------
-    page.get_by_role("button", name="Pick candidate 2").click()
+    run_job(page, button="Pick candidate 2")
     expect(page.locator("#workbench")).to_be_visible()
     expect(page.locator("#candidates-row figure.chosen figcaption")).to_contain_text("candidate 2")
     expect(page.locator("#guidance button.suggestion").first).to_be_visible()
@@ -113,7 +123,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     # -- a text round (text-as-prompt) -----------------------------------------------------------------------
     page.fill("#instruction", "make the blazer navy")
     expect(page.locator("#round-kind")).to_contain_text("text-as-prompt")
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 1)
     round1 = page.locator('#timeline li[data-round="1"]')
     expect(round1).to_contain_text("text-as-prompt (Vanilla)")
@@ -148,7 +158,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     shot(page, shots, "04-reference-and-box")
 
     # -- the BUG round (image-into-prompt) ---------------------------------------------------------------------
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 2)
     round2 = page.locator('#timeline li[data-round="2"]')
     expect(round2).to_contain_text("image-into-prompt (BUG)")
@@ -169,7 +179,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     expect(page.locator("#ref-thumbs figcaption")).to_contain_text("crop of suggestion 1")
     assert box_values(page) != [-1, -1, -1, -1]
     suggested_box = box_values(page)
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 3)
     saved = session_json(studio, session_id)["rounds"][2]
     assert saved["from_suggestion"] == 1 and len(saved["references"]) == 1 and saved["instruction"] == description
@@ -206,7 +216,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     expect(page.locator("#session-meta")).to_contain_text(f"branched from {session_id} at round 1")
     expect(page.locator("#timeline li[data-round]")).to_have_count(1)
     page.fill("#instruction", "make the blazer burgundy")
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 2)
     shot(page, shots, "08-branch")
     assert len(session_json(studio, session_id)["rounds"]) == 3  # the parent is untouched
@@ -220,14 +230,14 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     page.fill("#instruction", "make the blazer dark green")
     drag(page, canvas_point(page, 0.05, 0.15), canvas_point(page, 0.50, 0.85))
     edited_box = box_values(page)
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 2)
     edited = session_json(studio, branch_id)["rounds"][1]
     assert edited["instruction"] == "make the blazer dark green" and [round(v) for v in edited["target_box"]] == edited_box
     assert edited["output"]["sha256"] != first_output
     expect(page.locator('#timeline li[data-round="2"]')).to_contain_text("make the blazer dark green")
     attempts = edited["attempts"]
-    page.get_by_role("button", name="Retry round 2").click()
+    run_job(page, button="Retry round 2")
     wait_round_done(page, 2)
     retried = session_json(studio, branch_id)["rounds"][1]
     assert retried["attempts"] == attempts + 1 and retried["instruction"] == "make the blazer dark green"
@@ -249,7 +259,7 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, tmp_path, service_stack):
+def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, tmp_path, service_stack, black_hole):
     from .conftest import start_studio
 
     page.goto(studio.url)
@@ -260,7 +270,7 @@ def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, 
     page.fill("#prompt", "a black wool coat with two pockets")
     page.fill("#candidates", "1")
     page.select_option("#size", "256")
-    page.click("#start-button")
+    run_job(page, "#start-button")
     expect(page.locator("#workbench")).to_be_visible()
     expect(page.locator("#progress")).to_be_hidden()
     session_id = current_session_id(page)
@@ -288,31 +298,37 @@ def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, 
     assert session_json(studio, session_id)["rounds"] == []
     shot(page, shots, "11-bad-input")
 
-    # a service that is down: a studio whose editor URL answers nothing
+    # a service that is down: a studio whose editor accepts connections and never answers
     dead = start_studio(studio.sessions_dir, tmp_path / "dead-editor.log",
-                        {**service_stack.client_env(), "FASHIONEDIT_EDITOR_URL": "http://127.0.0.1:9", "FASHIONEDIT_MAX_ATTEMPTS": "1"})
+                        {**service_stack.client_env(), "FASHIONEDIT_EDITOR_URL": black_hole, "FASHIONEDIT_MAX_ATTEMPTS": "1",
+                         "FASHIONEDIT_EDIT_TIMEOUT_S": "6"})
     try:
         page.goto(f"{dead.url}/#{session_id}")
         expect(page.locator("#services li.down")).to_contain_text("editor: down")
         page.fill("#instruction", "add a red collar")
         page.set_input_files("#ref-input", str(demo_script().rounds[1].references[0]))
+        expect(page.locator("#ref-thumbs img")).to_have_count(1)
         page.click("#round-button")
-        expect(page.locator("#error-text")).to_contain_text("could not reach the editor")
+        # while the call runs: which service, which step, how long
+        expect(page.locator("#progress-text")).to_contain_text(re.compile(r"^editor · round 1: editing \(image-into-prompt\) · \d+\.\d s"))
+        page.wait_for_function("/\\(editor [2-9]\\.\\d s\\)/.test(document.getElementById('progress-text').textContent)")
+        shot(page, shots, "12-progress")
+        expect(page.locator("#error-text")).to_contain_text(f"the editor at {black_hole} did not answer within 6s")
         assert "Traceback" not in page.content()
         round1 = page.locator('#timeline li[data-round="1"]')
         expect(round1).to_contain_text("add a red collar")  # what was typed and uploaded is kept in the round
         expect(round1.locator("figcaption", has_text="reference 1")).to_be_visible()
-        expect(round1.locator(".error")).to_contain_text("could not reach the editor")
+        expect(round1.locator(".error")).to_contain_text("did not answer within 6s")
         expect(round1.locator(".badge.fail")).to_have_text("pending")  # the round is kept, to finish later
         expect(page.locator("#resume-button")).to_be_visible()
         expect(page.locator("#blocking-notice")).to_contain_text("Round 1 is pending")
-        shot(page, shots, "12-service-down")
+        shot(page, shots, "13-service-down")
     finally:
         dead.server.stop()
 
     # back on the working studio, the kept round finishes
     page.goto(f"{studio.url}/#{session_id}")
-    page.click("#resume-button")
+    run_job(page, "#resume-button")
     wait_round_done(page, 1)
     saved = session_json(studio, session_id)["rounds"]
     assert len(saved) == 1 and saved[0]["status"] == "done" and len(saved[0]["references"]) == 1
@@ -329,12 +345,12 @@ def test_a_session_moves_between_the_studio_and_the_cli(page, studio, shots):
     page.fill("#prompt", "a white cotton shirt with a pointed collar")
     page.fill("#candidates", "1")
     page.select_option("#size", "256")
-    page.click("#start-button")
+    run_job(page, "#start-button")
     expect(page.locator("#workbench")).to_be_visible()
     expect(page.locator("#progress")).to_be_hidden()
     session_id = current_session_id(page)
     page.fill("#instruction", "make the shirt navy")
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 1)
 
     # ... continued with the CLI ...
@@ -348,7 +364,7 @@ def test_a_session_moves_between_the_studio_and_the_cli(page, studio, shots):
     wait_round_done(page, 2)
     expect(page.locator('#timeline li[data-round="2"]')).to_contain_text("make the shirt burgundy")
     page.fill("#instruction", "make the shirt white")
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 3)
 
     # a session the CLI starts opens in the studio
@@ -360,9 +376,9 @@ def test_a_session_moves_between_the_studio_and_the_cli(page, studio, shots):
     expect(page.locator("#session-title")).to_have_text("from-cli")
     expect(page.locator("#workbench")).to_be_visible()
     page.fill("#instruction", "make the hoodie navy")
-    page.click("#round-button")
+    run_job(page, "#round-button")
     wait_round_done(page, 1)
     cli_id = current_session_id(page)
     shown = json.loads(_cli(studio, "session", "show", cli_id, "--json").stdout)
     assert shown["name"] == "from-cli" and shown["rounds"][0]["status"] == "done"
-    shot(page, shots, "13-from-cli")
+    shot(page, shots, "14-from-cli")

@@ -190,6 +190,7 @@ async function follow(job, sessionId) {
   // A failed round is kept in the session (pending, with its inputs) to finish later; other failures keep the form.
   await openSession(sessionId || job.session_id, { keepForm: job.state === "failed" && !["round", "retry"].includes(job.kind) });
   if (job.state === "failed") showError(job.error);
+  document.body.dataset.jobsFinished = String(Number(document.body.dataset.jobsFinished || 0) + 1);  // for scripts and tests
   return job;
 }
 
