@@ -179,6 +179,8 @@ function setBusy(busy) {
 async function follow(job, sessionId) {
   state.job = job;
   renderProgress(job);
+  // Show what the step saved before it calls a service (e.g. the queued round), while it runs.
+  if (job.state === "running") await openSession(sessionId || job.session_id, { keepForm: true });
   while (job.state === "running") {
     await new Promise((r) => setTimeout(r, 400));
     job = (await api(`api/jobs/${job.id}`)).job;
@@ -572,7 +574,8 @@ function renderTimeline() {
 }
 
 function roundItem(s, round) {
-  const roundState = state.session.round_states[round.index - 1];
+  const running = state.session.job && state.session.job.state === "running" && round.status === "pending";
+  const roundState = running ? "running" : state.session.round_states[round.index - 1];
   const last = round.index === s.rounds.length;
   const undone = round.status === "failed" || round.status === "pending";
   const laterDone = s.rounds.slice(round.index).some((r) => r.status === "done" || r.status === "edited");
@@ -581,7 +584,11 @@ function roundItem(s, round) {
   const figures = [];
   const input = state.session.steps[round.index - 1].image;
   if (input) figures.push(figure(input, `input: ${stepLabel(round.index - 1)}`, { small: true }));
-  round.references.forEach((ref, n) => figures.push(figure(ref, `reference ${n + 1}${ref.source ? ` (${ref.source.split("/").pop()})` : ""}`, { small: true })));
+  round.references.forEach((ref, n) => {
+    const fromCrop = round.from_suggestion && ref.source && ref.source.startsWith("images/");
+    const origin = fromCrop ? " (crop of the suggestion)" : ref.source ? ` (${ref.source.split("/").pop()})` : "";
+    figures.push(figure(ref, `reference ${n + 1}${origin}`, { small: true }));
+  });
   if (round.output) figures.push(figure(round.output, `round ${round.index} result`, { box: round.applied_box || round.target_box }));
   const details = [];
   if (round.target_box) details.push(`box_2d [${round.target_box.map((v) => Math.round(v)).join(", ")}]`);
@@ -650,10 +657,15 @@ async function dropRound(round) {
 function renderCompare() {
   const steps = state.session.steps.filter((step) => step.image);
   $("compare-panel").hidden = steps.length < 2;
+  if (state.compareSession !== state.session.session.id) {  // another session: start from the draft against the latest
+    state.compareSession = state.session.session.id;
+    state.compareChosen = false;
+    state.compare = [0, 0];
+  }
   const [a, b] = [$("compare-a"), $("compare-b")];
   const last = steps.length ? steps[steps.length - 1].index : 0;
   if (!steps.some((st) => st.index === state.compare[0])) state.compare[0] = 0;
-  if (!steps.some((st) => st.index === state.compare[1]) || state.compare[1] === 0) state.compare[1] = last;
+  if (!state.compareChosen || !steps.some((st) => st.index === state.compare[1])) state.compare[1] = last;  // the latest, until one is chosen
   for (const [select, chosen] of [[a, state.compare[0]], [b, state.compare[1]]]) {
     select.replaceChildren(...steps.map((st) => el("option", { value: st.index, selected: st.index === chosen }, stepLabel(st.index))));
   }
@@ -677,8 +689,8 @@ function drawCompare() {
     el("figure", {}, slider, el("figcaption", {}, `before/after: ${stepLabel(left.index)} | ${stepLabel(right.index)}`)));
 }
 
-$("compare-a").addEventListener("change", () => { state.compare[0] = Number($("compare-a").value); drawCompare(); });
-$("compare-b").addEventListener("change", () => { state.compare[1] = Number($("compare-b").value); drawCompare(); });
+$("compare-a").addEventListener("change", () => { state.compare[0] = Number($("compare-a").value); state.compareChosen = true; drawCompare(); });
+$("compare-b").addEventListener("change", () => { state.compare[1] = Number($("compare-b").value); state.compareChosen = true; drawCompare(); });
 $("compare-slider").addEventListener("input", drawCompare);
 
 // -- navigation --------------------------------------------------------------------------------------------
