@@ -19,7 +19,13 @@ from tests.support.servers import ServerProcess, free_port
 from tests.support.stack import service_stack  # noqa: F401 - re-exported fixture
 
 CHROMIUM = "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -71,4 +77,3 @@ def shots(tmp_path_factory) -> Path:
     path = Path(folder) if folder else tmp_path_factory.mktemp("studio-screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
-

@@ -67,7 +67,10 @@ def test_uploads_are_checked_as_the_services_would(tmp_path):
     with TestClient(build_app(settings(tmp_path))) as client:
         text = client.post("/api/uploads", files={"file": ("notes.txt", b"hello", "text/plain")})
         assert text.status_code == 422
-        assert text.json()["error"]["message"] == "notes.txt is not an image the services accept: image format not recognised; send PNG, JPEG or WebP"
+        assert (
+            text.json()["error"]["message"]
+            == "notes.txt is not an image the services accept: image format not recognised; send PNG, JPEG or WebP"
+        )
         truncated = client.post("/api/uploads", files={"file": ("half.png", png()[:40], "image/png")})
         assert truncated.status_code == 422 and "half.png" in truncated.json()["error"]["message"]
         good = client.post("/api/uploads", files={"file": ("my ref (1).png", png("gold"), "image/png")})
@@ -101,7 +104,9 @@ def test_files_come_only_from_inside_the_session(tmp_path, picked_session):
     (tmp_path / "sessions" / "secret.txt").write_text("outside")
     with TestClient(build_app(settings(tmp_path))) as client:
         image = session.draft.candidates[0].image
-        assert client.get(f"/api/sessions/{session.id}/files/{image.path}").content == store.image_path(session, image).read_bytes()
+        assert (
+            client.get(f"/api/sessions/{session.id}/files/{image.path}").content == store.image_path(session, image).read_bytes()
+        )
         assert client.get(f"/api/sessions/{session.id}/files/../secret.txt").status_code == 404
         assert client.get(f"/api/sessions/{session.id}/files/%2e%2e/secret.txt").status_code == 404
         assert client.get("/api/sessions/..%2fx").status_code == 404

@@ -34,13 +34,17 @@ def test_the_studio_image_passes_hadolint_and_runs_the_studio_as_non_root() -> N
 
 def test_the_compose_service_validates_beside_any_profile() -> None:
     for profiles in ("offline,studio", "paper,studio"):
-        result = run([compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"], env=compose_env(profiles), cwd=REPO)
+        result = run(
+            [compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"], env=compose_env(profiles), cwd=REPO
+        )
         assert result.returncode == 0, result.stderr
         config = json.loads(result.stdout)
         studio = config["services"]["studio"]
         assert [(p["target"], p["published"]) for p in studio["ports"]] == [(3000, "3000")]
         assert "127.0.0.1:3000/readyz" in " ".join(studio["healthcheck"]["test"])
-        assert studio["read_only"] is True and studio["cap_drop"] == ["ALL"] and "no-new-privileges:true" in studio["security_opt"]
+        assert (
+            studio["read_only"] is True and studio["cap_drop"] == ["ALL"] and "no-new-privileges:true" in studio["security_opt"]
+        )
         (volume,) = studio["volumes"]
         assert volume["source"] == "sessions" and volume["target"] == "/data/sessions" and not volume.get("read_only")
         assert "sessions" in config["volumes"]
@@ -51,7 +55,9 @@ def test_the_compose_service_validates_beside_any_profile() -> None:
             f"http://host.docker.internal:{port}" for port in (3001, 3002, 3003, 3004)
         ]
         assert (REPO / studio["build"]["dockerfile"]).is_file()
-    result = run([compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--services"], env=compose_env("offline"), cwd=REPO)
+    result = run(
+        [compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--services"], env=compose_env("offline"), cwd=REPO
+    )
     assert "studio" not in result.stdout.split()  # only where asked for
 
 
@@ -70,7 +76,9 @@ def test_the_kubernetes_deployment(path: str) -> None:
     # the restricted Pod Security Standard
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
     sc = main["securityContext"]
-    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"] and sc["readOnlyRootFilesystem"] is True
+    assert (
+        sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"] and sc["readOnlyRootFilesystem"] is True
+    )
     # sessions on a persistent, writable volume; /tmp an emptyDir
     mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -83,7 +91,10 @@ def test_the_kubernetes_deployment(path: str) -> None:
     policy = by_name(path, "NetworkPolicy")["allow-ingress-to-studio"]["spec"]
     assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "studio"}
     service = by_name(path, "Service")["studio"]
-    assert service["spec"]["ports"][0]["port"] == 3000 and service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert (
+        service["spec"]["ports"][0]["port"] == 3000
+        and service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    )
     # its settings are real client settings, pointing at the services' Service names and ports
     (ref,) = main["envFrom"]
     (config,) = [c for c in docs(path, "ConfigMap") if c["metadata"]["name"] == ref["configMapRef"]["name"]]

@@ -28,10 +28,9 @@ from fashionedit.contracts import Box2D, ErrorResponse
 from fashionedit.contracts.generate import Prompt
 
 from ..bundle import FashionEditClient
-from ..design import SessionStateError
+from ..design import CLEAR_BOX, SessionStateError
 from ..errors import FashionEditError
 from ..export import render_html
-from ..design import CLEAR_BOX
 from ..session import OFFLINE_LABEL, Session, SessionLocked, SessionNotFound, SessionStore
 from ..settings import SERVICES, ClientSettings
 from .jobs import Jobs, SessionBusy, error_message
@@ -52,7 +51,8 @@ class StudioError(Exception):
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(ErrorResponse.make(status, code, message).model_dump(mode="json", exclude_none=True), status_code=status)  # type: ignore[arg-type]
+    body = ErrorResponse.make(status, code, message)  # type: ignore[arg-type] - code is one of ErrorCode's values
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
 
 
 class BearerAuth:
@@ -71,8 +71,12 @@ class BearerAuth:
         if offered and hmac.compare_digest(offered.encode(), self.token.encode()):
             await self.app(scope, receive, send)
             return
-        response = _error(401, "unauthorized", "this studio needs its access token (FASHIONEDIT_API_TOKEN): sign in on the page, "
-                                               "or send 'Authorization: Bearer <token>'")
+        response = _error(
+            401,
+            "unauthorized",
+            "this studio needs its access token (FASHIONEDIT_API_TOKEN): sign in on the page, "
+            "or send 'Authorization: Bearer <token>'",
+        )
         response.headers["WWW-Authenticate"] = "Bearer"
         await response(scope, receive, send)
 
@@ -86,7 +90,9 @@ class Studio:
         self.uploads = Uploads(self.store.root)
         self.client = FashionEditClient(settings)
         # Service status on the page: one quick try, so a service that is down shows at once.
-        self.probe = FashionEditClient(settings.model_copy(update={"max_attempts": 1, "info_timeout_s": 3.0, "connect_timeout_s": 2.0}))
+        self.probe = FashionEditClient(
+            settings.model_copy(update={"max_attempts": 1, "info_timeout_s": 3.0, "connect_timeout_s": 2.0})
+        )
         self.jobs = Jobs(self.store, self.client)
 
     def close(self) -> None:
@@ -101,7 +107,9 @@ class Studio:
     def session_view(self, session: Session) -> dict[str, Any]:
         job = self.jobs.running_for(session.id)
         steps = [{"index": 0, "label": "draft", "image": _image(session.chosen_image())}]
-        steps += [{"index": r.index, "label": f"round {r.index}", "image": _image(session.step_image(r.index))} for r in session.rounds]
+        steps += [
+            {"index": r.index, "label": f"round {r.index}", "image": _image(session.step_image(r.index))} for r in session.rounds
+        ]
         blocking = session.blocking_round()
         return {
             "session": session.model_dump(mode="json"),
@@ -122,8 +130,12 @@ class Studio:
             service = getattr(self.probe, name)
             try:
                 info = service.info()
-                out[name] = {"url": service.urls[0], "ready": info.ready, "model": info.model.model_dump(mode="json") if info.model else None,
-                             "message": info.message}
+                out[name] = {
+                    "url": service.urls[0],
+                    "ready": info.ready,
+                    "model": info.model.model_dump(mode="json") if info.model else None,
+                    "message": info.message,
+                }
             except FashionEditError as exc:
                 out[name] = {"url": service.urls[0], "ready": False, "model": None, "message": error_message(exc)}
         return out
@@ -151,7 +163,9 @@ def _box(value: Any) -> Box2D | None:
     try:
         return Box2D.model_validate(value)
     except ValidationError as exc:
-        raise StudioError(422, "invalid_request", f"target box: {error_message(exc).removeprefix('value: ').removeprefix('Value error, ')}") from None
+        raise StudioError(
+            422, "invalid_request", f"target box: {error_message(exc).removeprefix('value: ').removeprefix('Value error, ')}"
+        ) from None
 
 
 def _instruction(value: Any, *, required: bool) -> str | None:
@@ -165,7 +179,9 @@ def _instruction(value: Any, *, required: bool) -> str | None:
         raise StudioError(422, "invalid_request", f"instruction: {error_message(exc).removeprefix('value: ')}") from None
 
 
-def _int(body: dict[str, Any], key: str, default: int | None = None, *, low: int | None = None, high: int | None = None) -> int | None:
+def _int(
+    body: dict[str, Any], key: str, default: int | None = None, *, low: int | None = None, high: int | None = None
+) -> int | None:
     value = body.get(key, default)
     if value in (None, ""):
         return default
@@ -230,8 +246,15 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
     async def info(request: Request) -> Response:
         services = await run_in_threadpool(studio.services_view)
         offline = any((s.get("model") or {}).get("offline") for s in services.values())
-        return JSONResponse({"services": services, "offline": offline, "offline_label": OFFLINE_LABEL,
-                             "sessions_dir": str(studio.store.root), "auth": bool(settings.token())})
+        return JSONResponse(
+            {
+                "services": services,
+                "offline": offline,
+                "offline_label": OFFLINE_LABEL,
+                "sessions_dir": str(studio.store.root),
+                "auth": bool(settings.token()),
+            }
+        )
 
     # -- sessions -------------------------------------------------------------------------------
     async def list_sessions(request: Request) -> Response:
@@ -254,8 +277,17 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
         name = str(body.get("name") or "").strip() or None
         designs = studio.jobs.designs()
         session = await run_in_threadpool(
-            lambda: designs.start(prompt, candidates=candidates, pick=0 if candidates == 1 else None, target=target, seed=seed,
-                                  width=size, height=size, name=name, run=False)
+            lambda: designs.start(
+                prompt,
+                candidates=candidates,
+                pick=0 if candidates == 1 else None,
+                target=target,
+                seed=seed,
+                width=size,
+                height=size,
+                name=name,
+                run=False,
+            )
         )
         job = studio.jobs.submit("start", session.id, lambda d: d.resume(d.store.load(session.id)))
         return JSONResponse({"session_id": session.id, "job": job.view()}, status_code=202)
@@ -303,8 +335,16 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
                 instruction, box, suggestion = instruction or chosen.description, box or chosen.box_2d, None
         seed = _int(body, "seed", None, low=0, high=2**32 - 1)
         designs = studio.jobs.designs()
-        queued = designs.add_round(session, instruction, references=references, target_box=box, suggestion=suggestion, seed=seed,
-                                   run=False, replace=bool(body.get("replace")))
+        queued = designs.add_round(
+            session,
+            instruction,
+            references=references,
+            target_box=box,
+            suggestion=suggestion,
+            seed=seed,
+            run=False,
+            replace=bool(body.get("replace")),
+        )
         return lambda d: d.resume(d.store.load(queued.id))
 
     def prepare_resume(session: Session, body: dict[str, Any]) -> Callable[[Any], Session]:
@@ -371,12 +411,18 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
                 raise StudioError(422, "invalid_request", "send the image as the form field 'file'")
             data = await item.read(MAX_UPLOAD_BYTES + 1)
             if len(data) > MAX_UPLOAD_BYTES:
-                raise StudioError(413, "payload_too_large", f"{item.filename} is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; send a smaller image")
+                raise StudioError(
+                    413,
+                    "payload_too_large",
+                    f"{item.filename} is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; send a smaller image",
+                )
             try:
                 stored = await run_in_threadpool(studio.uploads.add, item.filename or "upload", data)
             except ValidationError as exc:
                 reason = error_message(exc).removeprefix("value: ").removeprefix("Value error, ")
-                raise StudioError(422, "invalid_request", f"{item.filename} is not an image the services accept: {reason}") from None
+                raise StudioError(
+                    422, "invalid_request", f"{item.filename} is not an image the services accept: {reason}"
+                ) from None
         finally:
             await form.close()
         return JSONResponse({"upload": stored.view()}, status_code=201)
@@ -428,7 +474,9 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("studio route %s failed", request.url.path)
-        return _error(500, "internal_error", f"the studio failed on {request.url.path}: {type(exc).__name__}; see the studio's log")
+        return _error(
+            500, "internal_error", f"the studio failed on {request.url.path}: {type(exc).__name__}; see the studio's log"
+        )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -29,8 +29,14 @@ class Upload:
     format: str
 
     def view(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "width": self.width, "height": self.height, "format": self.format,
-                "url": f"api/uploads/{self.id}"}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "url": f"api/uploads/{self.id}",
+        }
 
 
 class UnknownUpload(LookupError):
@@ -57,7 +63,9 @@ class Uploads:
         folder = self.root / upload_id
         files = sorted(folder.iterdir()) if _ID.match(upload_id) and folder.is_dir() else []
         if not files:
-            raise UnknownUpload(f"upload {upload_id!r} is not here (uploads are kept in {UPLOADS_FOLDER}); upload the image again")
+            raise UnknownUpload(
+                f"upload {upload_id!r} is not here (uploads are kept in {UPLOADS_FOLDER}); upload the image again"
+            )
         path = files[0]
         payload = ImagePayload.from_bytes(path.read_bytes())
         width, height = payload.size
