@@ -3,6 +3,7 @@ designer makes it, with real mouse events for the box, then bad input, then the 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -82,6 +83,22 @@ def run_job(page, selector: str | None = None, *, button: str | None = None) -> 
     else:
         page.click(selector)
     page.wait_for_function(f"Number(document.body.dataset.jobsFinished || 0) > {before}")
+
+
+def drop_file(page, selector: str, path: Path) -> None:
+    """Drop a file onto an element as a browser does from the desktop (a drop event carrying a DataTransfer)."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    transfer = page.evaluate_handle(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/png" }));
+            return transfer;
+        }""",
+        [data, Path(path).name],
+    )
+    page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
 
 
 def wait_round_done(page, index: int) -> None:
@@ -382,9 +399,15 @@ def test_a_session_moves_between_the_studio_and_the_cli(page, studio, shots):
     page.reload()
     wait_round_done(page, 2)
     expect(page.locator('#timeline li[data-round="2"]')).to_contain_text("make the shirt burgundy")
-    page.fill("#instruction", "make the shirt white")
+    page.fill("#instruction", "add the gold buttons shown in the reference")
+    drop_file(page, "#ref-zone", demo_script().rounds[1].references[0])  # dropped onto the page, not chosen
+    expect(page.locator("#ref-thumbs img")).to_have_count(1)
+    drag(page, canvas_point(page, 0.25, 0.44), canvas_point(page, 0.40, 0.56))  # where the buttons go
     run_job(page, "#round-button")
     wait_round_done(page, 3)
+    expect(page.locator('#timeline li[data-round="3"]')).to_contain_text("image-into-prompt (BUG)")
+    shown = json.loads(_cli(studio, "session", "show", session_id, "--json").stdout)
+    assert shown["rounds"][2]["mode"] == "text+image" and len(shown["rounds"][2]["references"]) == 1
 
     # a session the CLI starts opens in the studio
     result = _cli(studio, "session", "new", "a grey hoodie with a kangaroo pocket", "--size", "256", "--name", "from-cli")
