@@ -299,7 +299,7 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
             body = await _body(request) if request.method in ("POST", "PUT") else {}
             session = await run_in_threadpool(studio.load, request.path_params["session_id"])
             studio.jobs.check_idle(session.id)
-            step = prepare(session, {**body, **request.path_params})
+            step = await run_in_threadpool(prepare, session, {**body, **request.path_params})  # may copy uploads into the session
             job = studio.jobs.submit(kind, session.id, lambda d: step(d))
             return job_response(job)
 
