@@ -23,7 +23,7 @@ from fashionedit.client.design import BoxError, DesignSessions, SessionStateErro
 from fashionedit.client.export import export_html
 from fashionedit.client.session import NO_OP_FRACTION, RoundStatus, SessionLocked, SessionStore
 from fashionedit.client.views import print_session, print_summaries
-from fashionedit.contracts import Box2D, EditMode, EditResponse, GenerateResponse, ImagePayload, ModelInfo, Timings
+from fashionedit.contracts import Box2D, EditMode, EditResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
 from tests.clients.conftest import chromium_image_check
 from tests.clients.test_design_faults import FakeServices, png
 
@@ -56,9 +56,6 @@ class WarningServices(FakeServices):
                 )
                 return httpx.Response(200, content=out.model_dump_json())
         return super().__call__(request)
-
-
-from fashionedit.contracts import GeneratedImage  # noqa: E402
 
 
 @pytest.fixture
@@ -194,6 +191,11 @@ def test_change_is_measured_inside_and_outside_the_box():
     change = measure_change(ImagePayload.from_pil(before), ImagePayload.from_pil(after), Box2D((100, 200, 300, 400)))
     assert change.changed_fraction == pytest.approx(0.04) and change.inside_box == pytest.approx(1.0) and change.outside_box == 0.0
     assert not change.no_op
+    dot = before.copy()
+    dot.paste((0, 0, 0), (20, 10, 22, 12))  # 4 pixels: 0.04% of the image, 1% of the box: a small edit, not a no-op
+    small = measure_change(ImagePayload.from_pil(before), ImagePayload.from_pil(dot), Box2D((100, 200, 300, 400)))
+    assert small.changed_fraction < 0.001 and small.inside_box == pytest.approx(0.01) and not small.no_op
+    assert measure_change(ImagePayload.from_pil(before), ImagePayload.from_pil(dot)).no_op  # without a box it is
     faint = before.copy()
     faint.paste((250, 250, 250), (0, 0, 100, 100))  # 5 levels: under the pixel tolerance
     assert measure_change(ImagePayload.from_pil(before), ImagePayload.from_pil(faint)).no_op

@@ -29,6 +29,7 @@ from fashionedit.contracts.generate import Prompt
 from .bundle import FashionEditClient
 from .errors import APIError, FashionEditError
 from .session import (
+    NO_OP_BOX_FRACTION,
     NO_OP_FRACTION,
     PIXEL_TOLERANCE,
     Analysis,
@@ -119,9 +120,6 @@ def _swapped(numbers: list[float], low: int, high: int) -> str:
     return ",".join(f"{v:g}" for v in fixed)
 
 
-_box = parse_box
-
-
 def measure_change(before: ImagePayload, after: ImagePayload, box: Box2D | None = None, warnings: Sequence[str] = ()) -> Change:
     """The fraction of pixels an edit changed (any channel by more than PIXEL_TOLERANCE), overall and in/out of ``box``."""
     with before.to_pil() as a_img, after.to_pil() as b_img:
@@ -143,10 +141,12 @@ def measure_change(before: ImagePayload, after: ImagePayload, box: Box2D | None 
         inside = fraction(changed.crop((x0, y0, x1, y1)))
         rest = a.width * a.height - (x1 - x0) * (y1 - y0)
         outside = (total * a.width * a.height - inside * (x1 - x0) * (y1 - y0)) / rest if rest else 0.0
-    no_op = total < NO_OP_FRACTION
+    no_op = total < NO_OP_FRACTION and (inside is None or inside < NO_OP_BOX_FRACTION)
     reason = None
     if no_op:
         reason = f"the edit changed {total:.3%} of the pixels (under the {NO_OP_FRACTION:.1%} no-op threshold)"
+        if inside is not None:
+            reason += f" and {inside:.2%} inside its box (under {NO_OP_BOX_FRACTION:.0%})"
         if warnings:
             reason += "; " + "; ".join(warnings)
     return Change(changed_fraction=total, inside_box=inside, outside_box=outside, no_op=no_op, no_op_reason=reason)

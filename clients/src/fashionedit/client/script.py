@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fashionedit.contracts import Box2D
 
@@ -39,6 +39,13 @@ class ScriptRound(BaseModel):
     target_box: Box2D | None = None
     suggestion: int | None = Field(default=None, ge=1)
     seed: int | None = None
+
+    @field_validator("target_box", mode="before")
+    @classmethod
+    def _box_in_any_printed_form(cls, value: Any) -> Any:
+        from .design import parse_box  # the CLI's own reading of a box, with its messages
+
+        return value if value is None else parse_box(value)
 
     @model_validator(mode="after")
     def _needs_something(self) -> "ScriptRound":

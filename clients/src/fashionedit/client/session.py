@@ -125,9 +125,12 @@ class RoundStatus(str, Enum):
     FAILED = "failed"  # the editor refused it (see Round.error); `retry` or `drop` it
 
 
-# An edit counts as a no-op when fewer than this fraction of pixels changed (by more than PIXEL_TOLERANCE
-# levels in any channel, after resizing the output to the input's size if they differ).
+# An edit counts as a no-op when fewer than NO_OP_FRACTION of the image's pixels changed (by more than
+# PIXEL_TOLERANCE levels in any channel, after resizing the output to the input's size if they differ) and,
+# where the round has a box (asked for, or reported by the editor), fewer than NO_OP_BOX_FRACTION of the box's:
+# a small detail placed in a small box is a real edit even when it is a tiny share of the image.
 NO_OP_FRACTION = 0.001
+NO_OP_BOX_FRACTION = 0.01
 PIXEL_TOLERANCE = 8
 
 
