@@ -134,3 +134,21 @@ def test_undo_and_export(tmp_path, picked_session):
         assert view["session"]["rounds"] == [] and store.load(session.id).rounds == []
         again = client.post(f"/api/sessions/{session.id}/undo", json={})
         assert again.status_code == 409 and "nothing to undo" in again.json()["error"]["message"]
+
+
+def test_a_generator_that_is_down_fails_the_start_with_its_message_and_keeps_the_session(tmp_path):
+    import time
+
+    with TestClient(build_app(settings(tmp_path))) as client:
+        started = client.post("/api/sessions", json={"prompt": "a navy blazer", "candidates": 2, "size": 256})
+        assert started.status_code == 202
+        job = started.json()["job"]
+        deadline = time.monotonic() + 30
+        while job["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = client.get(f"/api/jobs/{job['id']}").json()["job"]
+        assert job["state"] == "failed" and job["error"].startswith(f"could not reach the generator at {DOWN}")
+        assert "Traceback" not in job["error"]
+        view = client.get(f"/api/sessions/{started.json()['session_id']}").json()
+        assert view["session"]["draft"]["prompt"] == "a navy blazer" and view["pending"] is True  # to finish once it is up
+        assert view["job"] is None
