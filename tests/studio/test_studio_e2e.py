@@ -165,6 +165,11 @@ def test_a_full_session_in_the_browser(page, studio, shots):
     drag(page, (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2), canvas_point(page, 0.50, 0.62))
     resized = box_values(page)
     assert resized[:2] == moved[:2] and abs(resized[2] - 500) <= 6 and abs(resized[3] - 620) <= 6, resized
+    page.focus("#canvas")  # the keyboard moves and resizes the box too
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    keyed = box_values(page)
+    assert keyed == [resized[0], resized[1] + 10, resized[2] + 10, resized[3] + 10], keyed
     page.click("#box-clear")
     expect(page.locator("#draw-box")).to_be_hidden()
     assert box_values(page) == [-1, -1, -1, -1]
@@ -285,6 +290,7 @@ def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, 
     page.click("#start-button")
     expect(page.locator("#error-text")).to_have_text("describe the garment first: the description is the draft's prompt")
     page.fill("#prompt", "a black wool coat with two pockets")
+    page.fill("#seed", "11")
     page.fill("#candidates", "1")
     page.select_option("#size", "256")
     run_job(page, "#start-button")
@@ -335,6 +341,7 @@ def test_bad_input_gives_a_clear_message_and_loses_nothing(page, studio, shots, 
         page.fill("#instruction", "add a red collar")
         page.set_input_files("#ref-input", str(demo_script().rounds[1].references[0]))
         expect(page.locator("#ref-thumbs img")).to_have_count(1)
+        drag(page, canvas_point(page, 0.15, 0.35), canvas_point(page, 0.30, 0.65))  # the collar
         page.click("#round-button")
         # while the call runs: which service, which step, how long
         expect(page.locator("#progress-text")).to_contain_text(
@@ -421,6 +428,11 @@ def test_a_session_moves_between_the_studio_and_the_cli(page, studio, shots):
     run_job(page, "#round-button")
     wait_round_done(page, 1)
     cli_id = current_session_id(page)
+    # a target set afterwards, dropped on the page: every step is scored and the next edits proposed
+    drop_file(page, "#target-zone", demo_script().target)
+    expect(page.locator("#target-view img")).to_be_visible()
+    expect(page.locator("#guidance button.suggestion").first).to_be_visible()
+    expect(page.locator('#timeline li[data-round="1"] details.round-guidance summary')).to_contain_text("PSNR")
     shown = json.loads(_cli(studio, "session", "show", cli_id, "--json").stdout)
     assert shown["name"] == "from-cli" and shown["rounds"][0]["status"] == "done"
     shot(page, shots, "14-from-cli")

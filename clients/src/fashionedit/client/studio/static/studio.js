@@ -345,6 +345,21 @@ $("box-clear").addEventListener("click", () => setBox(null));
       setBox([Math.min(ymin, ymax), Math.min(xmin, xmax), Math.max(ymin, ymax), Math.max(xmin, xmax)]);
     }
   });
+  canvas.addEventListener("keydown", (event) => {
+    const steps = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if ((event.key === "Delete" || event.key === "Backspace") && state.box) { event.preventDefault(); setBox(null); return; }
+    if (!steps[event.key]) return;
+    event.preventDefault();
+    const [dy, dx] = steps[event.key].map((v) => v * 10);
+    if (!state.box) { setBox([400, 400, 600, 600]); return; }  // a first box in the middle, to move and resize
+    const [ymin, xmin, ymax, xmax] = state.box;
+    if (event.shiftKey) {
+      setBox([ymin, xmin, Math.max(ymin + 10, ymax + dy), Math.max(xmin + 10, xmax + dx)]);
+    } else {
+      const top = Math.min(1000 - (ymax - ymin), Math.max(0, ymin + dy)), left = Math.min(1000 - (xmax - xmin), Math.max(0, xmin + dx));
+      setBox([top, left, top + ymax - ymin, left + xmax - xmin]);
+    }
+  });
   const end = () => { drag = null; };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
