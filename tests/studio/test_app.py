@@ -152,3 +152,17 @@ def test_a_generator_that_is_down_fails_the_start_with_its_message_and_keeps_the
         view = client.get(f"/api/sessions/{started.json()['session_id']}").json()
         assert view["session"]["draft"]["prompt"] == "a navy blazer" and view["pending"] is True  # to finish once it is up
         assert view["job"] is None
+
+
+def test_abandoned_uploads_are_removed_when_the_studio_starts(tmp_path):
+    import os
+
+    from fashionedit.client.studio.uploads import KEEP_UNUSED_S, Uploads
+
+    uploads = Uploads(tmp_path / "sessions")
+    old, new = uploads.add("old.png", png()), uploads.add("new.png", png())
+    week_ago = old.path.parent.stat().st_mtime - KEEP_UNUSED_S - 60
+    os.utime(old.path.parent, (week_ago, week_ago))
+    with TestClient(build_app(settings(tmp_path))) as client:
+        assert client.get(f"/api/uploads/{old.id}").status_code == 404
+        assert client.get(f"/api/uploads/{new.id}").status_code == 200

@@ -88,6 +88,7 @@ class Studio:
         self.settings = settings
         self.store = SessionStore(settings.sessions_dir)
         self.uploads = Uploads(self.store.root)
+        self.uploads.prune()
         self.client = FashionEditClient(settings)
         # Service status on the page: one quick try, so a service that is down shows at once.
         self.probe = FashionEditClient(
