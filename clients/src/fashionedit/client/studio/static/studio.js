@@ -672,6 +672,7 @@ async function dropRound(round) {
 function renderCompare() {
   const steps = state.session.steps.filter((step) => step.image);
   $("compare-panel").hidden = steps.length < 2;
+  $("compare-heading").replaceChildren("Compare ", state.session.offline ? el("span", { class: "badge offline" }, state.session.offline_label) : "");
   if (state.compareSession !== state.session.session.id) {  // another session: start from the draft against the latest
     state.compareSession = state.session.session.id;
     state.compareChosen = false;
