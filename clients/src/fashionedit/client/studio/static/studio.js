@@ -429,6 +429,9 @@ function renderDraft() {
   });
   if (!d.candidates.length) row.append(el("div", { class: "meta" }, d.error ? "no drafts yet: fix the cause and finish the pending steps" : "generating drafts…"));
   $("target-view").replaceChildren(s.target ? figure(s.target, "target / inspiration", { small: false }) : "");
+  document.querySelector('label[for="target-input"]').textContent = s.target
+    ? "Replace the target image (scores and suggested edits are made again for every step)"
+    : "Set a target or inspiration image (guidance: scores and suggested edits)";
 }
 
 function currentIndex() { return state.session.completed; }
