@@ -66,16 +66,24 @@ def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.abs(after - before).max(axis=2) > TOLERANCE
 
 
-def box_mask(box: str | list[float], shape: tuple[int, ...]) -> np.ndarray:
-    values = json.loads(box) if isinstance(box, str) else box
+SEAM = 4  # pixels: the placement feathers its seam this far around a reference's box
+
+
+def box_mask(box: str | list[float], shape: tuple[int, ...], grow: int = 0) -> np.ndarray:
+    values = [float(v) for v in box.strip("[]").replace(",", " ").split()] if isinstance(box, str) else box
     x0, y0, x1, y1 = Box2D(tuple(values)).to_pixels(shape[1], shape[0])
     mask = np.zeros(shape[:2], bool)
-    mask[y0:y1, x0:x1] = True
+    mask[max(0, y0 - grow) : y1 + grow, max(0, x0 - grow) : x1 + grow] = True
     return mask
 
 
 def fraction(mask: np.ndarray, where: np.ndarray) -> float:
     return float(mask[where].mean()) if where.any() else 0.0
+
+
+def gold_pixels(image: np.ndarray, where: np.ndarray) -> int:
+    r, g, b = (image[..., c] for c in range(3))
+    return int(((r > 150) & (g > 100) & (b < 100) & (r > b + 80))[where].sum())
 
 
 def assert_text_round(s: Session, step: int, *, part_colour: tuple[str, str] | None = None) -> np.ndarray:
@@ -104,7 +112,8 @@ def assert_reference_round(s: Session, step: int, box: str | None) -> np.ndarray
     before, after = s.image(step - 1), s.image(step)
     diff = changed(before, after)
     inside = box_mask(box or round_["applied_box"], before.shape)
-    assert fraction(diff, inside) > 0.1 and fraction(diff, ~inside) < 0.003, (fraction(diff, inside), fraction(diff, ~inside))
+    outside = ~box_mask(box or round_["applied_box"], before.shape, grow=SEAM)
+    assert fraction(diff, inside) > 0.1 and fraction(diff, outside) < 0.002, (fraction(diff, inside), fraction(diff, outside))
     return inside
 
 
@@ -130,11 +139,11 @@ def test_text_then_reference_with_a_box_and_without(s, plan, tmp_path):
     crop.paste((200, 30, 30), (18, 18, 32, 32))
     ref = tmp_path / "detail.png"
     crop.save(ref)
-    shown = s.round("-i", "add the red mark shown in the reference", "--ref", ref)
+    shown = s.round("-i", "add this detail from the reference", "--ref", ref)  # no colour or place words: the picture decides
     assert "text+image" in shown and "offline profile" in shown
     assert_reference_round(s, 3, None)
     ys, xs = np.nonzero(changed(s.image(2), s.image(3)))
-    margin = 8  # the placement's feathered seam around the crop
+    margin = 2 * SEAM  # the crop's own edge, feathered
     assert 150 - margin <= xs.min() and xs.max() < 200 + margin and 40 - margin <= ys.min() and ys.max() < 90 + margin  # where the crop came from
 
 
@@ -158,13 +167,14 @@ def test_reference_text_reference_text(s, plan, tmp_path):
     s.round("-i", plan.rounds[1].instruction, "--ref", plan.rounds[1].references[0], "--box", BUTTONS_BOX)
     buttons = assert_reference_round(s, 1, BUTTONS_BOX)
     s.round("-i", "make the blazer navy")
-    diff = assert_text_round(s, 2, part_colour=("blazer", "navy"))
-    assert fraction(diff, buttons) < 0.05  # the buttons are kept, not painted over
+    assert_text_round(s, 2, part_colour=("blazer", "navy"))
+    # The blazer under the buttons turns navy; the gold buttons themselves stay.
+    assert gold_pixels(s.image(2), buttons) >= 0.5 * gold_pixels(s.image(1), buttons) > 0
     pocket = Image.open(plan.target).convert("RGB").crop((280, 70, 320, 110))
     ref = tmp_path / "pocket.png"
     pocket.save(ref)
     pocket_box = "100 540 220 640"
-    s.round("-i", "add the pocket shown in the reference", "--ref", ref, "--box", pocket_box)
+    s.round("-i", "add this detail from the reference", "--ref", ref, "--box", pocket_box)  # no part words: the box decides
     pocket_mask = assert_reference_round(s, 3, pocket_box)
     s.round("-i", "make the trousers grey")
     diff = assert_text_round(s, 4, part_colour=("trousers", "grey"))

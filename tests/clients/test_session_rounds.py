@@ -36,6 +36,7 @@ class WarningServices(FakeServices):
     def __init__(self) -> None:
         super().__init__()
         self.same = False
+        self.editor_model = INFO
         self.instructions: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -52,7 +53,7 @@ class WarningServices(FakeServices):
                 image = ImagePayload(body["image"]) if self.same else png((10, 20, 30 + len(self.calls)))
                 out = EditResponse(
                     image=image, mode=EditMode.TEXT_IMAGE if body.get("references") else EditMode.TEXT, prompt=body["instruction"],
-                    model=INFO, timings=Timings(total_ms=1), warnings=["not applied: unknown word(s) 'wide'"] if "wide" in body["instruction"] else [],
+                    model=self.editor_model, timings=Timings(total_ms=1), warnings=["not applied: unknown word(s) 'wide'"] if "wide" in body["instruction"] else [],
                 )
                 return httpx.Response(200, content=out.model_dump_json())
         return super().__call__(request)
@@ -181,7 +182,16 @@ def test_an_edit_that_changes_nothing_is_a_no_op_not_done(fake, tmp_path):
     assert chromium_image_check(page_path, tmp_path)["broken"] == []
     services.same = False
     redone = designs.retry_round(session, 1, instruction="make it navy")
-    assert not redone.rounds[0].no_op and redone.rounds[0].change.changed_fraction > 0.9
+    assert not redone.rounds[0].no_op and redone.rounds[0].change.changed_fraction > 0.95
+    # Every pixel changed: the client says the picture was redrawn rather than edited.
+    assert any(w.startswith("client: the edit changed 100.0% of the pixels") for w in redone.rounds[0].warnings)
+
+
+def test_a_random_weight_editor_is_named_in_the_round_warnings(fake):
+    services, designs, _ = fake
+    services.editor_model = ModelInfo(backend="local", model_id="sd3-tiny", offline=True, random_weights=True)
+    session = designs.add_round(designs.start("a white blazer", width=64, height=64), "make it navy")
+    assert "client: the editor answered from a random-weight test model (sd3-tiny): its picture is not a design" in session.rounds[0].warnings
 
 
 def test_change_is_measured_inside_and_outside_the_box():

@@ -23,7 +23,7 @@ from typing import Protocol, Sequence
 from PIL import Image, ImageChops
 from pydantic import TypeAdapter
 
-from fashionedit.contracts import Box2D, EditRequest, GenerateRequest, ImagePayload, ScorePair, ScoreRequest
+from fashionedit.contracts import Box2D, EditRequest, GenerateRequest, ImagePayload, ModelInfo, ScorePair, ScoreRequest
 from fashionedit.contracts.generate import Prompt
 
 from .bundle import FashionEditClient
@@ -464,6 +464,7 @@ class DesignSessions:
         if response.prompt_truncation is not None:
             cut = response.prompt_truncation
             draft.warnings.append(f"generator: not read by CLIP (past its {cut.max_tokens} tokens): {cut.truncated_text!r}")
+        draft.warnings += _client_notes("generator", response.model, response.warnings, None)
         if draft.chosen is not None and draft.chosen >= len(draft.candidates):
             draft.chosen = 0
         self.store.save(session)
@@ -502,6 +503,7 @@ class DesignSessions:
         if response.revised_prompt:
             round_.warnings.append(f"editor: the model rewrote the prompt as {response.revised_prompt!r}")
         round_.change = measure_change(source_payload, response.image, round_.applied_box or round_.target_box, response.warnings)
+        round_.warnings += _client_notes("editor", response.model, response.warnings, round_.change)
         round_.status, round_.error = RoundStatus.EDITED, None
         self.store.save(session)  # the edited image is safe from here on, whatever happens next
         self.progress.advance()
@@ -556,6 +558,22 @@ class DesignSessions:
             guidance.errors.append(f"analysis: {exc}")
         self.progress.advance()
         return guidance
+
+
+REDRAWN_FRACTION = 0.95  # an edit that changed this share of the pixels redrew the whole picture, background included
+
+
+def _client_notes(service: str, model: ModelInfo, said: Sequence[str], change: Change | None) -> list[str]:
+    """What the client itself can tell from a response: random-weight models, and an edit that redrew everything."""
+    notes = []
+    if model.random_weights and not any("random" in w for w in said):
+        notes.append(f"client: the {service} answered from a random-weight test model ({model.model_id}): its picture is not a design")
+    if change is not None and change.changed_fraction >= REDRAWN_FRACTION:
+        notes.append(
+            f"client: the edit changed {change.changed_fraction:.1%} of the pixels, background included: "
+            "the whole picture was redrawn, not edited; compare it with the round before"
+        )
+    return notes
 
 
 def _without_guidance(warnings: list[str]) -> list[str]:
