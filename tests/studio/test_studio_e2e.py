@@ -44,6 +44,7 @@ def expect(locator):
 
 def shot(page, shots: Path, name: str) -> Path:
     path = shots / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # messages and progress are sticky: from the top they sit where they belong
     page.screenshot(path=str(path), full_page=True)
     return path
 
