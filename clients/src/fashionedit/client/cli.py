@@ -458,6 +458,20 @@ def session_export(
     console.print(f"wrote {path}{label}")
 
 
+@app.command()
+@handle_errors
+def studio(
+    host: str = typer.Option("127.0.0.1", envvar="FASHIONEDIT_STUDIO_HOST", help="Interface to bind (0.0.0.0 exposes the studio)"),
+    port: int = typer.Option(3000, envvar="FASHIONEDIT_STUDIO_PORT", help="Port of the studio's page"),
+    sessions_dir: Optional[Path] = DirOption,
+) -> None:
+    """Open the design studio: a web page (default http://127.0.0.1:3000) over the same sessions as `fashionedit session`."""
+    from .studio import serve
+
+    console.print(f"studio on http://{host}:{port} · sessions in {_settings(sessions_dir).sessions_dir}")
+    serve(_settings(sessions_dir), host=host, port=port)
+
+
 # -- the main job ------------------------------------------------------------------------------------
 @app.command()
 @handle_errors
