@@ -15,13 +15,16 @@ import asyncio
 import json
 import time
 
+import httpx
 import pytest
+from PIL import Image
 
 from fashionedit.client.benchmark import RunConfig
 from fashionedit.client.benchmark.runner import BenchmarkRunner, load_records
 from fashionedit.client.dataset import BuildConfig, DatasetBuilder
 from fashionedit.client.local import TARGETS
 from fashionedit.client.settings import ClientSettings
+from fashionedit.contracts import ErrorResponse, ImagePayload
 from fashionedit.flats import write_synthetic_dataset
 from fashionedit.services.analyzer.settings import AnalyzerSettings
 from fashionedit.services.editor.settings import EditorSettings
@@ -111,3 +114,18 @@ async def test_one_dataset_build_step_against_a_rate_limiting_provider(service_s
     [error] = [json.loads(line) for line in (tmp_path / "ds/.work/errors.jsonl").read_text().splitlines()]
     assert error["stage"] == "analysis" and error["attempts"] == 1
     assert "503 upstream_unavailable" in error["error"] and "rate-limiting" in error["error"]
+
+
+@pytest.mark.parametrize("service, endpoint, route", [("editor", "responses", "/v1/edit"), ("analyzer", "chat", "/v1/analyze")])
+def test_the_service_tells_any_caller_not_to_retry_what_it_already_retried(gateways, openai_fake, service, endpoint, route):
+    """What a non-Python caller sees: the shared error shape, Retry-After, and x-should-retry: false."""
+    openai_fake.script(endpoint, RATE_LIMITED)
+    image = ImagePayload.from_pil(Image.new("RGB", (SIZE, SIZE), (200, 40, 40))).model_dump(mode="json")
+    other = ImagePayload.from_pil(Image.new("RGB", (SIZE, SIZE), (40, 40, 200))).model_dump(mode="json")
+    body = {"image": image, "instruction": "add a pocket"} if service == "editor" else {"original": image, "generated": other}
+    response = httpx.post(gateways[service].url + route, json=body, timeout=60)
+    assert response.status_code == 503, response.text
+    assert response.headers["x-should-retry"] == "false" and response.headers["retry-after"] == "1"
+    error = ErrorResponse.model_validate(response.json()).error
+    assert error.code == "upstream_unavailable" and error.retryable is False and error.retry_after == pytest.approx(0.02)
+    assert len(upstream_calls(openai_fake, endpoint)) == UPSTREAM_CALLS_PER_STEP
