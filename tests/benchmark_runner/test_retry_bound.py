@@ -36,8 +36,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SIZE = 64
 # The documented bound with every default: 1 + the service's max_retries (2) upstream calls per step.
 UPSTREAM_CALLS_PER_STEP = 3
-RATE_LIMITED = {"status": 429, "headers": {"retry-after-ms": "20"}, "error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"},
-                "times": 1000}
+RATE_LIMITED = {
+    "status": 429, "headers": {"retry-after-ms": "20"}, "times": 1000,
+    "error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"},
+}
 
 
 def test_the_documented_bound_is_the_defaults():
@@ -69,7 +71,8 @@ def one_item_dataset(service_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("retry-bound-ds")
     write_synthetic_dataset(root / "src", 2, seed=3, image_size=(SIZE, SIZE))
     config = BuildConfig(source=root / "src", out=root / "ds", selection="all", drafts_from=root / "src/drafts",
-                         differences_from=root / "src/ground_truth.jsonl", image_size=SIZE, val_size=1, require_k=False, concurrency=1)
+                         differences_from=root / "src/ground_truth.jsonl", image_size=SIZE, val_size=1, require_k=False,
+                         concurrency=1)
     asyncio.run(DatasetBuilder(config, service_stack.client_settings()).run())
     return root
 
@@ -80,10 +83,13 @@ def upstream_calls(openai_fake, endpoint: str) -> list[dict]:
     return sent
 
 
-async def test_one_benchmark_step_against_a_rate_limiting_provider(service_stack, gateways, openai_fake, one_item_dataset, tmp_path):
+async def test_one_benchmark_step_against_a_rate_limiting_provider(
+    service_stack, gateways, openai_fake, one_item_dataset, tmp_path,
+):
     openai_fake.script("responses", RATE_LIMITED)
     settings = service_stack.client_settings(editor_url=[gateways["editor"].url])
-    config = RunConfig(dataset=one_item_dataset / "ds", out=tmp_path / "run", methods=["Vanilla"], rounds=1, limit=1, concurrency=1)
+    config = RunConfig(dataset=one_item_dataset / "ds", out=tmp_path / "run", methods=["Vanilla"], rounds=1, limit=1,
+                       concurrency=1)
     started = time.monotonic()
     await asyncio.wait_for(BenchmarkRunner(config, settings).run(), timeout=120)
     elapsed = time.monotonic() - started
@@ -98,12 +104,14 @@ async def test_one_benchmark_step_against_a_rate_limiting_provider(service_stack
     assert elapsed < 60  # short Retry-After honoured once per SDK retry, no transport or step backoff on top
 
 
-async def test_one_dataset_build_step_against_a_rate_limiting_provider(service_stack, gateways, openai_fake, one_item_dataset, tmp_path):
+async def test_one_dataset_build_step_against_a_rate_limiting_provider(
+    service_stack, gateways, openai_fake, one_item_dataset, tmp_path,
+):
     openai_fake.script("chat", RATE_LIMITED)
     src = one_item_dataset / "src"
     settings = service_stack.client_settings(analyzer_url=[gateways["analyzer"].url])
-    config = BuildConfig(source=src, out=tmp_path / "ds", selection="all", drafts_from=src / "drafts", image_size=SIZE, limit=1, val_size=0,
-                         require_k=False, concurrency=1)
+    config = BuildConfig(source=src, out=tmp_path / "ds", selection="all", drafts_from=src / "drafts", image_size=SIZE, limit=1,
+                         val_size=0, require_k=False, concurrency=1)
     builder = DatasetBuilder(config, settings)
     try:
         await asyncio.wait_for(builder.run(), timeout=120)

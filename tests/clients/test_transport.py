@@ -182,7 +182,8 @@ def test_transport_retries_only_what_the_service_did_not_retry(status, code, hea
 
     def handler(request):
         calls.append(1)
-        body = ErrorResponse.make(status, code, "x", retry_after=0.0, retryable=body_flag).model_dump(mode="json", exclude_none=True)
+        body = ErrorResponse.make(status, code, "x", retry_after=0.0, retryable=body_flag)
+        body = body.model_dump(mode="json", exclude_none=True)
         return httpx.Response(status, json=body, headers={"x-should-retry": header} if header else {})
 
     with pytest.raises(APIError) as info:

@@ -100,7 +100,8 @@ def test_upstream_errors_after_the_sdk_retries_tell_the_caller_not_to_retry(exc)
 
 def test_what_a_service_answers_without_calling_its_provider_is_marked_retryable() -> None:
     for error in (Overloaded("busy", retry_after=1), NotReady("loading", retry_after=5)):
-        assert error.retryable is True and error.headers() == {"Retry-After": str(round(error.retry_after)), "x-should-retry": "true"}
+        assert error.retryable is True
+        assert error.headers() == {"Retry-After": str(round(error.retry_after)), "x-should-retry": "true"}
     assert Unavailable("no CLIP weights").headers() == {"x-should-retry": "false"}
     assert InvalidInput("bad box").headers() == {} and InvalidInput("bad box").to_response().error.retryable is None
     slot_timeout = UpstreamUnavailable("all provider slots stayed busy", retry_after=1, retryable=True)
