@@ -25,7 +25,7 @@ from fashionedit.client import (
     UpstreamError,
     bounded_map,
 )
-from fashionedit.client.errors import parse_retry_after
+from fashionedit.client.errors import parse_retry_after, parse_should_retry
 from fashionedit.client.transport import RetryPolicy
 from fashionedit.contracts import ErrorResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
 
@@ -151,6 +151,61 @@ def test_errors_map_to_exception_classes_without_retry(status, code, cls):
         sync_client(handler).generate(prompt="x", width=64, height=64)
     assert info.value.status == status and info.value.code == code and len(calls) == 1
     assert "what to do" in str(info.value)
+
+
+# (status, code, x-should-retry header, error.retryable in the body) -> attempts the transport makes (max_attempts 4).
+# The service owns retries against its provider, so its upstream errors are final here; what it answered without
+# calling the provider (busy, loading, a slot queue that timed out) is retried.
+RETRY_DECISIONS = [
+    (503, "overloaded", None, None, 4),
+    (503, "not_ready", None, None, 4),
+    (503, "overloaded", "true", True, 4),
+    (503, "upstream_unavailable", "false", False, 1),  # what a service answers once the SDK's retries are spent
+    (503, "upstream_unavailable", "false", None, 1),  # the header alone is enough
+    (503, "upstream_unavailable", None, False, 1),  # so is the body field alone (the body wins over the header)
+    (503, "upstream_unavailable", None, None, 1),  # an older service without either: its provider was still retried
+    (503, "upstream_unavailable", "true", True, 4),  # the editor's provider slots stayed busy: nothing reached the provider
+    (503, "overloaded", "false", None, 1),  # the service's word beats the code
+    (503, "unavailable", None, None, 1),
+    (502, "upstream_error", "false", False, 1),
+    (504, "upstream_timeout", "false", False, 1),
+    (504, "timeout", None, None, 1),
+    (500, "internal_error", None, None, 1),
+    (500, "internal_error", "true", None, 4),  # retried only because the service says so
+    (422, "invalid_request", None, None, 1),
+]
+
+
+@pytest.mark.parametrize("status,code,header,body_flag,attempts", RETRY_DECISIONS)
+def test_transport_retries_only_what_the_service_did_not_retry(status, code, header, body_flag, attempts):
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        body = ErrorResponse.make(status, code, "x", retry_after=0.0, retryable=body_flag)
+        body = body.model_dump(mode="json", exclude_none=True)
+        return httpx.Response(status, json=body, headers={"x-should-retry": header} if header else {})
+
+    with pytest.raises(APIError) as info:
+        sync_client(handler, max_attempts=4).generate(prompt="x", width=64, height=64)
+    assert len(calls) == attempts and info.value.attempts == attempts
+    assert info.value.retryable == (body_flag if body_flag is not None else {"true": True, "false": False, None: None}[header])
+
+
+def test_should_retry_header_on_a_body_that_is_not_an_error_response():
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        return httpx.Response(503, text="<html>busy</html>", headers={"x-should-retry": "true", "retry-after": "0"})
+
+    with pytest.raises(ServiceUnavailableError) as info:
+        sync_client(handler, max_attempts=3).generate(prompt="x", width=64, height=64)
+    assert len(calls) == 3 and info.value.retryable is True
+
+
+def test_parse_should_retry():
+    assert [parse_should_retry(v) for v in ("true", "FALSE", " false ", "1", "", None)] == [True, False, False, None, None, None]
 
 
 def test_error_without_error_body_is_synthesised():

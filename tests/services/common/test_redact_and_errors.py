@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from fashionedit.services.common import redact
+from fashionedit.services.common import InvalidInput, NotReady, Overloaded, Unavailable, UpstreamUnavailable, redact
 from fashionedit.services.common.openai_errors import map_openai_error, retry_after_from
 
 KEY = "sk-proj-AbCdEfGh1234567890ZyXw"
@@ -78,3 +78,31 @@ def test_an_echoed_key_in_a_provider_error_is_scrubbed_from_the_mapped_message()
         provider="p", timeout_s=5, max_retries=1,
     )
     assert limited.status == 503 and limited.retry_after == 3.0
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        openai.RateLimitError("slow down", response=_response(429, {"retry-after-ms": "50"}), body=None),
+        openai.InternalServerError("down", response=_response(503, {}), body=None),
+        openai.InternalServerError("boom", response=_response(500, {}), body=None),
+        openai.APITimeoutError(request=httpx.Request("POST", "http://upstream/v1/x")),
+        openai.APIConnectionError(request=httpx.Request("POST", "http://upstream/v1/x")),
+    ],
+    ids=["429", "503", "500", "timeout", "connection"],
+)
+def test_upstream_errors_after_the_sdk_retries_tell_the_caller_not_to_retry(exc) -> None:
+    error = map_openai_error(exc, provider="p", timeout_s=5, max_retries=2)
+    assert error.status in (502, 503, 504) and error.retryable is False
+    assert error.headers()["x-should-retry"] == "false"
+    assert error.to_response().error.retryable is False
+
+
+def test_what_a_service_answers_without_calling_its_provider_is_marked_retryable() -> None:
+    for error in (Overloaded("busy", retry_after=1), NotReady("loading", retry_after=5)):
+        assert error.retryable is True
+        assert error.headers() == {"Retry-After": str(round(error.retry_after)), "x-should-retry": "true"}
+    assert Unavailable("no CLIP weights").headers() == {"x-should-retry": "false"}
+    assert InvalidInput("bad box").headers() == {} and InvalidInput("bad box").to_response().error.retryable is None
+    slot_timeout = UpstreamUnavailable("all provider slots stayed busy", retry_after=1, retryable=True)
+    assert slot_timeout.headers()["x-should-retry"] == "true" and UpstreamUnavailable("429").retryable is False

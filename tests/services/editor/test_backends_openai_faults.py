@@ -41,7 +41,8 @@ async def test_429_with_retry_after_is_retried_then_503_with_retry_after(openai_
     assert elapsed >= 1.0  # the SDK waited as Retry-After asked
     assert log[1]["received_at"] - log[0]["answered_at"] >= 0.95
     assert info.value.status == 503 and info.value.retry_after == 1.0
-    assert info.value.headers() == {"Retry-After": "1"}
+    # The SDK's retries were the retries: the caller is told not to add its own.
+    assert info.value.headers() == {"Retry-After": "1", "x-should-retry": "false"}
     assert "429" in info.value.message
     await serving.aclose()
 

@@ -70,6 +70,11 @@ class APIError(FashionEditError):
     def retry_after(self) -> float | None:
         return self.response.error.retry_after
 
+    @property
+    def retryable(self) -> bool | None:
+        """The service's own word (``x-should-retry`` / ``error.retryable``); None when it gave none."""
+        return self.response.error.retryable
+
 
 class InvalidRequestError(APIError):
     """4xx: the request can be fixed by the caller (the message says how)."""
@@ -106,10 +111,13 @@ def error_class(status: int) -> type[APIError]:
 def parse_error_response(response: httpx.Response) -> ErrorResponse:
     """The service's ErrorResponse, or one synthesised from a body that is not one (e.g. a proxy's HTML)."""
     retry_after = parse_retry_after(response.headers.get("retry-after"))
+    should_retry = parse_should_retry(response.headers.get("x-should-retry"))
     try:
         parsed = ErrorResponse.model_validate(response.json())
         if parsed.error.retry_after is None and retry_after is not None:
             parsed.error.retry_after = retry_after
+        if parsed.error.retryable is None and should_retry is not None:
+            parsed.error.retryable = should_retry
         return parsed
     except (ValueError, ValidationError, json.JSONDecodeError):
         pass
@@ -121,7 +129,14 @@ def parse_error_response(response: httpx.Response) -> ErrorResponse:
         f"HTTP {response.status_code} without an error body from the service" + (f": {snippet}" if snippet else ""),
         request_id=response.headers.get("x-request-id"),
         retry_after=retry_after,
+        retryable=should_retry,
     )
+
+
+def parse_should_retry(value: str | None) -> bool | None:
+    """The ``x-should-retry`` header (as openai-python reads it): "true" / "false", anything else unknown."""
+    value = (value or "").strip().lower()
+    return True if value == "true" else False if value == "false" else None
 
 
 def parse_retry_after(value: str | None) -> float | None:

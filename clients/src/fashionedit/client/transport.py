@@ -1,12 +1,14 @@
 """HTTP plumbing shared by the sync and async clients: replicas, retries, error mapping.
 
-One call = one JSON POST. It is retried (bounded, exponential backoff with
-jitter) when no connection could be made, or when a replica answers 503 with a
-code that says "try again" (``overloaded``, ``not_ready``,
-``upstream_unavailable``), honouring Retry-After. A 503 ``unavailable`` (a
-capability that is not configured, e.g. CLIP without weights) is final, as are
-4xx/5xx other than 503. Each attempt goes to the next replica round-robin, so a
-dead replica costs one attempt, not the call.
+One call = one JSON POST. Each hop has one owner of its retries: this transport owns the hop to the
+service, the service owns the hop to its model provider. So a call is retried (bounded, exponential
+backoff with jitter, honouring Retry-After) only when it spent nothing upstream: no connection could be
+made, or the service itself is busy (503 ``overloaded``, ``not_ready``), or the service says so
+(``x-should-retry: true`` / ``error.retryable``). An answer marked ``x-should-retry: false`` is final:
+the service already retried its provider (503 ``upstream_unavailable``, 502, 504 ``upstream_timeout``).
+A 503 ``unavailable`` (a capability that is not configured, e.g. CLIP without weights) is final, as are
+4xx/5xx other than 503. Each attempt goes to the next replica round-robin, so a dead replica costs one
+attempt, not the call.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from .settings import ClientSettings, ServiceName
 
 Resp = TypeVar("Resp", bound=BaseModel)
 
-RETRYABLE_503_CODES = frozenset({"overloaded", "not_ready", "upstream_unavailable"})
+# 503s the service answers without having called its provider. ``upstream_unavailable`` is not one: the
+# service already retried the provider, and retrying here would multiply its calls (max_attempts x SDK tries).
+RETRYABLE_503_CODES = frozenset({"overloaded", "not_ready"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ KEEPALIVE_EXPIRY_S = 2.0
 
 
 def retryable(error: APIError) -> bool:
+    """Whether another attempt may help and costs no upstream call: the service's own word first, then its 503 code."""
+    if error.retryable is not None:
+        return error.retryable
     return error.status == 503 and error.code in RETRYABLE_503_CODES
 
 

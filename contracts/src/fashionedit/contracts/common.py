@@ -79,6 +79,12 @@ class ErrorBody(Contract):
     details: list[ErrorDetail] = Field(default_factory=list)
     request_id: str | None = None
     retry_after: float | None = Field(default=None, description="Seconds to wait before retrying, when known")
+    retryable: bool | None = Field(
+        default=None,
+        description="false: the service already retried its upstream provider (or a retry cannot help), so the caller must not "
+        "retry; true: nothing was spent, retry after retry_after; absent: decide by status and code. Also sent as the "
+        "x-should-retry header",
+    )
 
 
 class ErrorResponse(Contract):

@@ -26,7 +26,7 @@ def run(
     method: Optional[list[str]] = typer.Option(None, "--method", "-m", help="SD2, SD3, Vanilla, BUG (repeatable) [default: all]"),
     rounds: int = typer.Option(3, help="Editing rounds (the paper: 3)"),
     concurrency: int = typer.Option(16, "--concurrency", "-c", help="Steps in flight (spread over the replicas in the service URLs)"),
-    item_attempts: int = typer.Option(3, help="Tries per step before it is recorded as failed"),
+    item_attempts: int = typer.Option(3, help="Tries per step after a local fault (file I/O); a service error fails it at once"),
     seed: int = typer.Option(0),
     clip_threshold: float = typer.Option(0.90, help="CLIP* counts cosines above this"),
     limit: Optional[int] = typer.Option(None, help="Only the first N items (sorted ids) per split selection"),

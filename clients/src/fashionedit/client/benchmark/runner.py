@@ -58,7 +58,10 @@ class RunConfig(BaseModel):
         description="Calls in flight per service (the SDK spreads them over the replicas); twice as many steps are in flight, "
         "so one step's scoring never holds an editor slot",
     )
-    item_attempts: int = Field(default=3, ge=1, le=10, description="Tries per step (on top of the SDK's per-call retries)")
+    item_attempts: int = Field(
+        default=3, ge=1, le=10,
+        description="Tries per step after a local fault (file I/O); a service error is final (its retries are done)",
+    )
     retry_backoff_s: float = Field(default=1.0, ge=0)
     seed: int = Field(default=0, ge=0, description="Edit and SD2 seeds derive from it and the step")
     clip_threshold: float = Field(default=DEFAULT_CLIP_THRESHOLD, gt=0, lt=1)

@@ -84,7 +84,10 @@ class BuildConfig(BaseModel):
     split_seed: int = Field(default=0, ge=0)
     val_size: int | None = Field(default=None, ge=0, description="Val samples; default 1,000 of 11,546 or the same proportion")
     concurrency: int = Field(default=8, ge=1, le=1024)
-    item_attempts: int = Field(default=3, ge=1, le=10, description="Tries per item and stage (on top of the SDK's retries)")
+    item_attempts: int = Field(
+        default=3, ge=1, le=10,
+        description="Tries per item and stage after a local fault (file I/O); a service error is final (its retries are done)",
+    )
 
     def content_key(self) -> dict[str, Any]:
         """The fields whose change makes earlier work in ``.work`` invalid."""

@@ -53,7 +53,9 @@ def build(
     val_size: Optional[int] = typer.Option(None, help="Val samples [default: 1,000 of 11,546, or the same proportion]"),
     limit: Optional[int] = typer.Option(None, help="Only the first N candidates (sorted ids)"),
     concurrency: int = typer.Option(8, "--concurrency", "-c", help="Requests in flight (spread over the replicas in the service URLs)"),
-    item_attempts: int = typer.Option(3, help="Tries per item and stage"),
+    item_attempts: int = typer.Option(
+        3, help="Tries per item and stage after a local fault (file I/O); service errors fail at once"
+    ),
     no_progress: bool = typer.Option(False, "--no-progress"),
 ) -> None:
     """Build a FashionEdit dataset: drafts, scores, selection, differences with crops, seeded split, manifest."""

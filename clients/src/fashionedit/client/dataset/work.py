@@ -2,9 +2,10 @@
 
 * :class:`WorkPool`: ``concurrency`` workers pull steps from a priority queue; a step may enqueue its
   successor (round r+1 after round r), so the pool stays full without holding every item in memory.
-* :func:`call_with_retries`: a per-item retry on top of the SDK's own per-call retries (which cover
-  connection errors and 503s): a timeout, a 5xx or an upstream 502 is tried again a bounded number
-  of times; a 4xx (the request itself is wrong) is final at once.
+* :func:`call_with_retries`: re-runs a step only after a local fault (file I/O, a local timeout). An error
+  from a service call is final for the step: the service already retried its provider and the SDK's
+  transport already retried the hop to the service, so re-running the step would multiply upstream calls
+  (docs/SERVICE_CONVENTIONS.md, "Retries"). A failed step is recorded; a resumed run re-runs it.
 * :class:`Progress`: what the pool reports to (a rich bar with ETA in the CLI, nothing in the SDK).
 """
 
@@ -15,7 +16,7 @@ import itertools
 import random
 from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
-from ..errors import APIError, FashionEditError, InvalidRequestError
+from ..errors import FashionEditError
 
 T = TypeVar("T")
 
@@ -38,12 +39,10 @@ class NoProgress:
 
 
 def is_final(exc: BaseException) -> bool:
-    """Errors that another attempt cannot fix: bad requests (4xx), and anything that is not a service error."""
-    if isinstance(exc, InvalidRequestError):
-        return True
-    if isinstance(exc, APIError):
-        return 400 <= exc.status < 500 or (exc.status == 503 and getattr(exc, "code", None) == "unavailable")
-    return not isinstance(exc, (FashionEditError, OSError, asyncio.TimeoutError))
+    """Errors this layer must not retry: every SDK error (its hop has an owner below) and every bug."""
+    if isinstance(exc, FashionEditError):
+        return True  # service answers, connection failures and timeouts: retried (or declared final) below
+    return not isinstance(exc, (OSError, asyncio.TimeoutError))
 
 
 class AttemptsExhausted(Exception):

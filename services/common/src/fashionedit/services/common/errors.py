@@ -11,10 +11,15 @@ from typing import Any
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 from fashionedit.contracts.common import ErrorCode
 
+SHOULD_RETRY_HEADER = "x-should-retry"  # openai-python's name for the same signal
+
 
 class ServiceError(Exception):
     status: int = 500
     code: ErrorCode = "internal_error"
+    # Whether the caller may retry (the ``x-should-retry`` header and ``error.retryable``): False where this
+    # service already retried its provider, so no caller multiplies those calls; None leaves it to status and code.
+    retryable: bool | None = None
 
     def __init__(
         self,
@@ -23,6 +28,7 @@ class ServiceError(Exception):
         details: list[ErrorDetail] | None = None,
         retry_after: float | None = None,
         status: int | None = None,
+        retryable: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -30,6 +36,8 @@ class ServiceError(Exception):
         self.retry_after = retry_after
         if status is not None:
             self.status = status
+        if retryable is not None:
+            self.retryable = retryable
 
     def to_response(self, request_id: str | None = None) -> ErrorResponse:
         from .redact import scrub  # messages quote providers and inputs: never pass a secret on
@@ -42,10 +50,14 @@ class ServiceError(Exception):
             details=details,
             request_id=request_id,
             retry_after=self.retry_after,
+            retryable=self.retryable,
         )
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(max(1, round(self.retry_after)))} if self.retry_after is not None else {}
+        headers = {"Retry-After": str(max(1, round(self.retry_after)))} if self.retry_after is not None else {}
+        if self.retryable is not None:
+            headers[SHOULD_RETRY_HEADER] = "true" if self.retryable else "false"
+        return headers
 
 
 class InvalidInput(ServiceError):
@@ -59,33 +71,37 @@ class InvalidInput(ServiceError):
 
 
 class NotReady(ServiceError):
-    status, code = 503, "not_ready"
+    status, code, retryable = 503, "not_ready", True
 
 
 class Unavailable(ServiceError):
     """A capability is not configured here (e.g. no CLIP weights), 503."""
 
-    status, code = 503, "unavailable"
+    status, code, retryable = 503, "unavailable", False
 
 
 class Overloaded(ServiceError):
-    status, code = 503, "overloaded"
+    status, code, retryable = 503, "overloaded", True
 
 
 class UpstreamError(ServiceError):
-    """The provider answered, but not with something usable (502)."""
+    """The provider answered, but not with something usable (502).
 
-    status, code = 502, "upstream_error"
+    The upstream errors are final for the caller: this service owns the retries against its provider
+    (the SDK's ``max_retries`` with Retry-After), so a caller retrying them would multiply its calls.
+    """
+
+    status, code, retryable = 502, "upstream_error", False
 
 
 class UpstreamUnavailable(ServiceError):
     """The provider is rate-limiting or down after our retries (503)."""
 
-    status, code = 503, "upstream_unavailable"
+    status, code, retryable = 503, "upstream_unavailable", False
 
 
 class UpstreamTimeout(ServiceError):
-    status, code = 504, "upstream_timeout"
+    status, code, retryable = 504, "upstream_timeout", False
 
 
 class RequestTimeout(ServiceError):

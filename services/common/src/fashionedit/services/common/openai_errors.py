@@ -1,9 +1,10 @@
 """What the ``openai`` SDK raises, after its own retries, as our 422/502/503/504 errors.
 
 Used by the editor's and the analyzer's OpenAI-protocol backends, so a provider fault reads the
-same whichever service met it. Every provider text is scrubbed (:mod:`.redact`): providers and
-proxies may echo the key they were sent. ``openai`` is imported lazily: services without an
-OpenAI backend never need it.
+same whichever service met it. The SDK's retries are the only ones against the provider: every
+upstream error is final for the caller (``x-should-retry: false``, see :mod:`.errors`). Every
+provider text is scrubbed (:mod:`.redact`): providers and proxies may echo the key they were sent.
+``openai`` is imported lazily: services without an OpenAI backend never need it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Retries are the SDK's own (``max_retries``): exponential backoff from 0.5 s with up to 25% jitter,
 Retry-After / retry-after-ms honoured, on 408, 409, 429, 5xx, connection errors and timeouts.
-What is left after the retries is mapped here to one clear gateway error.
+What is left after the retries is mapped here to one clear gateway error, marked ``x-should-retry: false``
+(this service owns the retries against its provider; see docs/SERVICE_CONVENTIONS.md, "Retries").
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class OpenAIBackend(EditBackend):
                 f"all {self.settings.openai_max_concurrency} provider slots stayed busy for "
                 f"{self.settings.openai_queue_timeout_s:g} s; retry shortly",
                 retry_after=DEFAULT_RETRY_AFTER_S,
+                retryable=True,  # nothing reached the provider: the caller's retry costs no upstream call
             ) from None
         try:
             with job.watch.stage("upstream"):
