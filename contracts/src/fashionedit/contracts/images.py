@@ -19,7 +19,6 @@ import base64
 import binascii
 import io
 import os
-import tempfile
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any, Literal
 from pydantic import PrivateAttr, RootModel, model_validator
 
 from PIL import Image, UnidentifiedImageError
+
+from .files import atomic_write_bytes
 
 ImageFormat = Literal["PNG", "JPEG", "WEBP"]
 
@@ -275,28 +276,7 @@ class ImagePayload(RootModel[str]):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the image bytes atomically: a reader (or a crash) never sees half a file."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(self.to_bytes())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        try:  # the rename itself survives a power cut only once the folder is synced
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return path
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
-        return path
+        return atomic_write_bytes(path, self.to_bytes())
 
     def __repr__(self) -> str:  # never dump megabytes of base64 into logs
         size = f"{self._size[0]}x{self._size[1]}" if self._size else "?"
