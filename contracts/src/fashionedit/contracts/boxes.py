@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from pydantic import BaseModel, Field, RootModel, model_validator
 
@@ -163,7 +163,7 @@ class BoxRepairResult(NamedTuple):
     repairs: list[Repair]
 
 
-def _to_floats(values: Iterable[object]) -> list[float]:
+def _to_floats(values: Iterable[Any]) -> list[float]:
     out = [float(v) for v in values]  # raises on non-numbers
     if len(out) != 4:
         raise ValueError(f"a box needs 4 numbers, got {len(out)}")
@@ -218,7 +218,7 @@ def repair_box(
     """
     repairs: list[Repair] = []
     try:
-        numbers = _to_floats(values)  # type: ignore[arg-type]
+        numbers = _to_floats(values)
     except (TypeError, ValueError) as exc:
         return BoxRepairResult(None, [Repair(code=RepairCode.DROPPED_INVALID, message=f"unreadable box {values!r}: {exc}", item=item)])
 

@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in rendered.items():
         (directory / name).write_text(text)
-    for stale in directory.glob("*.json"):
-        if stale.name not in rendered:
-            stale.unlink()
+    for old in directory.glob("*.json"):
+        if old.name not in rendered:
+            old.unlink()
     print(f"wrote {len(rendered)} schemas to {directory}")
     return 0
 

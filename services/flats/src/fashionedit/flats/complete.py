@@ -154,13 +154,13 @@ def complete_upper(upper: UpperGarment, rng: random.Random) -> UpperGarment:
         )
     pockets = upper.pockets
     if pockets is None or pockets.count is None or (pockets.count and (pockets.kind is None or pockets.placement is None)):
-        given = pockets or Pockets()
-        n = given.count if given.count is not None else (_pick(rng, profile["pockets"]) if pockets is None else 2)
+        given_pockets = pockets or Pockets()
+        n = given_pockets.count if given_pockets.count is not None else (_pick(rng, profile["pockets"]) if pockets is None else 2)
         default_place = PocketPlacement.CHEST if kind in (UpperType.SHIRT, UpperType.T_SHIRT) else PocketPlacement.HIP
         pockets = Pockets(
             count=n,
-            kind=given.kind or (_pick(rng, list(PocketKind)) if n else None),
-            placement=given.placement or (default_place if n else None),
+            kind=given_pockets.kind or (_pick(rng, list(PocketKind)) if n else None),
+            placement=given_pockets.placement or (default_place if n else None),
         )
     return UpperGarment(
         type=kind,

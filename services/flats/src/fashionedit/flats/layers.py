@@ -128,6 +128,7 @@ def box_from_words(text: str, attributes: GarmentAttributes, size: tuple[int, in
 
 def _moved(layer: PlacedLayer, boxes: dict[str, Box2D]) -> PlacedLayer:
     """The layer at the same place relative to its part's new box (its own size kept)."""
+    assert layer.anchor is not None and layer.anchor_box is not None, "only anchored layers move with their part"
     old, new = layer.anchor_box, boxes[layer.anchor]
     box = layer.box_2d
     cy = new.ymin + ((box.ymin + box.ymax) / 2 - old.ymin) / max(old.ymax - old.ymin, 1e-6) * (new.ymax - new.ymin)

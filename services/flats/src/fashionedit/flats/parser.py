@@ -78,6 +78,11 @@ class Phrase:
     def tag(self, kind: str) -> Tag | None:
         return next((t for t in self.tags if t.kind == kind), None)
 
+    def value(self, kind: str) -> Any:
+        """The value of this phrase's tag of ``kind``; None when it has no such tag."""
+        tag = self.tag(kind)
+        return None if tag is None else tag.value
+
     @property
     def text(self) -> str:
         return " ".join(self.words)
@@ -171,8 +176,8 @@ class _Builder:
     # one sentence ------------------------------------------------------------------------------
     def sentence(self, phrases: list[Phrase], skip_types: bool = False) -> None:
         pending: list[Phrase] = []
-        mentions_sleeves = any(p.tag("noun") and p.tag("noun").value == "sleeves" for p in phrases)
-        mentions_pockets = any(p.tag("noun") and p.tag("noun").value == "pockets" for p in phrases)
+        mentions_sleeves = any(p.value("noun") == "sleeves" for p in phrases)
+        mentions_pockets = any(p.value("noun") == "pockets" for p in phrases)
         said_pattern = False
         last_graphic: int | None = None
         for k, phrase in enumerate(phrases):
@@ -181,7 +186,7 @@ class _Builder:
                 continue
             if "wearer" in kinds:
                 if not self.wearer_said:
-                    self.wearer, self.wearer_said = phrase.tag("wearer").value, True
+                    self.wearer, self.wearer_said = phrase.value("wearer"), True
                 continue
             if "upper_type" in kinds or "lower_type" in kinds:
                 name = "upper" if "upper_type" in kinds else "lower"
@@ -208,31 +213,31 @@ class _Builder:
                     said_pattern = True
                     # "white striped patterns": the colour is the pattern's
                     if k >= 2 and pending[-2:] and _is(pending, k - 1, "pattern") and _is(pending, k - 2, "color"):
-                        _retag(pending, k - 2, Tag("pattern_color", pending[-2].tag("color").value))
+                        _retag(pending, k - 2, Tag("pattern_color", pending[-2].value("color")))
                 continue
             if "color" in kinds and k > 0 and phrases[k - 1].words == ("in",) and said_pattern:
-                pending.append(Phrase(k, phrase.words, [Tag("pattern_color", phrase.tag("color").value)]))
+                pending.append(Phrase(k, phrase.words, [Tag("pattern_color", phrase.value("color"))]))
                 continue
             if "pocket_place" in kinds and last_graphic is not None and k - last_graphic <= 3 and not mentions_pockets:
                 # "a small logo on the chest": where the print goes, not a pocket
-                if phrase.tag("pocket_place").value is PocketPlacement.CHEST and not _is(pending, last_graphic, "graphic_size"):
+                if phrase.value("pocket_place") is PocketPlacement.CHEST and not _is(pending, last_graphic, "graphic_size"):
                     pending.append(Phrase(k, phrase.words, [Tag("graphic_size", GraphicSize.SMALL)]))
                 continue
             if "pattern" in kinds and phrase.words in (("print",), ("prints",)) and k > 0 and phrases[k - 1].tag("pattern") is not None:
                 # "floral print": the noun of the pattern just named; "a blue graphic print": blue is the print's
-                if phrases[k - 1].tag("pattern").value is Pattern.GRAPHIC and _is(pending, k - 2, "color"):
-                    _retag(pending, k - 2, Tag("pattern_color", next(p for p in pending if p.index == k - 2).tag("color").value))
+                if phrases[k - 1].value("pattern") is Pattern.GRAPHIC and _is(pending, k - 2, "color"):
+                    _retag(pending, k - 2, Tag("pattern_color", next(p for p in pending if p.index == k - 2).value("color")))
                 continue
             if "pattern" in kinds:
                 said_pattern = True
                 if phrase.words in _PLURAL_PATTERN_NOUNS and _is(pending, k - 1, "color"):
-                    _retag(pending, k - 1, Tag("pattern_color", pending[-1].tag("color").value))
+                    _retag(pending, k - 1, Tag("pattern_color", pending[-1].value("color")))
                 if phrase.words in _GRAPHIC_NOUNS:
                     last_graphic = k
                     for back in (k - 1, k - 2):
                         size = next((p for p in pending if p.index == back and p.tag("size") is not None), None)
                         if size is not None:
-                            value = GraphicSize.SMALL if size.tag("size").value == "small" else GraphicSize.LARGE
+                            value = GraphicSize.SMALL if size.value("size") == "small" else GraphicSize.LARGE
                             _retag(pending, back, Tag("graphic_size", value))
                             break
             if kinds & {"shorter", "longer", "to", "add", "remove"} and not kinds & (set(_VALUE_KINDS) | {"number"}):
@@ -256,7 +261,7 @@ class _Builder:
             number = phrase.tag("number")
             if name == "collar":
                 if "color" in kinds:
-                    self.piece("upper")["collar_color"] = phrase.tag("color").value
+                    self.piece("upper")["collar_color"] = phrase.value("color")
                 continue
             if number is not None:
                 if number.value == 0 or "remove" in kinds:
@@ -265,13 +270,13 @@ class _Builder:
                     detail["count"] = number.value
                 continue
             if "color" in kinds and name in ("buttons", "belt"):
-                detail["color"] = phrase.tag("color").value
+                detail["color"] = phrase.value("color")
             elif "button_place" in kinds and name == "buttons":
-                detail["placement"] = phrase.tag("button_place").value
+                detail["placement"] = phrase.value("button_place")
             elif "pocket_kind" in kinds and name == "pockets":
-                detail["kind"] = phrase.tag("pocket_kind").value
+                detail["kind"] = phrase.value("pocket_kind")
             elif "pocket_place" in kinds and name == "pockets":
-                detail["placement"] = phrase.tag("pocket_place").value
+                detail["placement"] = phrase.value("pocket_place")
         if name == "collar" and "collar" in self.piece("upper") and not self.piece("upper")["collar"]:
             del self.piece("upper")["collar"]
         if name == "belt":
@@ -367,7 +372,7 @@ def parse_caption(text: str) -> ParseResult:
     for phrases in sentences:
         builder.sentence(phrases)
         ignored += [p.text for p in phrases if p.tag("accessory") is not None and p.text not in ignored]
-        notes += [p.tag("approx").value for p in phrases if p.tag("approx") is not None and p.tag("approx").value not in notes]
+        notes += [p.value("approx") for p in phrases if p.tag("approx") is not None and p.value("approx") not in notes]
     return ParseResult(
         attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored, notes=notes
     )
@@ -506,7 +511,7 @@ def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: 
     removing = any(p.tag("remove") is not None and p.words in {tuple(w.split()) for w in REMOVE_WORDS} for p in phrases)
     adding = any(p.tag("add") is not None for p in phrases)
 
-    nouns = [p.tag("noun").value for p in target_part if p.tag("noun") is not None and p.tag("noun").value in _PART_NOUNS]
+    nouns = [p.value("noun") for p in target_part if p.tag("noun") is not None and p.value("noun") in _PART_NOUNS]
     lower_named = any(p.tag("lower_type") is not None for p in target_part)
     upper_named = any(p.tag("upper_type") is not None for p in target_part)
     if lower_named:
@@ -550,16 +555,16 @@ def _collar(
     """A collar asked for on a neckline that has none gets one (lapels on shirts and outer garments, else a stand
     collar); collar sizes are not drawn, which the notes say."""
     upper = new.upper
-    about_collar = focus == "collar" or any(p.tag("noun") is not None and p.tag("noun").value == "collar" for p in phrases)
+    about_collar = focus == "collar" or any(p.tag("noun") is not None and p.value("noun") == "collar" for p in phrases)
     if upper is None or not about_collar:
         return new, notes
     sizes = [p.text for p in phrases if p.tag("size") is not None]
-    collarless = upper.neckline is not None and upper.neckline not in _COLLARED
-    if collarless and (adding or sizes or upper.collar_color is not None):
+    neckline = upper.neckline
+    if neckline is not None and neckline not in _COLLARED and (adding or sizes or upper.collar_color is not None):
         shirtlike = upper.type in (UpperType.SHIRT, UpperType.BLOUSE, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT)
         collar = Neckline.LAPEL if shirtlike else Neckline.STAND
         wanted = f" to make {sizes[0]}" if sizes else ""
-        notes.append(f"collar: a {upper.neckline.value} neckline has no collar{wanted}; added a {collar.value} collar")
+        notes.append(f"collar: a {neckline.value} neckline has no collar{wanted}; added a {collar.value} collar")
         new = new.model_copy(update={"upper": upper.model_copy(update={"neckline": collar})})
     elif sizes:
         notes.append(f"not applied: collar size ('{sizes[0]}') is not drawn by the offline flats")

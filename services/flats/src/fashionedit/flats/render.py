@@ -84,6 +84,7 @@ class Plan:
     def _add_extents(self, t: Transform) -> None:
         """Regions a change redraws that no single shape outlines: the neckline cut and the hem edge."""
         upper = self.attrs.upper
+        assert upper is not None, "extents are added for the upper garment only"
         by_name = {p.name: p for p in self.parts}
         neck = by_name["neckline"]
         body = by_name["body"]
@@ -339,6 +340,7 @@ def _dashed(draw: ImageDraw.ImageDraw, pts: list[tuple[float, float]], width: in
 
 def _piece_fill(plan: Plan, piece: str, box: tuple[int, int, int, int], k: int, canvas_size: tuple[int, int]) -> Image.Image:
     garment = plan.attrs.upper if piece == "upper" else plan.attrs.lower
+    assert garment is not None, f"a fill is drawn only for a piece the outfit has ({piece})"
     color = garment.color or ColorName.WHITE
     x0, y0, x1, y1 = box
     img = Image.new("RGB", (x1 - x0, y1 - y0), COLOR_RGB[color])
@@ -360,6 +362,7 @@ def _piece_fill(plan: Plan, piece: str, box: tuple[int, int, int, int], k: int, 
 
 def _shade(plan: Plan, piece: str) -> tuple[int, int, int]:
     garment = plan.attrs.upper if piece == "upper" else plan.attrs.lower
+    assert garment is not None, f"a shade is drawn only for a piece the outfit has ({piece})"
     r, g, b = COLOR_RGB[garment.color or ColorName.WHITE]
     return (int(r * 0.62), int(g * 0.62), int(b * 0.62))
 

@@ -464,12 +464,12 @@ def _build_phrases() -> dict[tuple[str, ...], list[Tag]]:
         add(text, Tag("pattern", pattern))
     for text, color in COLOR_ALIASES.items():
         add(text, Tag("color", color))
-    for text, place in BUTTON_PLACEMENT_WORDS.items():
-        add(text, Tag("button_place", place))
-    for text, kind in POCKET_KIND_WORDS.items():
-        add(text, Tag("pocket_kind", kind))
-    for text, place in POCKET_PLACEMENT_WORDS.items():
-        add(text, Tag("pocket_place", place))
+    for text, button_place in BUTTON_PLACEMENT_WORDS.items():
+        add(text, Tag("button_place", button_place))
+    for text, pocket_kind in POCKET_KIND_WORDS.items():
+        add(text, Tag("pocket_kind", pocket_kind))
+    for text, pocket_place in POCKET_PLACEMENT_WORDS.items():
+        add(text, Tag("pocket_place", pocket_place))
     for text, hem in HEM_WORDS.items():
         add(text, Tag("hem", hem))
     for text, wearer in WEARER_WORDS.items():
@@ -512,9 +512,9 @@ def _build_phrases() -> dict[tuple[str, ...], list[Tag]]:
         add(word, Tag("size", SIZE_WORDS[word]))
     for word in ACCESSORY_WORDS | NOT_DRAWN_WORDS:
         add(word, Tag("accessory", word))
-    for text, (kind, value, note) in APPROXIMATE_WORDS.items():
+    for text, (approx_kind, value, note) in APPROXIMATE_WORDS.items():
         table.pop(tuple(text.split()), None)
-        add(text, Tag(kind, value))
+        add(text, Tag(approx_kind, value))
         add(text, Tag("approx", note))
     for word in FUNCTION_WORDS:
         if (word,) not in table:

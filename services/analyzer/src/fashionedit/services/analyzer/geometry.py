@@ -60,7 +60,7 @@ def crop_original(original: Image.Image, box: Box2D, *, readable: bool = False) 
     """The original's pixels inside ``box`` (pixel = value / 1000 x size, :meth:`Box2D.to_pixels`: the paper's
     reference crop), or with ``readable`` the readable window of :func:`crop_window` around it."""
     window = crop_window(box, *original.size) if readable else box.to_pixels(*original.size)
-    return original.crop(tuple(window))
+    return original.crop(window)
 
 
 def draw_boxes(original: Image.Image, boxes: list[Box2D]) -> Image.Image:

@@ -235,7 +235,8 @@ def plain_background(reference: np.ndarray) -> Background | None:
     rim = cv2.dilate(background.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
     soft = np.clip((distance - BG_TOLERANCE / 2) / (3.5 * BG_TOLERANCE), 0.0, 1.0)
     alpha = np.where(background, 0.5 * soft, np.where(rim, soft, 1.0)).astype(np.float32)
-    return Background(tuple(int(round(v)) for v in median), alpha)
+    r, g, b = (int(round(v)) for v in median)
+    return Background((r, g, b), alpha)
 
 
 class Layer(NamedTuple):

@@ -76,7 +76,9 @@ class EditorServing:
         for i, ref in enumerate(references):
             self._check_reference(i, ref)
         # Decode every image now: a truncated file is the caller's to fix, and must not reach a paid API.
-        for loc, payload in [(["image"], request.image)] + [(["references", i], r) for i, r in enumerate(references)]:
+        located: list[tuple[list[str | int], ImagePayload]] = [(["image"], request.image)]
+        located += [(["references", i], r) for i, r in enumerate(references)]
+        for loc, payload in located:
             try:
                 payload.to_pil()
             except ValueError as exc:

@@ -73,6 +73,12 @@ class PreparedImage:
     decode_ms: float
     resize_ms: float
 
+    def clip_input(self) -> np.ndarray:
+        """The CLIP-sized pixels (prepared only when a CLIP model scores the request)."""
+        if self.clip is None:
+            raise RuntimeError("this image was prepared without CLIP geometry")
+        return self.clip
+
 
 def prepare_image(
     payload: ImagePayload, geometry: Geometry | None, *, jpeg_draft: bool = False, psnr_decode: metrics.PsnrDecode = "opencv"

@@ -204,8 +204,8 @@ class ScorerServing:
                     ]
                 )
 
-        for pair in prepared:
-            for key, value in pair.cpu_ms.items():
+        for done in prepared:
+            for key, value in done.cpu_ms.items():
                 watch.stages[key] = watch.stages.get(key, 0.0) + value
 
         threshold = request.clip_threshold
@@ -291,7 +291,7 @@ class ScorerServing:
             if clip is not None and clip.batcher is not None and ((i + 1) % chunk == 0 or i + 1 == len(jobs)):
                 part = prepared[len(embeds) * chunk:]
                 # Interleaved [g0, r0, g1, r1, ...]: one forward for both sides.
-                batch = np.stack([img for p in part for img in (p.generated.clip, p.reference.clip)])
+                batch = np.stack([img for p in part for img in (p.generated.clip_input(), p.reference.clip_input())])
                 embeds.append(clip.batcher.submit(batch))
         watch.stages["prepare"] = (time.perf_counter() - start) * 1000.0
         return prepared, embeds

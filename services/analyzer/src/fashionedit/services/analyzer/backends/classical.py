@@ -170,7 +170,7 @@ def align(reference: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, tuple[
     height, width = a.shape
     if response < 0.2 or abs(dx) > 0.1 * width or abs(dy) > 0.1 * height or (abs(dx) < 0.5 and abs(dy) < 0.5):
         return moving, (0.0, 0.0)
-    matrix = np.float32([[1, 0, -dx], [0, 1, -dy]])
+    matrix = np.array([[1, 0, -dx], [0, 1, -dy]], dtype=np.float32)
     shifted = cv2.warpAffine(moving, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return shifted, (float(dx), float(dy))
 
@@ -268,7 +268,7 @@ class Piece:
         """The same change repeated: comparable size and shape, changed from and to similar colours."""
         heights = sorted((self.box[2] - self.box[0], other.box[2] - other.box[0]))
         widths = sorted((self.box[3] - self.box[1], other.box[3] - other.box[1]))
-        return (
+        return bool(
             max(self.pixels, other.pixels) <= ALIKE_SIZE_RATIO * min(self.pixels, other.pixels)
             and heights[1] <= ALIKE_SHAPE_RATIO * heights[0] + 1
             and widths[1] <= ALIKE_SHAPE_RATIO * widths[0] + 1

@@ -167,9 +167,9 @@ class ChatDifferenceBackend(ABC):
         original, generated = pair.original, pair.generated
         reason = "no answer"
         if completion.usage is not None:
-            usage.input_tokens += completion.usage.prompt_tokens or 0
-            usage.output_tokens += completion.usage.completion_tokens or 0
-            usage.total_tokens += completion.usage.total_tokens or 0
+            usage.input_tokens = (usage.input_tokens or 0) + (completion.usage.prompt_tokens or 0)
+            usage.output_tokens = (usage.output_tokens or 0) + (completion.usage.completion_tokens or 0)
+            usage.total_tokens = (usage.total_tokens or 0) + (completion.usage.total_tokens or 0)
         if not completion.choices:
             reason, text = "the answer had no choices", None
         else:

@@ -9,7 +9,9 @@ the current design, then the reference(s). The edited image is the ``result`` of
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, cast
+
+from openai.types.responses import ResponseInputParam, ToolParam
 
 from fashionedit.contracts import ModelInfo, Usage
 from fashionedit.services.common import UpstreamError
@@ -46,15 +48,16 @@ class OpenAIResponsesBackend(OpenAIBackend):
         async with self.calling(job) as client:
             response = await client.responses.create(
                 model=self.settings.responses_model,
-                input=[{"role": "user", "content": self.content(job)}],
-                tools=[self.tool(job)],
+                # plain dicts in the wire form (the SDK's TypedDicts demand fields the API defaults)
+                input=cast(ResponseInputParam, [{"role": "user", "content": self.content(job)}]),
+                tools=[cast(ToolParam, self.tool(job))],
                 extra_headers=self.request_headers(job),
                 **kwargs,
             )
             image, revised = self._extract(response)
         usage = None
-        if getattr(response, "usage", None) is not None:
-            u = response.usage
+        u = getattr(response, "usage", None)
+        if u is not None:
             usage = Usage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens, images=1)
         model = self._model_info(getattr(response, "model", None) or self.settings.responses_model)
         return EditResult(image=image, prompt=job.prompt, model=model, usage=usage, revised_prompt=revised, target_box=job.target_box)
