@@ -30,7 +30,7 @@ fi
 # Build from copies, so setuptools' build/ and egg-info never land in the checkout.
 SRC="$WORK/src"
 constraints="$WORK/constraints.txt"
-for dir in contracts services/*/; do
+for dir in contracts libs/*/ services/*/; do
   dir=${dir%/}
   [ -f "$dir/pyproject.toml" ] || continue
   mkdir -p "$SRC/$dir"
@@ -46,7 +46,7 @@ import re, sys, tomllib
 from pathlib import Path
 repo, service, extras = Path(sys.argv[1]), sys.argv[2], [e for e in sys.argv[3].split(",") if e]
 folders = {}
-for p in [repo / "contracts" / "pyproject.toml", *sorted((repo / "services").glob("*/pyproject.toml"))]:
+for p in [repo / "contracts" / "pyproject.toml", *sorted((repo / "libs").glob("*/pyproject.toml")), *sorted((repo / "services").glob("*/pyproject.toml"))]:
     folders[tomllib.loads(p.read_text())["project"]["name"]] = p.parent
 def requires(name, extras):
     project = tomllib.loads((folders[name] / "pyproject.toml").read_text())["project"]

@@ -21,7 +21,7 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 
 targets=()
-for dir in contracts clients services/*/; do
+for dir in contracts clients libs/*/ services/*/; do
   dir=${dir%/}
   [ -f "$dir/pyproject.toml" ] || continue
   extras=$("$PYTHON" - "$dir/pyproject.toml" <<'PY'

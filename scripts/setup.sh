@@ -17,10 +17,10 @@ LOCK=(-c requirements.lock)
 # torch and torchvision first, pinned together by the lock, so the distributions' extras reuse them.
 python -m pip install -q "${LOCK[@]}" torch torchvision
 
-# Every folder with a pyproject.toml under contracts/, clients/ and services/ is one distribution;
+# Every folder with a pyproject.toml under contracts/, clients/, libs/ and services/ is one distribution;
 # its optional extra "all" (where defined) brings every backend's dependencies for the tests.
 editables=()
-for dir in contracts clients services/*/; do
+for dir in contracts clients libs/*/ services/*/; do
   dir=${dir%/}
   [ -f "$dir/pyproject.toml" ] || continue
   if grep -qE '^all *=' "$dir/pyproject.toml"; then editables+=(-e "$dir[all]"); else editables+=(-e "$dir"); fi

@@ -5,7 +5,7 @@ gold buttons and patch pockets, over grey trousers: round 1 (text) makes it navy
 reference crop of the target's buttons into their box, and the analyzer then proposes the trousers' colour as
 the next edit (`fashionedit session round latest --suggestion 1`).
 
-    python clients/scripts/make_demo_data.py      # needs fashionedit-flats (services/flats)
+    python clients/scripts/make_demo_data.py      # needs fashionedit-flats (libs/flats)
 """
 
 from __future__ import annotations

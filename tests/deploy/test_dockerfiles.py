@@ -101,7 +101,8 @@ def test_bases_are_pinned_and_nothing_is_baked_in(path: str) -> None:
 def local_distributions() -> dict[str, str]:
     """distribution name -> folder, for every pyproject in the repository's distribution folders."""
     out = {}
-    for pyproject in [REPO / "contracts" / "pyproject.toml", *sorted((REPO / "services").glob("*/pyproject.toml"))]:
+    for pyproject in [REPO / "contracts" / "pyproject.toml", *sorted((REPO / "libs").glob("*/pyproject.toml")),
+                      *sorted((REPO / "services").glob("*/pyproject.toml"))]:
         out[tomllib.loads(pyproject.read_text())["project"]["name"]] = pyproject.parent.relative_to(REPO).as_posix()
     return out
 

@@ -15,7 +15,7 @@ from fashionedit.flats import complete_attributes, layers, parse_caption, parse_
 from fashionedit.flats.parser import strip_reference_words
 from PIL import Image
 
-CAPTIONS = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "flats_captions.json"
+CAPTIONS = Path(__file__).resolve().parents[3] / "benchmarks" / "data" / "flats_captions.json"
 
 
 def checker_layer(box: Box2D, anchor=None, anchor_box=None) -> layers.PlacedLayer:
