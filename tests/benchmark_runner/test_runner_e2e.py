@@ -18,6 +18,7 @@ from fashionedit.client.benchmark.runner import BenchmarkRunner, load_records
 from fashionedit.client.dataset import BuildConfig, DatasetBuilder, load_dataset
 from fashionedit.contracts.benchmark import CLIP_UNAVAILABLE_TEXT
 from fashionedit.flats import write_synthetic_dataset
+from tests.support.locks import folder_held_by_another_process
 
 pytestmark = pytest.mark.integration
 
@@ -94,6 +95,9 @@ def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, 
     assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    torn = out / "images" / "SD3" / ".round0.png.k9x2.tmp"  # what a kill between write and rename leaves
+    torn.parent.mkdir(parents=True, exist_ok=True)
+    torn.write_bytes(b"half a png")
     before = log.read_bytes()
     finished_before = [json.loads(line) for line in before.decode().splitlines() if line.endswith("}")]
     assert 12 <= len(finished_before) < 34
@@ -106,3 +110,15 @@ def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, 
     assert len(keys) == 10 + 2 * 4 * 3 and all(r["status"] == "ok" for r in lines)  # nothing lost
     meta = json.loads((out / "run.json").read_text())
     assert len(meta["resumed"]) == 1 and meta["finished_at"]
+    assert not list(out.rglob("*.tmp"))  # the resumed run swept what the killed one left half-written
+
+
+def test_a_second_run_into_a_folder_in_use_stops_at_once_and_writes_nothing(service_stack, dataset_dir, tmp_path):
+    out = tmp_path / "run"
+    with folder_held_by_another_process(out) as holder:
+        env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
+        argv = [sys.executable, "-m", "fashionedit.client.cli", "bench", "run", "-d", str(dataset_dir), "-o", str(out), "-m", "SD3", "--no-progress"]
+        result = subprocess.run(argv, env=env, timeout=120, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"in use: benchmark run {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]

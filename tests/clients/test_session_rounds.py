@@ -7,9 +7,6 @@ same behaviour over real `bentoml serve` processes is in test_mixed_rounds_integ
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import httpx
 import pytest
@@ -26,6 +23,7 @@ from fashionedit.client.views import print_session, print_summaries
 from fashionedit.contracts import Box2D, EditMode, EditResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
 from tests.clients.conftest import chromium_image_check
 from tests.clients.test_design_faults import FakeServices, png
+from tests.support.locks import folder_held_by_another_process
 
 INFO = ModelInfo(backend="fake", model_id="fake", offline=True)
 
@@ -291,25 +289,12 @@ def test_session_list_is_readable_at_80_columns(fake):
 def test_a_second_process_cannot_change_a_locked_session(fake, tmp_path):
     services, designs, _ = fake
     session = designs.start("a white blazer", width=64, height=64)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sys, time
-            from fashionedit.client.session import SessionStore
-            with SessionStore({str(designs.store.root)!r}).lock({session.id!r}):
-                print("locked", flush=True)
-                sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with folder_held_by_another_process(designs.store.folder(session.id)) as holder:
         with pytest.raises(SessionLocked, match=rf"another fashionedit process \(pid {holder.pid}\)"):
             with designs.store.lock(session.id):
                 pass
         result = CliRunner().invoke(app, ["session", "undo", session.id], env=_cli_env(designs))
-        assert result.exit_code == 1 and f"session in use: session {session.id} is being changed by another fashionedit process" in result.output
-    finally:
-        holder.communicate("\n", timeout=30)
+        assert result.exit_code == 1 and f"in use: session {session.id} is being changed by another fashionedit process" in result.output
     with designs.store.lock(session.id):  # free again once the holder is done; re-entrant within this thread
         with designs.store.lock(session.id):
             designs.undo(designs.add_round(session, "make it navy"))

@@ -22,7 +22,6 @@ from fashionedit.client.session import (
     SessionNotFound,
     SessionStore,
     Suggestion,
-    atomic_write_bytes,
 )
 from fashionedit.contracts import Box2D, ImagePayload, Metric, MetricStatus, ModelInfo, PairScore
 
@@ -66,19 +65,20 @@ def make_session(store: SessionStore, rounds: int = 2):
     return session
 
 
-def test_atomic_write_keeps_old_content_when_interrupted(tmp_path, monkeypatch):
-    target = tmp_path / "session.json"
-    atomic_write_bytes(target, b"old")
+def test_a_save_killed_before_its_rename_keeps_the_last_saved_session(tmp_path, monkeypatch):
+    store = SessionStore(tmp_path)
+    session = make_session(store)
+    session.name = "renamed but never saved"
 
     def crash(src, dst):
         raise KeyboardInterrupt("killed between write and rename")
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        atomic_write_bytes(target, b"new content")
+        store.save(session)
     monkeypatch.undo()
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["session.json"]  # no temporary file left behind
+    assert store.load(session.id).name == "mine"
+    assert not list(store.folder(session.id).glob(".*.tmp"))  # no temporary file left behind
 
 
 def test_save_load_list_and_resolve(tmp_path):

@@ -23,7 +23,6 @@ from fashionedit.client import (
     ServiceTimeoutError,
     ServiceUnavailableError,
     UpstreamError,
-    bounded_map,
 )
 from fashionedit.client.errors import parse_retry_after, parse_should_retry
 from fashionedit.client.transport import RetryPolicy
@@ -361,28 +360,6 @@ async def test_async_retries_503_then_succeeds():
     async with AsyncGeneratorClient(fast_settings(), http=httpx.AsyncClient(transport=httpx.MockTransport(handler))) as gen:
         response = await gen.generate(prompt="x", width=64, height=64)
     assert response.images and len(calls) == 2
-
-
-async def test_bounded_map_keeps_order_limits_and_collects_failures():
-    in_flight = peak = 0
-    done = []
-
-    async def work(i: int) -> int:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.001 * (i % 3))
-        in_flight -= 1
-        if i == 7:
-            raise ValueError("seven")
-        return i * i
-
-    results = await bounded_map(work, range(20), concurrency=4, on_done=lambda item, r: done.append(item), return_exceptions=True)
-    assert peak == 4 and len(done) == 20
-    assert [r for i, r in enumerate(results) if i != 7] == [i * i for i in range(20) if i != 7]
-    assert isinstance(results[7], ValueError)
-    with pytest.raises(ExceptionGroup):
-        await bounded_map(work, range(10), concurrency=2)
 
 
 def test_replicas_set_aside_an_unreachable_one_and_a_call_never_retries_it() -> None:

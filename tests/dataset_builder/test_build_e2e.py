@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -10,6 +13,7 @@ from PIL import Image
 from fashionedit.client.dataset import BuildConfig, DatasetBuilder, load_dataset
 from fashionedit.client.dataset.builder import draft_seed
 from fashionedit.flats import write_synthetic_dataset
+from tests.support.locks import folder_held_by_another_process
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +61,10 @@ async def test_build_with_generated_drafts_then_resume(service_stack, source, tm
     assert not result.failed
     # Rerun with the same folder: every stage is finished, nothing is asked of the services again.
     logs = {name: _lines(tmp_path / "ds/.work" / name) for name in ("drafts.jsonl", "scores.jsonl", "analysis.jsonl")}
+    torn = tmp_path / "ds" / "drafts" / f".{best[0]}.png.k9x2.tmp"  # what a kill between write and rename leaves
+    torn.write_bytes(b"half a png")
     again = await DatasetBuilder(config, settings).run()
+    assert not torn.exists()
     assert {name: _lines(tmp_path / "ds/.work" / name) for name in logs} == logs
     assert again.manifest.split == m.split and [s.id for s in load_dataset(tmp_path / "ds").samples] == best
     # Other content settings in the same folder are refused rather than mixed.
@@ -120,3 +127,14 @@ async def test_a_list_keeps_its_short_items_by_default(service_stack, source, tm
     dropped = await DatasetBuilder(config.model_copy(update={"out": tmp_path / "ds2", "require_k": True}), service_stack.client_settings()).run()
     assert dropped.manifest.selection.dropped == {"fewer_than_3_differences": sum(1 for n in truth.values() if n < 3)}
     assert "left out" in dropped.manifest.split.rule
+
+
+def test_a_second_build_into_a_folder_in_use_stops_at_once(service_stack, source, tmp_path):
+    out = tmp_path / "ds"
+    with folder_held_by_another_process(out) as holder:  # a build in progress
+        env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
+        argv = [sys.executable, "-m", "fashionedit.client.cli", "dataset", "build", str(source), "-o", str(out), "--select", "all", "--no-progress"]
+        result = subprocess.run(argv, env=env, timeout=120, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"in use: dataset build {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fashionedit.client.dataset.work import AttemptsExhausted, call_with_retries, is_final
+from fashionedit.client.common.work import AttemptsExhausted, call_with_retries, is_final
 from fashionedit.client.errors import (
     InternalServerError,
     InvalidRequestError,

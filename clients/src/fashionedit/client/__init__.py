@@ -5,7 +5,7 @@ Needs no torch: httpx, pydantic and the contracts only.
 
 __version__ = "0.1.0"
 
-from .bundle import AsyncFashionEditClient, FashionEditClient, bounded_map  # noqa: E402
+from .bundle import AsyncFashionEditClient, FashionEditClient  # noqa: E402
 from .errors import (  # noqa: E402
     APIError,
     AuthenticationError,

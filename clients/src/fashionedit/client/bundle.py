@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any
 
 from fashionedit.contracts import ServiceInfo
 
@@ -18,9 +18,6 @@ from .services import (
     ScorerClient,
 )
 from .settings import SERVICES, ClientSettings
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class FashionEditClient:
@@ -83,42 +80,3 @@ class AsyncFashionEditClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-async def bounded_map(
-    func: Callable[[T], Awaitable[R]],
-    items: Iterable[T],
-    *,
-    concurrency: int,
-    on_done: Callable[[T, R | BaseException], None] | None = None,
-    return_exceptions: bool = False,
-) -> list[R | BaseException]:
-    """Run ``func`` over ``items`` with at most ``concurrency`` in flight; results in input order.
-
-    Workers pull from a shared iterator, so 100,000 items never become 100,000
-    pending tasks. ``on_done`` is called as each finishes (progress bars,
-    persisting results as they arrive). With ``return_exceptions`` a failure is
-    returned in its slot instead of cancelling the rest.
-    """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    indexed = list(enumerate(items))
-    results: list[Any] = [None] * len(indexed)
-    cursor = iter(indexed)
-
-    async def worker() -> None:
-        for index, item in cursor:
-            try:
-                result: Any = await func(item)
-            except Exception as exc:  # noqa: BLE001 - handed back or re-raised below
-                if not return_exceptions:
-                    raise
-                result = exc
-            results[index] = result
-            if on_done is not None:
-                on_done(item, result)
-
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(indexed)) or 0):
-            group.create_task(worker())
-    return results

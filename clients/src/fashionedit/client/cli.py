@@ -17,6 +17,7 @@ from rich.console import Console
 
 from .bundle import FashionEditClient
 from .cli_errors import handle_errors
+from .common.progress import RichProgressBar
 from .design import DesignSessions
 from .errors import FashionEditError
 from .export import export_html
@@ -24,7 +25,7 @@ from .local import LocalServices
 from .script import ScriptRound, SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import describe_profiles, print_session, print_summaries, progress_bar, services_table
+from .views import describe_profiles, print_services, print_session, print_summaries
 
 console = Console()
 err_console = Console(stderr=True)
@@ -97,12 +98,11 @@ def up(
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        with progress_bar(console) as progress:
-            progress.begin(len(names))
-            progress.step("loading models")
-            stack.start(on_ready=lambda p: (progress.step(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
+        with RichProgressBar(console) as progress:
+            progress.start(len(names), "loading models")
+            stack.start(on_ready=lambda p: (progress.describe(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
         client = FashionEditClient(_urls_settings(settings, stack.urls()))
-        _print_services(client)
+        print_services(console, client)
         for name, url in stack.urls().items():
             if url != settings.urls(name)[0]:
                 console.print(f"export FASHIONEDIT_{name.upper()}_URL={url}")
@@ -140,25 +140,12 @@ def _urls_settings(settings: ClientSettings, urls: dict[str, str]) -> ClientSett
     return settings.model_copy(update={f"{name}_url": [url] for name, url in urls.items()})
 
 
-def _print_services(client: FashionEditClient) -> dict[str, Any]:
-    infos: dict[str, Any] = {}
-    for name, svc in client.services().items():
-        try:
-            infos[name] = svc.info()
-        except FashionEditError as exc:
-            infos[name] = exc
-    console.print(services_table(infos, {name: svc.urls for name, svc in client.services().items()}))
-    if any(not isinstance(i, Exception) and i.model and i.model.offline for i in infos.values()):
-        console.print(f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)")
-    return infos
-
-
 @app.command()
 @handle_errors
 def status() -> None:
     """Show which services answer at the configured URLs, and with which backend and model."""
     with FashionEditClient() as client:
-        _print_services(client)
+        print_services(console, client)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -223,7 +210,7 @@ def session_new(
     chosen = pick if pick is not None else plan.pick
     if chosen is None and script is not None:
         chosen = 0  # a script runs unattended
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         session = designs.start(
             prompt, candidates=n, pick=chosen, target=target or plan.target, seed=seed if seed is not None else plan.seed,
@@ -233,11 +220,11 @@ def session_new(
     if session.draft.chosen is None and _interactive():
         choice = _ask_pick(designs.store, session)
         if choice is not None:
-            with progress_bar(console) as progress:
+            with RichProgressBar(console) as progress:
                 designs.progress = progress
                 session = designs.pick(session, choice)
     if plan.rounds:
-        with progress_bar(console) as progress:
+        with RichProgressBar(console) as progress:
             designs.progress = progress
             session = run_script_rounds(designs, session, plan.rounds)
     print_session(console, designs.store, session)
@@ -282,7 +269,7 @@ def session_round(
     A failed or pending round is never re-run here: retry, drop or undo it, or pass --replace.
     """
     settings = _settings(sessions_dir)
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         with _editing(designs, session_ref) as session:
             if script is not None:
@@ -313,7 +300,7 @@ def session_retry(
     """Run a failed or pending round (or the last round, e.g. a no-op) again, as it was or with new input."""
     settings = _settings(sessions_dir)
     references = [] if no_refs else (ref or None)
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         with _editing(designs, session_ref) as session:
             session = designs.retry_round(session, number, instruction=instruction, references=references, box=box)
@@ -358,7 +345,7 @@ def session_resume(
 ) -> None:
     """Finish whatever a session left undone (after a crash, Ctrl-C or a service error); nothing done is redone."""
     settings = _settings(sessions_dir)
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         with _editing(designs, session_ref) as session:
             session = designs.resume(session)
@@ -374,7 +361,7 @@ def session_pick(
 ) -> None:
     """Pick the draft candidate the rounds will edit."""
     settings = _settings(sessions_dir)
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         with _editing(designs, session_ref) as session:
             session = designs.pick(session, candidate)
@@ -390,7 +377,7 @@ def session_target(
 ) -> None:
     """Set the inspiration/target image; every step is scored against it and next edits are proposed."""
     settings = _settings(sessions_dir)
-    with progress_bar(console) as progress:
+    with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         with _editing(designs, session_ref) as session:
             session = designs.set_target(session, image)

@@ -13,7 +13,8 @@ from rich.markup import escape
 from .design import SessionStateError
 from .errors import FashionEditError
 from .local import ServiceStartError
-from .session import SessionLocked, SessionNotFound
+from .common.folder_lock import FolderLocked
+from .session import SessionNotFound
 
 err_console = Console(stderr=True)
 
@@ -35,8 +36,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except SessionLocked as exc:
-            err_console.print(f"[bold red]session in use:[/] {escape(str(exc))}", soft_wrap=True)
+        except FolderLocked as exc:  # a session, a dataset build or a benchmark run another process is writing
+            err_console.print(f"[bold red]in use:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             err_console.print(f"[bold red]error:[/] {escape(_file_message(exc))}", soft_wrap=True)

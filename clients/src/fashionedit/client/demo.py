@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .bundle import FashionEditClient
+from .common.progress import RichProgressBar
 from .design import DesignSessions
 from .errors import FashionEditError
 from .export import export_html
@@ -29,7 +30,7 @@ from .local import LocalServices, _loopback_free_port, missing_services
 from .script import SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import describe_profiles, print_session, progress_bar, services_table
+from .views import describe_profiles, print_services, print_session
 
 
 @dataclass
@@ -82,27 +83,20 @@ def run_demo(
         stack = LocalServices(out / "services", services=to_start, ports=ports, offline=offline, startup_timeout_s=startup_timeout_s)
         console.print(f"starting {', '.join(to_start)} here; logs in {stack.run_dir}")
         console.print(describe_profiles(stack.profiles()))
-        with progress_bar(console) as progress:
-            progress.begin(len(to_start))
-            progress.step("loading models")
-            stack.start(on_ready=lambda p: (progress.step(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
+        with RichProgressBar(console) as progress:
+            progress.start(len(to_start), "loading models")
+            stack.start(on_ready=lambda p: (progress.describe(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
         settings = settings.model_copy(update={f"{name}_url": [url] for name, url in stack.urls().items()})
     else:
         console.print("using the services at " + ", ".join(settings.urls(name)[0] for name in SERVICES))
 
     try:
         client = FashionEditClient(settings)
-        infos = {}
-        for name, svc in client.services().items():
-            try:
-                infos[name] = svc.info()
-            except FashionEditError as exc:
-                infos[name] = exc
-        console.print(services_table(infos, {name: svc.urls for name, svc in client.services().items()}))
+        print_services(console, client)
 
         plan = demo_script()
         store = SessionStore(settings.sessions_dir)
-        with progress_bar(console) as progress:
+        with RichProgressBar(console) as progress:
             designs = DesignSessions(store, client, progress=progress)
             session = designs.start(
                 plan.prompt or "",

@@ -18,7 +18,7 @@ import math
 import os
 import re
 from datetime import datetime, timezone
-from typing import Protocol, Sequence
+from typing import Sequence
 
 from PIL import Image, ImageChops
 from pydantic import TypeAdapter
@@ -27,6 +27,7 @@ from fashionedit.contracts import Box2D, EditRequest, GenerateRequest, ImagePayl
 from fashionedit.contracts.generate import Prompt
 
 from .bundle import FashionEditClient
+from .common.progress import NoProgress, Progress
 from .errors import APIError, FashionEditError
 from .session import (
     NO_OP_BOX_FRACTION,
@@ -46,27 +47,6 @@ from .session import (
     Suggestion,
     read_image_file,
 )
-
-
-class Progress(Protocol):
-    """What a session reports while it works (the CLI draws a progress bar from it)."""
-
-    def begin(self, total: int) -> None: ...
-
-    def step(self, label: str) -> None: ...
-
-    def advance(self) -> None: ...
-
-
-class NoProgress:
-    def begin(self, total: int) -> None:
-        pass
-
-    def step(self, label: str) -> None:
-        pass
-
-    def advance(self) -> None:
-        pass
 
 
 class SessionStateError(FashionEditError):
@@ -424,7 +404,7 @@ class DesignSessions:
         start/pick/add_round/retry_round): it also runs a failed round again, as it was.
         """
         with self.store.lock(session.id):
-            self.progress.begin(self.planned_calls(session))
+            self.progress.start(self.planned_calls(session), "working")
             if not session.draft.candidates:
                 self._generate(session)
             if session.draft.chosen is None:
@@ -458,7 +438,7 @@ class DesignSessions:
             **({"steps": draft.steps} if draft.steps is not None else {}),
             **({"guidance": draft.guidance_scale} if draft.guidance_scale is not None else {}),
         )
-        self.progress.step(f"generating {draft.num_candidates} draft candidate(s)")
+        self.progress.describe(f"generating {draft.num_candidates} draft candidate(s)")
         try:
             response = self.client.generator.generate(request)
         except APIError as exc:
@@ -494,7 +474,7 @@ class DesignSessions:
         )
         round_.attempts += 1
         kind = "image-into-prompt" if round_.references else "text-as-prompt"
-        self.progress.step(f"round {round_.index}: editing ({kind})")
+        self.progress.describe(f"round {round_.index}: editing ({kind})")
         try:
             response = self.client.editor.edit(request)
         except APIError as exc:
@@ -528,7 +508,7 @@ class DesignSessions:
         guidance = Guidance()
         label = "draft" if index == 0 else f"round {index}"
 
-        self.progress.step(f"{label}: scoring against the target")
+        self.progress.describe(f"{label}: scoring against the target")
         try:
             scored = self.client.scorer.score(
                 request=ScoreRequest(pairs=[ScorePair(id=label, generated=design_payload, reference=target)])
@@ -548,7 +528,7 @@ class DesignSessions:
             guidance.errors.append(f"scores: {exc}")
         self.progress.advance()
 
-        self.progress.step(f"{label}: analysing differences from the target")
+        self.progress.describe(f"{label}: analysing differences from the target")
         try:
             analyzed = self.client.analyzer.analyze(
                 original=target, generated=design_payload, k=session.analyze_k, include_crops=True, crop_window="readable"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from fashionedit.contracts import Box2D, ModelInfo
+from fashionedit.contracts.files import atomic_write_bytes
 
-from .session import OFFLINE_LABEL, Guidance, Round, RoundStatus, Session, SessionStore, StoredImage, atomic_write_bytes
+from .session import OFFLINE_LABEL, Guidance, Round, RoundStatus, Session, SessionStore, StoredImage
 
 ImageMode = Literal["inline", "files"]
 

@@ -29,7 +29,8 @@ from typing import Callable, Iterable, Mapping
 
 import httpx
 
-from .dataset.persist import atomic_write_text
+from fashionedit.contracts.files import atomic_write_text
+
 from .settings import DEFAULT_PORTS, SERVICES
 
 TARGETS: dict[str, str] = {

@@ -10,7 +10,7 @@ Layout::
         images/r1-out.png       # round 1's edited design
         images/r1-s0.png        # crops of the analyzer's suggestions after round 1
 
-Every file is written atomically (temporary file, fsync, ``os.replace``), and
+Every file is written atomically (temporary file, fsync, ``os.replace``, fsync of the folder), and
 images are written before the JSON that points at them, so a process killed at
 any moment leaves the last saved state intact: nothing a service already
 returned is lost, and a half-written file is never read back.
@@ -18,13 +18,11 @@ returned is lost, and a half-written file is never read back.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
 import secrets
 import shutil
-import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from enum import Enum
@@ -35,7 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fashionedit.contracts import Box2D, EditMode, ImagePayload, MetricStatus, ModelInfo, PairScore, Timings, Usage
 from fashionedit.contracts.boxes import Repair
+from fashionedit.contracts.files import atomic_write_bytes
 from fashionedit.contracts.generate import PromptTruncation
+
+from .common.folder_lock import FolderLocked, hold_folder
 
 SCHEMA_VERSION = 1
 OFFLINE_LABEL = "offline profile"
@@ -292,36 +293,6 @@ class SessionSummary(BaseModel):
     warnings: int = 0
 
 
-# -- files ---------------------------------------------------------------------------------
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either its old content or all of the new, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 _ID_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -345,14 +316,8 @@ class SessionNotFound(LookupError):
     pass
 
 
-class SessionLocked(RuntimeError):
+class SessionLocked(FolderLocked):
     """Another process (or thread) is changing this session now."""
-
-
-# Locks this process holds, by lock file: a thread may re-enter its own lock; another thread is refused
-# like another process would be (flock alone cannot tell two threads of one process apart).
-_HELD: dict[Path, tuple[threading.RLock, list[int]]] = {}
-_HELD_GUARD = threading.Lock()
 
 
 class SessionStore:
@@ -437,37 +402,9 @@ class SessionStore:
 
         Raises :class:`SessionLocked` at once, naming the holder's pid, when another process or thread holds it.
         """
-        path = (self.folder(self.resolve(session_id)) / ".lock").resolve()
-        with _HELD_GUARD:
-            guard, depth_fd = _HELD.setdefault(path, (threading.RLock(), [0, -1]))
-        if not guard.acquire(blocking=False):
-            raise SessionLocked(f"session {path.parent.name} is being changed by another thread of this process; try again when it is done")
-        try:
-            if depth_fd[0] == 0:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-                    os.close(fd)
-                    raise SessionLocked(
-                        f"session {path.parent.name} is being changed by another fashionedit process (pid {holder}); "
-                        "wait for it to finish, or stop it, then try again"
-                    ) from None
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, str(os.getpid()).encode(), 0)
-                depth_fd[1] = fd
-            depth_fd[0] += 1
-            try:
-                yield
-            finally:
-                depth_fd[0] -= 1
-                if depth_fd[0] == 0:
-                    fd, depth_fd[1] = depth_fd[1], -1
-                    os.ftruncate(fd, 0)
-                    os.close(fd)  # closing the descriptor releases the flock
-        finally:
-            guard.release()
+        folder = self.folder(self.resolve(session_id))
+        with hold_folder(folder, f"session {folder.name}", error=SessionLocked):
+            yield
 
     # -- images --------------------------------------------------------------------------
     def put_image(self, session: Session, stem: str, payload: ImagePayload, *, source: str | None = None) -> StoredImage:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fashionedit.contracts import ModelInfo, ServiceInfo
 
+from .bundle import FashionEditClient
+from .errors import FashionEditError
 from .session import OFFLINE_LABEL, Guidance, Round, Session, SessionStore, SessionSummary
 
 
@@ -178,31 +176,18 @@ def services_table(infos: dict[str, ServiceInfo | Exception], urls: dict[str, li
     return table
 
 
-class RichProgress:
-    """A progress bar for session work (implements design.Progress)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("working", total=None)
-
-    def begin(self, total: int) -> None:
-        self.progress.update(self.task, total=max(total, 1), completed=0)
-
-    def step(self, label: str) -> None:
-        self.progress.update(self.task, description=label)
-
-    def advance(self) -> None:
-        self.progress.advance(self.task)
-
-
-@contextmanager
-def progress_bar(console: Console, enabled: bool = True) -> Iterator[RichProgress]:
-    progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False, disable=not enabled,
-    )
-    with progress:
-        yield RichProgress(progress)
+def print_services(console: Console, client: FashionEditClient) -> dict[str, ServiceInfo | Exception]:
+    """Ask every service what it runs; print the table, and the offline warning when any runs offline."""
+    infos: dict[str, ServiceInfo | Exception] = {}
+    for name, svc in client.services().items():
+        try:
+            infos[name] = svc.info()
+        except FashionEditError as exc:
+            infos[name] = exc
+    console.print(services_table(infos, {name: svc.urls for name, svc in client.services().items()}))
+    if any(isinstance(i, ServiceInfo) and i.model and i.model.offline for i in infos.values()):
+        console.print(f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)")
+    return infos
 
 
 def describe_profiles(profiles: dict[str, str]) -> str:

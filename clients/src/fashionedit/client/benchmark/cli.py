@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 
 from ..cli_errors import handle_errors
+from ..common.progress import RichProgressBar
 from ..settings import ClientSettings, _split_urls
-from .progress import RichProgressBar
 from .report import markdown_table, write_report
 from .runner import BenchmarkRunner, RunConfig
 

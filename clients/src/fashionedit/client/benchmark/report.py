@@ -16,9 +16,9 @@ from typing import Iterable
 
 from fashionedit.contracts import BenchmarkReport, ModelInfo, RoundRecord, RunMetadata, Table1Row
 from fashionedit.contracts.benchmark import CLIP_RANDOM_TEXT, CLIP_UNAVAILABLE_TEXT, OFFLINE_LABEL
+from fashionedit.contracts.files import atomic_write_text
 
-from ..dataset.manifest import Dataset, load_dataset
-from ..dataset.persist import atomic_write_text
+from ..common.dataset_folder import Dataset, load_dataset
 from .runner import EDIT_FAMILIES, INIT_FAMILIES, METADATA_FILE, BenchmarkRunner, RunConfig, load_records
 
 CLIP_TEXT = {"unavailable": CLIP_UNAVAILABLE_TEXT, "random_weights": CLIP_RANDOM_TEXT, "no_data": "n/a — no scored items"}

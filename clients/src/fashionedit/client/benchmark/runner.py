@@ -32,14 +32,17 @@ from pydantic import BaseModel, Field, field_validator
 
 from fashionedit.contracts import DatasetSample, ImagePayload, ModelInfo, PairScore, RoundRecord, RunMetadata
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT, compose_prompt
+from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text, remove_stale_temporaries
 from fashionedit.contracts.score import DEFAULT_CLIP_THRESHOLD
 
 from ..bundle import AsyncFashionEditClient
+from ..common.dataset_folder import Dataset, load_dataset
+from ..common.folder_lock import hold_folder
+from ..common.jsonl import JsonlLog
+from ..common.progress import NoProgress, Progress
+from ..common.work import AttemptsExhausted, WorkPool, call_with_retries, describe_error
 from ..services import AsyncGeneratorClient
 from ..settings import ClientSettings
-from ..dataset.manifest import Dataset, load_dataset
-from ..dataset.persist import JsonlLog, atomic_write_bytes, atomic_write_text
-from ..dataset.work import AttemptsExhausted, NoProgress, Progress, WorkPool, call_with_retries, describe_error
 
 RECORDS_FILE = "records.jsonl"
 METADATA_FILE = "run.json"
@@ -327,8 +330,13 @@ class BenchmarkRunner:
 
     # -- the run -----------------------------------------------------------------------------------------
     async def run(self) -> RunMetadata:
+        """Run (or resume) the benchmark into ``out``; one process at a time per folder."""
+        with hold_folder(self.out, f"benchmark run {self.out}"):
+            remove_stale_temporaries(self.out)  # half-written files of a killed run: never read, never kept
+            return await self._run()
+
+    async def _run(self) -> RunMetadata:
         cfg = self.config
-        self.out.mkdir(parents=True, exist_ok=True)
         done = {key for key, record in load_records(self.out).items() if record.status == "ok"}
         plan = self.planned()
         sd2 = AsyncGeneratorClient(self.settings, urls=cfg.sd2_generator_url, max_concurrency=cfg.concurrency) if cfg.sd2_generator_url else None

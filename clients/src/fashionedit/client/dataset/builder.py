@@ -38,15 +38,19 @@ from fashionedit.contracts import (
     SplitInfo,
 )
 from fashionedit.contracts.dataset import PAPER_KEPT
+from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text, remove_stale_temporaries
 
 from ..bundle import AsyncFashionEditClient
+from ..common.dataset_folder import write_dataset
+from ..common.folder_lock import hold_folder
+from ..common.jsonl import JsonlLog
+from ..common.progress import NoProgress, Progress
+from ..common.work import AttemptsExhausted, WorkPool, call_with_retries, describe_error
 from ..settings import ClientSettings
 from .deepfashion import SourceItem, scan_source
 from .images import ResizeMode, crop_png, square_box, square_png
-from .manifest import write_dataset
-from .persist import JsonlLog, atomic_write_bytes, atomic_write_text
 from .selection import PROPORTIONAL_RULE, default_val_size, load_selection_list, sha256_file, split_ids, top_n
-from .work import AttemptsExhausted, NoProgress, Progress, WorkPool, call_with_retries, describe_error
+
 
 WORK_DIR = ".work"
 
@@ -328,10 +332,15 @@ class DatasetBuilder:
         return kept, info
 
     async def run(self) -> BuildResult:
-        cfg = self.config
-        if cfg.selection == "list" and cfg.selection_list is None:
+        """Build (or resume building) the dataset into ``out``; one process at a time per folder."""
+        if self.config.selection == "list" and self.config.selection_list is None:
             raise ValueError("--select list needs --list <captions_top.json-format file>")
-        self.out.mkdir(parents=True, exist_ok=True)
+        with hold_folder(self.out, f"dataset build {self.out}"):
+            remove_stale_temporaries(self.out)  # half-written files of a killed build: never read, never kept
+            return await self._run()
+
+    async def _run(self) -> BuildResult:
+        cfg = self.config
         self._check_config()
         items, _skipped = scan_source(cfg.source)
         published = load_selection_list(cfg.selection_list) if cfg.selection == "list" and cfg.selection_list else None

@@ -13,11 +13,11 @@ from rich.console import Console
 from fashionedit.contracts.benchmark import OFFLINE_LABEL
 from fashionedit.contracts.dataset import PAPER_KEPT
 
-from ..benchmark.progress import RichProgressBar
 from ..cli_errors import handle_errors
+from ..common.progress import RichProgressBar
 from ..settings import ClientSettings
 from .builder import BuildConfig, DatasetBuilder
-from .manifest import load_dataset
+from ..common.dataset_folder import load_dataset
 
 console = Console()
 err_console = Console(stderr=True)

@@ -71,19 +71,19 @@ class Job:
 
 
 class JobProgress:
-    """The engine's Progress protocol, written into a job."""
+    """The client's Progress protocol (``common.progress``), written into a job for the page to poll."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
 
-    def begin(self, total: int) -> None:
-        self.job.calls_total, self.job.calls_done = total, 0
+    def start(self, total: int, description: str) -> None:
+        self.job.calls_total, self.job.calls_done, self.job.label = total, 0, description
 
-    def step(self, label: str) -> None:
+    def describe(self, label: str) -> None:
         self.job.label = label
 
-    def advance(self) -> None:
-        self.job.calls_done += 1
+    def advance(self, n: int = 1, *, failed: bool = False) -> None:
+        self.job.calls_done += n
 
 
 class _TrackedService:

@@ -39,9 +39,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +47,7 @@ from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
 
 from fashionedit.contracts.boxes import Box2D
+from fashionedit.contracts.files import atomic_write_bytes
 from fashionedit.contracts.garment import (
     ButtonPlacement,
     Buttons,
@@ -353,20 +352,6 @@ def texture_labels(attrs: GarmentAttributes, table: dict, na: int, field: str) -
 
 
 # -- the dataset ------------------------------------------------------------------------------
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsync, rename: an interrupted run never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
                             jpeg_quality: int = 95, motif_rate: float = 0.0) -> SyntheticSummary:
     """Write ``n`` samples (originals, drafts, captions, labels, ground truth) under ``out_dir``; seeded, reproducible.
@@ -404,8 +389,8 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
             original_image = Image.fromarray(motif[0], "RGB")
         jpeg = io.BytesIO()
         original_image.save(jpeg, format="JPEG", quality=jpeg_quality)
-        _atomic_write(out / "images" / name, jpeg.getvalue())
-        _atomic_write(out / "drafts" / f"{stem}.png", to_png_bytes(render_flat(draft, image_size)))
+        atomic_write_bytes(out / "images" / name, jpeg.getvalue())
+        atomic_write_bytes(out / "drafts" / f"{stem}.png", to_png_bytes(render_flat(draft, image_size)))
         for difference in differences:
             counts[difference.kind] += 1
         truth_lines.append(GroundTruthLine(
@@ -415,15 +400,15 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
         shape_lines.append(" ".join([name, *map(str, shape_labels(original))]))
         fabric_lines.append(" ".join([name, *map(str, texture_labels(original, DF_FABRIC, DF_FABRIC_NA, "fabric"))]))
         pattern_lines.append(" ".join([name, *map(str, texture_labels(original, DF_PATTERN, DF_PATTERN_NA, "pattern"))]))
-    _atomic_write(out / "captions.json", (json.dumps(captions, indent=2, sort_keys=True) + "\n").encode())
-    _atomic_write(out / "ground_truth.jsonl", "".join(line + "\n" for line in truth_lines).encode())
+    atomic_write_bytes(out / "captions.json", (json.dumps(captions, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(out / "ground_truth.jsonl", "".join(line + "\n" for line in truth_lines).encode())
     labels = {
         "labels/shape/shape_anno_all.txt": shape_lines,
         "labels/texture/fabric_ann.txt": fabric_lines,
         "labels/texture/pattern_ann.txt": pattern_lines,
     }
     for path, lines in labels.items():
-        _atomic_write(out / path, "".join(line + "\n" for line in lines).encode())
+        atomic_write_bytes(out / path, "".join(line + "\n" for line in lines).encode())
     return SyntheticSummary(out_dir=str(out), n=n, seed=seed, image_size=image_size, labels=sorted(labels), differences_by_kind=counts)
 
 

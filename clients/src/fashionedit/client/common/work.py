@@ -6,7 +6,6 @@
   from a service call is final for the step: the service already retried its provider and the SDK's
   transport already retried the hop to the service, so re-running the step would multiply upstream calls
   (docs/SERVICE_CONVENTIONS.md, "Retries"). A failed step is recorded; a resumed run re-runs it.
-* :class:`Progress`: what the pool reports to (a rich bar with ETA in the CLI, nothing in the SDK).
 """
 
 from __future__ import annotations
@@ -14,28 +13,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from typing import Any, Awaitable, Callable, Protocol, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from ..errors import FashionEditError
 
 T = TypeVar("T")
-
-
-class Progress(Protocol):
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, n: int = 1, *, failed: bool = False) -> None: ...
-    def set_total(self, total: int) -> None: ...
-
-
-class NoProgress:
-    def start(self, total: int, description: str) -> None:
-        pass
-
-    def advance(self, n: int = 1, *, failed: bool = False) -> None:
-        pass
-
-    def set_total(self, total: int) -> None:
-        pass
 
 
 def is_final(exc: BaseException) -> bool:

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from fashionedit.contracts import DatasetManifest, DatasetSample
-
-from .persist import atomic_write_text
+from fashionedit.contracts.files import atomic_write_text
 
 MANIFEST_FILE = "manifest.json"
 

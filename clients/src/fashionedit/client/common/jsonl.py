@@ -1,7 +1,7 @@
-"""Crash-safe files: atomic writes and an append-only JSONL log with fsync.
+"""An append-only JSONL log with fsync: the record of finished results.
 
 A result counts as finished once its line is in the log; its image files are
-written (atomically) before the line, so a ``kill -9`` at any point leaves either
+written (atomically, :mod:`fashionedit.contracts.files`) before the line, so a ``kill -9`` at any point leaves either
 a finished result with all its files or no result at all.
 """
 
@@ -9,38 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from fashionedit.contracts.files import fsync_dir
+
 M = TypeVar("M", bound=BaseModel)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 class JsonlLog:
@@ -76,10 +53,13 @@ class JsonlLog:
         with self._lock:
             self._repair()
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
             with open(self.path, "ab") as handle:
                 handle.write(line.encode("utf-8") + b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+            if created:
+                fsync_dir(self.path.parent)  # the new file's name must survive a power cut too
 
     def raw(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
