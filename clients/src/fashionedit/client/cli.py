@@ -25,7 +25,7 @@ from .local import LocalServices
 from .script import ScriptRound, SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import describe_profiles, print_services, print_session, print_summaries
+from .views import describe_profiles, print_services, print_session, print_summaries, start_services
 
 console = Console()
 err_console = Console(stderr=True)
@@ -85,7 +85,7 @@ def up(
     """Start the four services locally (one `bentoml serve` each), wait until ready, stop cleanly on Ctrl-C."""
     settings = ClientSettings()
     names = service or list(SERVICES)
-    ports = {}
+    ports: dict[str, int] = {}
     for offset, name in enumerate(SERVICES):
         ports[name] = port_base + offset if port_base else (_loopback_port(settings.urls(name)[0]) or 3001 + offset)
     run_dir = run_dir or Path("fashionedit-runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -98,14 +98,12 @@ def up(
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        with RichProgressBar(console) as progress:
-            progress.start(len(names), "loading models")
-            stack.start(on_ready=lambda p: (progress.describe(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
+        start_services(console, stack)
         client = FashionEditClient(_urls_settings(settings, stack.urls()))
         print_services(console, client)
-        for name, url in stack.urls().items():
-            if url != settings.urls(name)[0]:
-                console.print(f"export FASHIONEDIT_{name.upper()}_URL={url}")
+        for started, url in stack.urls().items():
+            if url != settings.urls(started)[0]:
+                console.print(f"export FASHIONEDIT_{started.upper()}_URL={url}")
         console.print("[green]all services ready[/]; Ctrl-C stops them")
         watch_services(stack)
     except KeyboardInterrupt:

@@ -30,7 +30,7 @@ from .local import LocalServices, _loopback_free_port, missing_services
 from .script import SessionScript, load_script
 from .session import OFFLINE_LABEL, Session, SessionStore
 from .settings import SERVICES, ClientSettings
-from .views import describe_profiles, print_services, print_session
+from .views import describe_profiles, print_services, print_session, start_services
 
 
 @dataclass
@@ -83,9 +83,7 @@ def run_demo(
         stack = LocalServices(out / "services", services=to_start, ports=ports, offline=offline, startup_timeout_s=startup_timeout_s)
         console.print(f"starting {', '.join(to_start)} here; logs in {stack.run_dir}")
         console.print(describe_profiles(stack.profiles()))
-        with RichProgressBar(console) as progress:
-            progress.start(len(to_start), "loading models")
-            stack.start(on_ready=lambda p: (progress.describe(f"{p.name} ready in {p.ready_after_s:.1f}s"), progress.advance()))
+        start_services(console, stack)
         settings = settings.model_copy(update={f"{name}_url": [url] for name, url in stack.urls().items()})
     else:
         console.print("using the services at " + ", ".join(settings.urls(name)[0] for name in SERVICES))

@@ -91,7 +91,7 @@ def parse_box(value: Box2D | Sequence[float] | str | None) -> Box2D | None:
             )
         if numbers[low] == numbers[high]:
             raise BoxError(f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, xmax]")
-    return Box2D(tuple(numbers))  # type: ignore[arg-type]
+    return Box2D((numbers[0], numbers[1], numbers[2], numbers[3]))
 
 
 def _swapped(numbers: list[float], low: int, high: int) -> str:
@@ -376,9 +376,11 @@ class DesignSessions:
         (the paper's reference crop). The stored crop is the readable window around the box, for a person to see;
         given as the reference it would be squeezed into the box."""
         if session.target is None:
+            if chosen.crop is None:
+                raise SessionStateError("this suggestion has no reference crop and the session no target to cut one from")
             return self._copy_stored(session, chosen.crop, stem)
         target = self.store.read_payload(session, session.target).to_pil()
-        exact = target.crop(tuple(chosen.box_2d.to_pixels(*target.size)))
+        exact = target.crop(chosen.box_2d.to_pixels(*target.size))
         return self.store.put_image(session, stem, ImagePayload.from_pil(exact), source=f"{session.target.path} inside box {chosen.box_2d}")
 
     def _copy_stored(self, session: Session, image: StoredImage, stem: str) -> StoredImage:

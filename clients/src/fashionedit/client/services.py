@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable, Sequence
 
 import httpx
+from pydantic import BaseModel
 
 from fashionedit.contracts import (
     AnalyzeRequest,
@@ -30,7 +31,7 @@ from fashionedit.contracts import (
     image_payload,
 )
 
-from .settings import ClientSettings, ServiceName, _split_urls
+from .settings import ClientSettings, ServiceName, split_urls
 from .transport import AsyncTransport, SyncTransport
 
 
@@ -45,7 +46,7 @@ def _with_payloads(fields: dict[str, Any], singles: Sequence[str] = (), lists: S
     return out
 
 
-def _request(model: type, request: Any, fields: dict[str, Any], singles: Sequence[str] = (), lists: Sequence[str] = ()) -> Any:
+def _request(model: type[BaseModel], request: Any, fields: dict[str, Any], singles: Sequence[str] = (), lists: Sequence[str] = ()) -> Any:
     if request is not None and fields:
         raise TypeError("pass either a request model or keyword fields, not both")
     if request is None:
@@ -80,7 +81,7 @@ class _SyncBase:
     def __init__(self, settings: ClientSettings | None = None, *, urls: Sequence[str] | str | None = None, http: httpx.Client | None = None) -> None:
         settings = settings or ClientSettings()
         if urls is not None:
-            settings = settings.model_copy(update={f"{self.service}_url": _split_urls(urls)})
+            settings = settings.model_copy(update={f"{self.service}_url": split_urls(urls)})
         self.settings = settings
         self.transport = SyncTransport(self.service, settings, client=http)
 
@@ -126,7 +127,7 @@ class _AsyncBase:
     ) -> None:
         settings = settings or ClientSettings()
         if urls is not None:
-            settings = settings.model_copy(update={f"{self.service}_url": _split_urls(urls)})
+            settings = settings.model_copy(update={f"{self.service}_url": split_urls(urls)})
         self.settings = settings
         self.transport = AsyncTransport(self.service, settings, client=http, max_concurrency=max_concurrency)
 

@@ -24,7 +24,7 @@ DEFAULT_PORTS: dict[str, int] = {"generator": 3001, "editor": 3002, "analyzer": 
 UrlList = Annotated[list[str], NoDecode]
 
 
-def _split_urls(value: object) -> list[str]:
+def split_urls(value: object) -> list[str]:
     if isinstance(value, str):
         items = [part.strip() for part in value.replace(";", ",").split(",")]
     elif isinstance(value, (list, tuple)):
@@ -83,9 +83,12 @@ class ClientSettings(BaseSettings):
     @field_validator("generator_url", "editor_url", "analyzer_url", "scorer_url", mode="before")
     @classmethod
     def _urls(cls, value: object) -> list[str]:
-        return _split_urls(value)
+        return split_urls(value)
 
-    def urls(self, service: ServiceName) -> list[str]:
+    def urls(self, service: str) -> list[str]:
+        """The replica URLs configured for ``service`` (one of :data:`SERVICES`)."""
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
         return list(getattr(self, f"{service}_url"))
 
     def timeout_for(self, operation: str) -> float:

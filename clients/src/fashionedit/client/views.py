@@ -9,7 +9,9 @@ from rich.table import Table
 from fashionedit.contracts import ModelInfo, ServiceInfo
 
 from .bundle import FashionEditClient
+from .common.progress import RichProgressBar
 from .errors import FashionEditError
+from .local import LocalServices, ServiceProcess
 from .session import OFFLINE_LABEL, Guidance, Round, Session, SessionStore, SessionSummary
 
 
@@ -188,6 +190,18 @@ def print_services(console: Console, client: FashionEditClient) -> dict[str, Ser
     if any(isinstance(i, ServiceInfo) and i.model and i.model.offline for i in infos.values()):
         console.print(f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)")
     return infos
+
+
+def start_services(console: Console, stack: LocalServices) -> None:
+    """Start ``stack`` under a progress bar: one step per service, each named as it becomes ready."""
+    with RichProgressBar(console) as progress:
+        progress.start(len(stack.processes), "loading models")
+
+        def ready(process: ServiceProcess) -> None:
+            progress.describe(f"{process.name} ready in {process.ready_after_s:.1f}s")
+            progress.advance()
+
+        stack.start(on_ready=ready)
 
 
 def describe_profiles(profiles: dict[str, str]) -> str:

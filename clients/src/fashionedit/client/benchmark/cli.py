@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..cli_errors import handle_errors
 from ..common.progress import RichProgressBar
-from ..settings import ClientSettings, _split_urls
+from ..settings import ClientSettings, split_urls
 from .report import markdown_table, write_report
 from .runner import BenchmarkRunner, RunConfig
 
@@ -43,7 +43,7 @@ def run(
     config = RunConfig(
         dataset=dataset.resolve(), out=out, methods=method or ["SD2", "SD3", "Vanilla", "BUG"], rounds=rounds, concurrency=concurrency,
         item_attempts=item_attempts, seed=seed, clip_threshold=clip_threshold, limit=limit, box=box, edit_size=edit_size, missing_difference=missing_difference,
-        sd2_generator_url=_split_urls(sd2_generator_url) if sd2_generator_url else None,
+        sd2_generator_url=split_urls(sd2_generator_url) if sd2_generator_url else None,
     )
     runner = BenchmarkRunner(config, ClientSettings(), allow_changed_services=allow_changed_services)
     with RichProgressBar(console, enabled=not no_progress) as progress:

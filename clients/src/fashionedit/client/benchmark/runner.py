@@ -54,7 +54,7 @@ INIT_FAMILIES: tuple[Family, ...] = ("SD2", "SD3")
 class RunConfig(BaseModel):
     dataset: Path
     out: Path
-    methods: list[Family] = Field(default_factory=lambda: ["SD2", "SD3", "Vanilla", "BUG"])
+    methods: list[Family] = Field(default_factory=lambda: list[Family](["SD2", "SD3", "Vanilla", "BUG"]))
     rounds: int = Field(default=3, ge=1, le=10, description="Editing rounds R (the paper: 3)")
     concurrency: int = Field(
         default=16, ge=1, le=1024,
@@ -213,13 +213,14 @@ class BenchmarkRunner:
         self.counts[record.status] += 1
         self.progress.advance(failed=record.status == "failed")
 
-    async def _run_step(self, key: tuple[str, str, int], work: Any) -> tuple[dict[str, Any] | None, str | None, int, float]:
+    async def _run_step(self, key: tuple[str, str, int], work: Any) -> tuple[dict[str, Any], str | None, int, float]:
+        """``(record fields, error, attempts, elapsed ms)``: the fields are empty when the step failed."""
         started = time.perf_counter()
         try:
             fields, attempts = await call_with_retries(work, self.config.item_attempts, self.config.retry_backoff_s)
             return fields, None, attempts, (time.perf_counter() - started) * 1000
         except AttemptsExhausted as exc:
-            return None, describe_error(exc.error), exc.attempts, (time.perf_counter() - started) * 1000
+            return {}, describe_error(exc.error), exc.attempts, (time.perf_counter() - started) * 1000
 
     async def _init_step(self, client: AsyncFashionEditClient, sd2: AsyncGeneratorClient | None, family: str, sample: DatasetSample) -> None:
         async def work() -> dict[str, Any]:

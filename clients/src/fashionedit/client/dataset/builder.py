@@ -208,7 +208,7 @@ class DatasetBuilder:
                     return response.images[0].image.to_bytes()
 
                 try:
-                    data, _ = await call_with_retries(call, cfg.item_attempts)
+                    data, _attempts = await call_with_retries(call, cfg.item_attempts)
                 except AttemptsExhausted as exc:
                     self._fail(item.id, "drafts", exc)
                     return
@@ -236,7 +236,7 @@ class DatasetBuilder:
                     return ScoreRecord(id=item.id, **score_fields(response))
 
                 try:
-                    record, _ = await call_with_retries(call, self.config.item_attempts)
+                    record, _attempts = await call_with_retries(call, self.config.item_attempts)
                 except AttemptsExhausted as exc:
                     self._fail(item.id, "scores", exc)
                     return
@@ -270,7 +270,7 @@ class DatasetBuilder:
                     )
 
                 try:
-                    response, _ = await call_with_retries(call, cfg.item_attempts)
+                    response, _attempts = await call_with_retries(call, cfg.item_attempts)
                 except AttemptsExhausted as exc:
                     self._fail(item.id, "analysis", exc)
                     return
@@ -294,7 +294,8 @@ class DatasetBuilder:
             size = img.size
         differences = []
         for index, entry in enumerate(sorted(planted, key=lambda d: d.get("index", 0))[: self.config.k], start=1):
-            box = square_box(tuple(entry["box_2d"]), size, self.config.resize_mode)  # type: ignore[arg-type]
+            ymin, xmin, ymax, xmax = entry["box_2d"]
+            box = square_box((ymin, xmin, ymax, xmax), size, self.config.resize_mode)
             crop = f"crops/{item.id}_{index}.png"
             atomic_write_bytes(self.out / crop, crop_png(original_png, box))
             differences.append(DatasetDifference(index=index, description=entry["description"], box_2d=box, crop=crop))

@@ -13,7 +13,7 @@ import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, overload
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette
@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fashionedit.contracts import Box2D, ErrorResponse
+from fashionedit.contracts.common import ErrorCode
 from fashionedit.contracts.generate import Prompt
 
 from ..bundle import FashionEditClient
@@ -45,13 +46,13 @@ STATIC = resources.files("fashionedit.client.studio") / "static"
 
 
 class StudioError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    body = ErrorResponse.make(status, code, message)  # type: ignore[arg-type] - code is one of ErrorCode's values
+def _error(status: int, code: ErrorCode, message: str) -> JSONResponse:
+    body = ErrorResponse.make(status, code, message)
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
 
 
@@ -180,9 +181,14 @@ def _instruction(value: Any, *, required: bool) -> str | None:
         raise StudioError(422, "invalid_request", f"instruction: {error_message(exc).removeprefix('value: ')}") from None
 
 
+@overload
+def _int(body: dict[str, Any], key: str, default: int, *, low: int | None = None, high: int | None = None) -> int: ...
+@overload
+def _int(body: dict[str, Any], key: str, default: None = None, *, low: int | None = None, high: int | None = None) -> int | None: ...
 def _int(
     body: dict[str, Any], key: str, default: int | None = None, *, low: int | None = None, high: int | None = None
 ) -> int | None:
+    """``body[key]`` as a whole number within ``[low, high]``; ``default`` when absent or empty; else a clear 422."""
     value = body.get(key, default)
     if value in (None, ""):
         return default
@@ -467,7 +473,7 @@ def build_app(settings: ClientSettings | None = None) -> Starlette:
         assert isinstance(exc, StudioError)
         return _error(exc.status, exc.code, exc.message)
 
-    def mapped(status: int, code: str) -> Callable[[Request, Exception], Awaitable[Response]]:
+    def mapped(status: int, code: ErrorCode) -> Callable[[Request, Exception], Awaitable[Response]]:
         async def handler(request: Request, exc: Exception) -> Response:
             return _error(status, code, error_message(exc))
 

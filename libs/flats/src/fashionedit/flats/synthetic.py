@@ -131,6 +131,7 @@ def _get(attrs: GarmentAttributes, path: str):
 
 
 def _set_upper(attrs: GarmentAttributes, **changes) -> GarmentAttributes:
+    assert attrs.upper is not None, "only garments with an upper part get upper changes"
     return attrs.model_copy(update={"upper": attrs.upper.model_copy(update=changes)})
 
 
@@ -148,39 +149,43 @@ def plant_difference(attrs: GarmentAttributes, kind: str, rng: random.Random) ->
     if upper is None:
         return None
     if kind == "sleeve":
-        new = rng.choice([s for s in SleeveLength if s is not upper.sleeve])
-        return _set_upper(attrs, sleeve=new), "upper.sleeve", ["sleeves"]
+        sleeve = rng.choice([s for s in SleeveLength if s is not upper.sleeve])
+        return _set_upper(attrs, sleeve=sleeve), "upper.sleeve", ["sleeves"]
     if kind == "neckline":
-        new = rng.choice([n for n in Neckline if n is not upper.neckline])
-        return _set_upper(attrs, neckline=new), "upper.neckline", ["neckline"]
+        neckline = rng.choice([n for n in Neckline if n is not upper.neckline])
+        return _set_upper(attrs, neckline=neckline), "upper.neckline", ["neckline"]
     if kind == "pattern":
-        new = rng.choice([p for p in Pattern if p is not upper.pattern])
-        pattern_color = upper.pattern_color or contrast_color(upper.color) if new is not Pattern.PURE_COLOR else upper.pattern_color
-        return _set_upper(attrs, pattern=new, pattern_color=pattern_color), "upper.pattern", ["upper"]
+        pattern = rng.choice([p for p in Pattern if p is not upper.pattern])
+        pattern_color = upper.pattern_color
+        if pattern is not Pattern.PURE_COLOR and pattern_color is None and upper.color is not None:
+            pattern_color = contrast_color(upper.color)
+        return _set_upper(attrs, pattern=pattern, pattern_color=pattern_color), "upper.pattern", ["upper"]
     if kind == "buttons":
         buttons = upper.buttons or Buttons(count=0)
+        new_buttons: Buttons
         if buttons.count:
             choice = rng.random()
             if choice < 0.4:
-                new = Buttons(count=0)
+                new_buttons = Buttons(count=0)
             elif choice < 0.7:
-                new = buttons.model_copy(update={"color": rng.choice([c for c in ColorName if c is not buttons.color])})
+                new_buttons = buttons.model_copy(update={"color": rng.choice([c for c in ColorName if c is not buttons.color])})
             else:
-                new = buttons.model_copy(update={"count": rng.choice([n for n in range(1, 9) if n != buttons.count])})
+                new_buttons = buttons.model_copy(update={"count": rng.choice([n for n in range(1, 9) if n != buttons.count])})
         else:
-            new = Buttons(count=rng.randint(3, 6), color=rng.choice(list(ColorName)),
+            new_buttons = Buttons(count=rng.randint(3, 6), color=rng.choice(list(ColorName)),
                           placement=rng.choice([ButtonPlacement.CENTER_FRONT, ButtonPlacement.DOUBLE_BREASTED]))
-        return _set_upper(attrs, buttons=new), "upper.buttons", ["buttons"]
+        return _set_upper(attrs, buttons=new_buttons), "upper.buttons", ["buttons"]
     if kind == "pockets":
         pockets = upper.pockets or Pockets(count=0)
+        new_pockets: Pockets
         if pockets.count:
             if rng.random() < 0.5:
-                new = Pockets(count=0)
+                new_pockets = Pockets(count=0)
             else:
-                new = pockets.model_copy(update={"kind": rng.choice([k for k in PocketKind if k is not pockets.kind])})
+                new_pockets = pockets.model_copy(update={"kind": rng.choice([k for k in PocketKind if k is not pockets.kind])})
         else:
-            new = Pockets(count=rng.choice([1, 2]), kind=rng.choice(list(PocketKind)), placement=rng.choice(list(PocketPlacement)))
-        return _set_upper(attrs, pockets=new), "upper.pockets", ["pockets"]
+            new_pockets = Pockets(count=rng.choice([1, 2]), kind=rng.choice(list(PocketKind)), placement=rng.choice(list(PocketPlacement)))
+        return _set_upper(attrs, pockets=new_pockets), "upper.pockets", ["pockets"]
     raise ValueError(f"unknown difference kind {kind!r}; expected one of {DIFFERENCE_KINDS}")
 
 
@@ -217,9 +222,11 @@ def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int
             continue
         # the draft takes this change on top of the ones before
         if kind == "color" and field.startswith("lower"):
+            assert draft.lower is not None and single.lower is not None
             draft = draft.model_copy(update={"lower": draft.lower.model_copy(update={"color": single.lower.color})})
         else:
             head = field.split(".")[1]
+            assert single.upper is not None
             changes = {head: getattr(single.upper, head)}
             if head == "pattern":
                 changes["pattern_color"] = single.upper.pattern_color

@@ -26,7 +26,7 @@ class AnalyzerSettings(ServiceSettings):
 
     backend: BackendName = Field(default="classical", description="Backend that answers requests without a 'backend' field")
     extra_backends: list[BackendName] = Field(
-        default_factory=lambda: ["classical"],
+        default_factory=lambda: list[BackendName](["classical"]),
         description="Backends a request may also pick with its 'backend' field (JSON list); classical is cheap and offline",
     )
 

@@ -6,7 +6,7 @@ tested without a server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 from fashionedit.contracts.common import ErrorCode
@@ -116,7 +116,7 @@ class PayloadTooLarge(ServiceError):
     status, code = 413, "payload_too_large"
 
 
-def validation_details(errors: list[dict[str, Any]]) -> list[ErrorDetail]:
+def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[ErrorDetail]:
     """Pydantic ``errors()`` to our details, dropping the echoed input (it may be megabytes of base64)."""
     details = []
     for err in errors:

@@ -183,7 +183,7 @@ def install_log_scrubbing() -> None:
             record.levelno, record.levelname = logging.INFO, "INFO"
             record.msg = f"{record.msg}: request rejected ({type(exc).__name__})"
             record.exc_info, record.exc_text = None, None
-        elif exc is not None:
+        elif exc is not None and record.exc_info:
             # Format now, scrubbed and indented so no line of it can pass for a record of its own;
             # formatters reuse exc_text instead of formatting again.
             lines = scrub(logging.Formatter().formatException(record.exc_info)).splitlines()

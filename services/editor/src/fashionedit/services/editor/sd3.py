@@ -191,7 +191,7 @@ class SD3Editor:
             # img2img on a crop around the box (context for the model), pasted back inside the box only.
             margin = max(box.width, box.height) // 4
             crop = PixelBox(max(0, box.x0 - margin), max(0, box.y0 - margin), min(width, box.x1 + margin), min(height, box.y1 + margin))
-            region = image.crop(tuple(crop))
+            region = image.crop(crop)
             work = self._work_size(region.size)
             with self.lock:
                 result = self.img2img(

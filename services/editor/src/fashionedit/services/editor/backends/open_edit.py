@@ -130,7 +130,8 @@ class OpenEditBackend(EditBackend):
         self.settings = settings
         self.pipe: Any = None
         self.weights: WeightsSource | None = None
-        self.device = self.dtype = None
+        self.device: str | None = None
+        self.dtype: str | None = None
         self.multiple = 16
         self._lock = threading.Lock()  # diffusers pipelines are not thread-safe: one call at a time
 

@@ -135,10 +135,11 @@ def place_pipeline(pipe: Any, settings: GeneratorSettings, device: str) -> None:
 def denoiser_max_side(pipe: Any) -> int:
     """SD3-style transformers have a fixed positional-embedding grid; beyond it they cannot render."""
     transformer = getattr(pipe, "transformer", None)
-    pos = getattr(getattr(transformer, "config", None), "pos_embed_max_size", None)
-    if pos is None:
+    config = getattr(transformer, "config", None)
+    pos = getattr(config, "pos_embed_max_size", None)
+    if config is None or pos is None:
         return 2048
-    return int(pos) * int(transformer.config.patch_size) * int(getattr(pipe, "vae_scale_factor", 8))
+    return int(pos) * int(config.patch_size) * int(getattr(pipe, "vae_scale_factor", 8))
 
 
 class DiffusersBackend(GeneratorBackend):

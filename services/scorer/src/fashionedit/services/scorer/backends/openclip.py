@@ -198,7 +198,7 @@ def split_preprocess(preprocess: Any, input_size: tuple[int, int]) -> tuple[Any,
     stages = list(getattr(preprocess, "transforms", []))
     cut = next((i for i, t in enumerate(stages) if type(t).__name__ in _TO_TENSOR), None)
     norm = stages[-1] if stages else None
-    if cut is None or type(norm).__name__ != "Normalize":
+    if cut is None or norm is None or type(norm).__name__ != "Normalize":
         raise RuntimeError(f"unsupported open_clip preprocess pipeline: {preprocess}")
     return _processor_geometry(stages[:cut], input_size) or stages[:cut], tuple(norm.mean), tuple(norm.std)
 
@@ -275,7 +275,7 @@ class OpenClipEmbedder:
         self.info = ModelInfo(
             backend=BACKEND,
             model_id=weights.model_name,
-            weights=WeightsIdentity(name=weights.display_name(), sha256=sha, source="random" if random_weights else weights.source),  # type: ignore[arg-type]
+            weights=WeightsIdentity(name=weights.display_name(), sha256=sha, source="random" if random_weights else weights.source),
             offline=random_weights,
             random_weights=random_weights,
             device=str(self.device),
@@ -285,7 +285,7 @@ class OpenClipEmbedder:
 
     @property
     def input_size(self) -> tuple[int, int]:
-        return self._input_size  # type: ignore[return-value]
+        return self._input_size
 
     def geometry(self, image: Image.Image) -> np.ndarray:
         if isinstance(self._geometry, ProcessorGeometry):
@@ -323,7 +323,7 @@ class OpenClipEmbedder:
         return np.concatenate(out, axis=0), timings
 
     def close(self) -> None:
-        self.visual = None  # type: ignore[assignment]
+        self.visual = None
         if self.device.type == "cuda":
             import torch
 
