@@ -40,13 +40,13 @@ def main() -> None:
         size = (side, side)
         _texture_tile.cache_clear()
         _texture_canvas.cache_clear()
-        cold = _ms(lambda: render_flat(outfits[0], size))
+        cold = _ms(lambda size=size: render_flat(outfits[0], size))
         render_times, png_times, box_times = [], [], []
         for attrs in outfits:
-            holder = {}
-            render_times.append(_ms(lambda: holder.setdefault("img", render_flat(attrs, size))))
-            png_times.append(_ms(lambda: encode_image(holder["img"])))
-            box_times.append(_ms(lambda: part_boxes(attrs, size)))
+            rendered: list = []
+            render_times.append(_ms(lambda attrs=attrs, size=size, out=rendered: out.append(render_flat(attrs, size))))
+            png_times.append(_ms(lambda image=rendered[0]: encode_image(image)))
+            box_times.append(_ms(lambda attrs=attrs, size=size: part_boxes(attrs, size)))
         median, png = statistics.median(render_times), statistics.median(png_times)
         p90 = statistics.quantiles(render_times, n=10)[-1]
         print(f"{side}x{side:<5} {cold:8.1f} {median:10.1f} {p90:7.1f} {statistics.median(box_times):9.2f} {png:7.1f} {median / png:10.2f}")

@@ -38,9 +38,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # tests.support.servers: the same server helper the tests use
@@ -174,7 +175,7 @@ def encoding_phase(image: Any, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {"size": list(image.size), "png": {}}
     for level in (0, 1, 6):
         data = encode_image(image, "PNG", compress_level=level)
-        out["png"][f"level{level}"] = {"encode_ms": timed(lambda: encode_image(image, "PNG", compress_level=level), repeats), "bytes": len(data)}
+        out["png"][f"level{level}"] = {"encode_ms": timed(lambda level=level: encode_image(image, "PNG", compress_level=level), repeats), "bytes": len(data)}
     png = encode_image(image, "PNG")  # what the service sends (level 1)
     body = json.dumps({"image": base64.b64encode(png).decode("ascii")})
     out["base64_json_encode_ms"] = timed(lambda: json.dumps({"image": base64.b64encode(png).decode("ascii")}), repeats)

@@ -64,6 +64,7 @@ def log(message: str) -> None:
 def build(editor: str, spec: str, device: str, dtype: Any) -> Any:
     """The random pipeline, created directly on ``device`` in ``dtype`` (a 20B model never passes through fp32)."""
     import torch
+
     from fashionedit import tinymodels
 
     builder = tinymodels.build_qwen_edit_pipeline if editor == "qwen-edit" else tinymodels.build_kontext_pipeline
@@ -79,8 +80,9 @@ def build(editor: str, spec: str, device: str, dtype: Any) -> Any:
 
 def design_and_references(size: int, count: int) -> tuple[Any, list[Any]]:
     import numpy as np
-    from fashionedit.contracts import ImagePayload
     from PIL import Image
+
+    from fashionedit.contracts import ImagePayload
 
     rng = np.random.default_rng(0)
 
@@ -111,6 +113,7 @@ def peak_gib(device: str) -> tuple[str, float]:
 
 def time_edits(backend: Any, *, design: Any, references: list[Any], repeats: int, device: str) -> dict[str, Any]:
     import torch
+
     from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
     from fashionedit.services.editor.backends.base import EditJob
 
@@ -141,6 +144,7 @@ def bench_editor(editor: str, args: argparse.Namespace, dtype: Any) -> dict[str,
     import importlib
 
     import torch
+
     from fashionedit.services.editor.settings import EditorSettings
 
     module, _, cls = EDITORS[editor][0].partition(":")

@@ -88,7 +88,7 @@ def declared_requirements() -> dict[str, list[Requirement]]:
     """Every third-party requirement this workspace declares (each distribution with all its extras, the
     test tools), by where it is declared: all of them must be satisfied by requirements.lock."""
     declared: dict[str, list[Requirement]] = {}
-    for name, folder in local_distributions().items():
+    for folder in local_distributions().values():
         project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
         extras = project.get("optional-dependencies", {}).values()
         lines = [*project.get("dependencies", []), *(line for extra in extras for line in extra)]

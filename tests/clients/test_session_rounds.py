@@ -20,7 +20,16 @@ from fashionedit.client.design import BoxError, DesignSessions, SessionStateErro
 from fashionedit.client.export import export_html
 from fashionedit.client.session import NO_OP_FRACTION, RoundStatus, SessionLocked, SessionStore
 from fashionedit.client.views import print_session, print_summaries
-from fashionedit.contracts import Box2D, EditMode, EditResponse, GeneratedImage, GenerateResponse, ImagePayload, ModelInfo, Timings
+from fashionedit.contracts import (
+    Box2D,
+    EditMode,
+    EditResponse,
+    GeneratedImage,
+    GenerateResponse,
+    ImagePayload,
+    ModelInfo,
+    Timings,
+)
 from tests.clients.conftest import chromium_image_check
 from tests.clients.test_design_faults import FakeServices, png
 from tests.support.locks import folder_held_by_another_process

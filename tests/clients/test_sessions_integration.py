@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from fashionedit.client import FashionEditClient
-from fashionedit.client.design import DesignSessions
 from fashionedit.client.demo import demo_script
+from fashionedit.client.design import DesignSessions
 from fashionedit.client.session import RoundStatus, SessionStore
 
 pytestmark = pytest.mark.integration

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from fashionedit.client.common.work import AttemptsExhausted, call_with_retries, is_final
@@ -48,7 +46,7 @@ async def test_a_service_error_fails_the_step_at_its_first_try(error):
     assert len(calls) == 1 and info.value.attempts == 1 and info.value.error is error
 
 
-@pytest.mark.parametrize("error", [OSError("disk hiccup"), asyncio.TimeoutError()])
+@pytest.mark.parametrize("error", [OSError("disk hiccup"), TimeoutError()])
 async def test_a_local_fault_is_tried_again_a_bounded_number_of_times(error):
     calls = []
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from fashionedit.client.common.jsonl import JsonlLog
 from fashionedit.client.dataset import default_val_size, load_selection_list, parse_name, scan_source, split_ids, top_n
 from fashionedit.client.dataset.images import square_box, square_png
-from fashionedit.client.common.jsonl import JsonlLog
 
 # The published selection list (FashionEdit repo, data/captions_top.json), when a copy sits beside the checkout.
 SHARED_LIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "captions_top.json"

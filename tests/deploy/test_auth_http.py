@@ -11,9 +11,10 @@ import pytest
 from fashionedit.contracts import ErrorResponse, ServiceInfo
 from tests.support.servers import BentoServer
 
+from .conftest import API_TOKEN as TOKEN
+
 pytestmark = pytest.mark.integration
 
-from .conftest import API_TOKEN as TOKEN
 TARGETS = {
     "probe": ("tests.services.common.probe_service:Probe", "/v1/generate", {"prompt": "a red dress", "width": 64, "height": 64}),
     "analyzer": ("fashionedit.services.analyzer.service:Analyzer", "/v1/info", {}),

@@ -12,8 +12,8 @@ import pytest
 
 from fashionedit.client.settings import ClientSettings
 from tests.deploy.test_compose import compose_env
-from tests.deploy.test_k8s import K8S_VERSION, KUSTOMIZATIONS, by_name, container, docs
 from tests.deploy.test_dockerfiles import final_stage, instructions
+from tests.deploy.test_k8s import K8S_VERSION, KUSTOMIZATIONS, by_name, container, docs
 from tests.deploy.tools import REPO, compose, hadolint, run
 
 DOCKERFILE = "clients/Dockerfile"

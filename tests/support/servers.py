@@ -15,9 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Callable, Generic, Iterator, Mapping, Protocol, Sequence, TypeVar
+from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 
@@ -74,7 +75,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         if self.log_path is not None:
             self._log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -125,7 +126,7 @@ class ServerProcess:
             if self._log_file:
                 self._log_file.close()
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

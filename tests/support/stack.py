@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ class ServiceStack:
         fields.update(overrides)
         return ClientSettings(**fields)
 
-    def start(self) -> "ServiceStack":
+    def start(self) -> ServiceStack:
         with ThreadPoolExecutor(len(self.servers)) as pool:
             futures = {name: pool.submit(server.start) for name, server in self.servers.items()}
             errors = []
@@ -86,7 +87,7 @@ class ServiceStack:
         for server in self.servers.values():
             server.stop()
 
-    def __enter__(self) -> "ServiceStack":
+    def __enter__(self) -> ServiceStack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

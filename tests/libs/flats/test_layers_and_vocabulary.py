@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from fashionedit.contracts import Box2D
 from fashionedit.contracts.garment import GarmentAttributes, GraphicSize, Pattern, UpperGarment, UpperType
 from fashionedit.flats import complete_attributes, layers, parse_caption, parse_instruction, render_flat, to_png_bytes
 from fashionedit.flats.parser import strip_reference_words
-from PIL import Image
 
 CAPTIONS = Path(__file__).resolve().parents[3] / "benchmarks" / "data" / "flats_captions.json"
 

@@ -10,11 +10,10 @@ import json
 
 import pytest
 
+from benchmarks.analyzer_classical_eval import match, names_colour
 from fashionedit.contracts import AnalyzeRequest, Box2D, ImagePayload
 from fashionedit.services.analyzer.serving import AnalyzerServing
 from fashionedit.services.analyzer.settings import AnalyzerSettings
-
-from benchmarks.analyzer_classical_eval import match, names_colour
 
 from .helpers import assert_crop_shows_box
 

@@ -12,14 +12,13 @@ import pytest
 from PIL import Image, ImageDraw
 from skimage.color import deltaE_ciede2000
 
+from benchmarks.analyzer_classical_eval import measured_colour, names_measured_colour
 from fashionedit.contracts import AnalyzeRequest, Box2D, ImagePayload
 from fashionedit.contracts.garment import ColorName
 from fashionedit.services.analyzer import colours, geometry
 from fashionedit.services.analyzer.backends.classical import LOWER_BANDS, UPPER_BANDS, Region, band_span, where_on_garment
 from fashionedit.services.analyzer.serving import AnalyzerServing
 from fashionedit.services.analyzer.settings import AnalyzerSettings
-
-from benchmarks.analyzer_classical_eval import measured_colour, names_measured_colour
 
 from .helpers import assert_crop_shows_box, payload
 

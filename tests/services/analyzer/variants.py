@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fashionedit.contracts import RepairCode as R
 
 IMAGE_SIZE = (2000, 1500)  # (width, height): big enough that pixel answers exceed 1000
-L, N, C, O, CL, ZA, DI, T, MD = (
+L, N, C, RO, CL, ZA, DI, T, MD = (
     R.PARSED_LENIENTLY,
     R.RENAMED_KEY,
     R.CONVERTED,
@@ -56,7 +56,7 @@ READABLE: list[Variant] = [
     Variant("bbox_key", '{"differences": [{"description": "A", "bbox": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
     Variant("box_key", '{"differences": [{"description": "A", "box": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
     Variant("pixel_coordinates", '{"differences": [{"description": "A", "box_2d": [300, 500, 1200, 1800]}]}', [[200, 250, 800, 900]], [C]),
-    Variant("reversed_corners", '{"differences": [{"description": "A", "box_2d": [300, 400, 100, 200]}]}', [[100, 200, 300, 400]], [O]),
+    Variant("reversed_corners", '{"differences": [{"description": "A", "box_2d": [300, 400, 100, 200]}]}', [[100, 200, 300, 400]], [RO]),
     Variant("out_of_range", '{"differences": [{"description": "A", "box_2d": [-20, 100, 500, 990]}]}', [[0, 100, 500, 990]], [CL]),
     Variant(
         "zero_area_dropped",
@@ -80,7 +80,7 @@ READABLE: list[Variant] = [
         "```\n[{'label': 'A', 'bbox': [1100, 2100, -30, 50]}]\n```",
         # values > 1000 are pixels of 2000x1500: y 1100/1500, x 2100/2000 -> reorder -> clamp
         [[0.0, 25.0, 733.3333333333334, 1000.0]],
-        [L, L, N, C, O, CL, N],
+        [L, L, N, C, RO, CL, N],
     ),
     Variant("empty_list_means_none", '{"differences": []}', [], []),
     Variant("one_bad_item_of_two", '{"differences": [{"description": "A", "box_2d": [1, 2]}, {"description": "B", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [DI]),

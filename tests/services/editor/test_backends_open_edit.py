@@ -8,11 +8,11 @@ import shutil
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from fashionedit.contracts import Box2D, EditRequest, ImagePayload
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
 from fashionedit.services.common import InvalidInput
-from PIL import Image
-
 from tests.support.open_edit_models import kontext_folder, qwen_edit_folder, tiny_open_edit_settings
 
 from .conftest import design_image, payload, reference_patch
@@ -188,9 +188,10 @@ def test_weights_identity_is_the_folders_not_its_path(tmp_path_factory, tmp_path
 def test_unloadable_weights_leave_the_service_not_ready_with_the_reason(
     tmp_path_factory, tmp_path, monkeypatch, overrides, needle
 ):
+    from huggingface_hub import constants
+
     from fashionedit.services.editor.serving import EditorServing
     from fashionedit.services.editor.settings import EditorSettings
-    from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))

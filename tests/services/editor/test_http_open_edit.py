@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ServiceInfo
-from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
 from PIL import Image
 
+from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ServiceInfo
+from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT
 from tests.support.open_edit_models import TINY_OPEN_EDIT_ENV, kontext_folder, qwen_edit_folder
 from tests.support.servers import BentoServer
 

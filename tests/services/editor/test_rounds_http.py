@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ImagePayload, ServiceInfo
-from fashionedit.contracts.garment import ColorName, GarmentAttributes, UpperGarment
 from PIL import Image, ImageDraw
 
+from fashionedit.contracts import Box2D, EditResponse, ErrorResponse, ImagePayload, ServiceInfo
+from fashionedit.contracts.garment import ColorName, GarmentAttributes, UpperGarment
 from tests.support.servers import BentoServer
 
 from .helpers import abs_diff, box_masks

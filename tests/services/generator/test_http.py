@@ -169,7 +169,7 @@ def test_saturation_gets_503_overloaded_then_recovers(flats: BentoServer) -> Non
     rejected = None
     for _ in range(3):  # a probe may win the race and take the only slot first: then the slow call is the one refused
         slow: dict[str, httpx.Response] = {}
-        worker = threading.Thread(target=lambda: slow.setdefault("response", post(flats, "/v1/generate", slow_body, timeout=300)))
+        worker = threading.Thread(target=lambda slow=slow: slow.setdefault("response", post(flats, "/v1/generate", slow_body, timeout=300)))
         worker.start()
         time.sleep(0.2)  # let the slow request be admitted before probing
         deadline = time.monotonic() + 60

@@ -256,7 +256,7 @@ def find_differences(
             cells.append((-score, i, j))
     cells.sort()
     out = []
-    for rank, (neg_score, i, j) in enumerate(cells[: max(k, 0)]):
+    for neg_score, i, j in cells[: max(k, 0)]:
         colour = colour_name(a[ys[i] : ys[i + 1], xs[j] : xs[j + 1]].reshape(-1, 3).mean(0))
         part = _GARMENT_PARTS[(i * cols + j) % len(_GARMENT_PARTS)]
         box = [

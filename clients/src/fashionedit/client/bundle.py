@@ -43,7 +43,7 @@ class FashionEditClient:
         for client in self.services().values():
             client.close()
 
-    def __enter__(self) -> "FashionEditClient":
+    def __enter__(self) -> FashionEditClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -66,16 +66,16 @@ class AsyncFashionEditClient:
 
     async def ready(self) -> dict[str, bool]:
         results = await asyncio.gather(*(client.ready() for client in self.services().values()))
-        return dict(zip(SERVICES, results))
+        return dict(zip(SERVICES, results, strict=True))
 
     async def info(self) -> dict[str, ServiceInfo]:
         results = await asyncio.gather(*(client.info() for client in self.services().values()))
-        return dict(zip(SERVICES, results))
+        return dict(zip(SERVICES, results, strict=True))
 
     async def aclose(self) -> None:
         await asyncio.gather(*(client.aclose() for client in self.services().values()))
 
-    async def __aenter__(self) -> "AsyncFashionEditClient":
+    async def __aenter__(self) -> AsyncFashionEditClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -6,10 +6,11 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 from urllib.parse import urlparse
 
 import typer
@@ -53,7 +54,7 @@ app.add_typer(bench_app, name="bench")
 DirOption = typer.Option(None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]")
 
 
-def _settings(sessions_dir: Optional[Path] = None) -> ClientSettings:
+def _settings(sessions_dir: Path | None = None) -> ClientSettings:
     settings = ClientSettings()
     if sessions_dir is not None:
         settings = settings.model_copy(update={"sessions_dir": sessions_dir})
@@ -76,10 +77,10 @@ def _loopback_port(url: str) -> int | None:
 @handle_errors
 def up(
     offline: bool = typer.Option(False, "--offline", help="Force the offline profile even if weights or keys are configured"),
-    port_base: Optional[int] = typer.Option(None, help="Ports port_base..+3 [default: the ports of FASHIONEDIT_<SERVICE>_URL, else 3001-3004]"),
+    port_base: int | None = typer.Option(None, help="Ports port_base..+3 [default: the ports of FASHIONEDIT_<SERVICE>_URL, else 3001-3004]"),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 exposes the services to the network)"),
-    run_dir: Optional[Path] = typer.Option(None, help="Where logs go [default: ./fashionedit-runs/<timestamp>]"),
-    service: Optional[list[str]] = typer.Option(None, "--service", help="Start only these (repeatable)"),
+    run_dir: Path | None = typer.Option(None, help="Where logs go [default: ./fashionedit-runs/<timestamp>]"),
+    service: list[str] | None = typer.Option(None, "--service", help="Start only these (repeatable)"),
     startup_timeout: float = typer.Option(600.0, help="Seconds to wait for each model to load"),
 ) -> None:
     """Start the four services locally (one `bentoml serve` each), wait until ready, stop cleanly on Ctrl-C."""
@@ -185,15 +186,15 @@ def _interactive_rounds(designs: DesignSessions, session: Session) -> Session:
 @session_app.command("new")
 @handle_errors
 def session_new(
-    prompt: Optional[str] = typer.Argument(None, help="The customer's description (asked for when omitted)"),
+    prompt: str | None = typer.Argument(None, help="The customer's description (asked for when omitted)"),
     candidates: int = typer.Option(1, "--candidates", "-n", min=1, max=8, help="Draft candidates to choose from"),
-    pick: Optional[int] = typer.Option(None, help="Pick this candidate without asking"),
-    target: Optional[Path] = typer.Option(None, help="Inspiration/target image: scores each round and proposes next edits"),
-    seed: Optional[int] = typer.Option(None, help="Generator seed"),
+    pick: int | None = typer.Option(None, help="Pick this candidate without asking"),
+    target: Path | None = typer.Option(None, help="Inspiration/target image: scores each round and proposes next edits"),
+    seed: int | None = typer.Option(None, help="Generator seed"),
     size: int = typer.Option(1024, help="Draft width and height (multiple of 16)"),
-    name: Optional[str] = typer.Option(None, help="A name to find the session by"),
-    script: Optional[Path] = typer.Option(None, "--script", help="YAML/JSON session script (prompt, options, rounds)"),
-    sessions_dir: Optional[Path] = DirOption,
+    name: str | None = typer.Option(None, help="A name to find the session by"),
+    script: Path | None = typer.Option(None, "--script", help="YAML/JSON session script (prompt, options, rounds)"),
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Start a design session: generate the draft (and, with --script, run its rounds)."""
     settings = _settings(sessions_dir)
@@ -253,14 +254,14 @@ def _editing(designs: DesignSessions, session_ref: str) -> Iterator[Session]:
 @handle_errors
 def session_round(
     session_ref: str = typer.Argument(..., metavar="SESSION", help="Session id, id prefix, name, or 'latest'"),
-    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="What to change (asked for when omitted)"),
-    ref: Optional[list[Path]] = typer.Option(None, "--ref", "-r", help="Reference image file (repeatable): image-into-prompt"),
-    box: Optional[str] = typer.Option(None, help=BoxHelp),
-    suggestion: Optional[int] = typer.Option(None, "--suggestion", "-s", help="Apply the analyzer's proposed edit N"),
-    seed: Optional[int] = typer.Option(None),
+    instruction: str | None = typer.Option(None, "--instruction", "-i", help="What to change (asked for when omitted)"),
+    ref: list[Path] | None = typer.Option(None, "--ref", "-r", help="Reference image file (repeatable): image-into-prompt"),
+    box: str | None = typer.Option(None, help=BoxHelp),
+    suggestion: int | None = typer.Option(None, "--suggestion", "-s", help="Apply the analyzer's proposed edit N"),
+    seed: int | None = typer.Option(None),
     replace: bool = typer.Option(False, "--replace", help="Put this round in place of a failed or pending last round"),
-    script: Optional[Path] = typer.Option(None, "--script", help="YAML/JSON list of rounds"),
-    sessions_dir: Optional[Path] = DirOption,
+    script: Path | None = typer.Option(None, "--script", help="YAML/JSON list of rounds"),
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Edit the current design: text only (text-as-prompt) or text + reference images (image-into-prompt).
 
@@ -289,11 +290,11 @@ def session_round(
 def session_retry(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
     number: int = typer.Argument(..., metavar="N", help="The round to run again (see `session show`)"),
-    instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="A new instruction in place of the old one"),
-    ref: Optional[list[Path]] = typer.Option(None, "--ref", "-r", help="New reference image(s) in place of the old ones"),
+    instruction: str | None = typer.Option(None, "--instruction", "-i", help="A new instruction in place of the old one"),
+    ref: list[Path] | None = typer.Option(None, "--ref", "-r", help="New reference image(s) in place of the old ones"),
     no_refs: bool = typer.Option(False, "--no-refs", help="Run it without references (text-as-prompt)"),
-    box: Optional[str] = typer.Option(None, help=BoxHelp + "; 'none' removes the box"),
-    sessions_dir: Optional[Path] = DirOption,
+    box: str | None = typer.Option(None, help=BoxHelp + "; 'none' removes the box"),
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Run a failed or pending round (or the last round, e.g. a no-op) again, as it was or with new input."""
     settings = _settings(sessions_dir)
@@ -310,7 +311,7 @@ def session_retry(
 def session_drop(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
     number: int = typer.Argument(..., metavar="N", help="The round to remove: a failed or pending one, or the last"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Remove a failed or pending round, or the last round (its image files stay on disk)."""
     designs = _designs(_settings(sessions_dir), None)
@@ -324,7 +325,7 @@ def session_drop(
 @handle_errors
 def session_undo(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Remove the last round, whatever its state; the design goes back to the round before."""
     designs = _designs(_settings(sessions_dir), None)
@@ -339,7 +340,7 @@ def session_undo(
 @handle_errors
 def session_resume(
     session_ref: str = typer.Argument("latest", metavar="SESSION"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Finish whatever a session left undone (after a crash, Ctrl-C or a service error); nothing done is redone."""
     settings = _settings(sessions_dir)
@@ -355,7 +356,7 @@ def session_resume(
 def session_pick(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
     candidate: int = typer.Argument(..., help="Candidate number (see `session show`)"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Pick the draft candidate the rounds will edit."""
     settings = _settings(sessions_dir)
@@ -371,7 +372,7 @@ def session_pick(
 def session_target(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
     image: Path = typer.Argument(..., help="Inspiration/target image file"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Set the inspiration/target image; every step is scored against it and next edits are proposed."""
     settings = _settings(sessions_dir)
@@ -387,7 +388,7 @@ def session_target(
 def session_show(
     session_ref: str = typer.Argument("latest", metavar="SESSION"),
     json_out: bool = typer.Option(False, "--json", help="Print the session JSON"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Show a session's rounds, scores and proposed next edits."""
     store = SessionStore(_settings(sessions_dir).sessions_dir)
@@ -400,7 +401,7 @@ def session_show(
 
 @session_app.command("list")
 @handle_errors
-def session_list(sessions_dir: Optional[Path] = DirOption) -> None:
+def session_list(sessions_dir: Path | None = DirOption) -> None:
     """List sessions (oldest first)."""
     store = SessionStore(_settings(sessions_dir).sessions_dir)
     summaries = store.list()
@@ -415,8 +416,8 @@ def session_list(sessions_dir: Optional[Path] = DirOption) -> None:
 def session_branch(
     session_ref: str = typer.Argument(..., metavar="SESSION"),
     at_round: int = typer.Option(..., "--round", help="Keep the draft and rounds 1..N (0: the draft only)"),
-    name: Optional[str] = typer.Option(None),
-    sessions_dir: Optional[Path] = DirOption,
+    name: str | None = typer.Option(None),
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Start a new session from any round of an existing one; new rounds continue from there."""
     store = SessionStore(_settings(sessions_dir).sessions_dir)
@@ -429,9 +430,9 @@ def session_branch(
 @handle_errors
 def session_export(
     session_ref: str = typer.Argument("latest", metavar="SESSION"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file [default: <session folder>/session.html]"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file [default: <session folder>/session.html]"),
     images: str = typer.Option("inline", help="'inline' (one self-contained file) or 'files' (images copied beside it)"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Write the session as an HTML page: each round's images, instruction, references and scores."""
     if images not in ("inline", "files"):
@@ -448,7 +449,7 @@ def session_export(
 def studio(
     host: str = typer.Option("127.0.0.1", envvar="FASHIONEDIT_STUDIO_HOST", help="Interface to bind (0.0.0.0 exposes the studio)"),
     port: int = typer.Option(3000, envvar="FASHIONEDIT_STUDIO_PORT", help="Port of the studio's page"),
-    sessions_dir: Optional[Path] = DirOption,
+    sessions_dir: Path | None = DirOption,
 ) -> None:
     """Open the design studio: a web page (default http://127.0.0.1:3000) over the same sessions as `fashionedit session`."""
     from .studio import serve

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from .common.folder_lock import FolderLocked
 from .design import SessionStateError
 from .errors import FashionEditError
 from .local import ServiceStartError
-from .common.folder_lock import FolderLocked
 from .session import SessionNotFound
 
 err_console = Console(stderr=True)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from datetime import datetime, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from PIL import Image, ImageChops
 from pydantic import TypeAdapter
@@ -79,7 +79,7 @@ def parse_box(value: Box2D | Sequence[float] | str | None) -> Box2D | None:
         numbers = [float(v) for v in value]
     if len(numbers) != 4:
         raise BoxError(f"box {value!r} has {len(numbers)} number(s), not 4; write it as {BOX_FORMS}")
-    for name, number in zip(_BOX_NAMES, numbers):
+    for name, number in zip(_BOX_NAMES, numbers, strict=True):
         if not math.isfinite(number) or not 0 <= number <= 1000:
             raise BoxError(f"box {value!r}: {name}={number:g} is outside 0-1000 (boxes are normalised to 0-1000, not pixels)")
     for low, high, extent in ((0, 2, "height"), (1, 3, "width")):
@@ -257,7 +257,7 @@ class DesignSessions:
             if not instruction or not instruction.strip():
                 raise ValueError("a round needs an instruction (or --suggestion N)")
             instruction = TypeAdapter(Prompt).validate_python(instruction)  # the contract's own rule, before anything is saved
-            for number, (path, payload) in enumerate(zip(references, sources)):
+            for number, (path, payload) in enumerate(zip(references, sources, strict=True)):
                 refs.append(self.store.put_image(session, self.store.free_stem(session, f"r{index}-ref{number}"), payload, source=str(path)))
             session.rounds.append(
                 Round(index=index, instruction=instruction.strip(), references=refs, target_box=box, from_suggestion=suggestion, seed=seed)
@@ -299,7 +299,7 @@ class DesignSessions:
             if references is not None:
                 round_.references = [
                     self.store.put_image(session, self.store.free_stem(session, f"r{number}-ref{n}"), payload, source=str(path))
-                    for n, (path, payload) in enumerate(zip(references, sources))
+                    for n, (path, payload) in enumerate(zip(references, sources, strict=True))
                 ]
             if box is not None:
                 round_.target_box = new_box
@@ -424,7 +424,7 @@ class DesignSessions:
                         round_.guidance = self._guidance(session, round_.index)
                         round_.warnings += round_.guidance.warnings
                     round_.status = RoundStatus.DONE
-                    round_.finished_at = datetime.now(timezone.utc)
+                    round_.finished_at = datetime.now(UTC)
                     self.store.save(session)
             return session
 

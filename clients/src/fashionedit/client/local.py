@@ -23,9 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import httpx
 
@@ -202,7 +202,7 @@ class LocalServices:
     def urls(self) -> dict[str, str]:
         return {name: p.url for name, p in self.processes.items()}
 
-    def start(self, on_ready: Callable[[ServiceProcess], None] | None = None) -> "LocalServices":
+    def start(self, on_ready: Callable[[ServiceProcess], None] | None = None) -> LocalServices:
         missing = missing_services(self.processes)
         if missing:
             raise ServiceStartError(
@@ -290,7 +290,7 @@ class LocalServices:
         }
         atomic_write_text(self.run_dir / "services.json", json.dumps(manifest, indent=2) + "\n")  # readers never see half
 
-    def __enter__(self) -> "LocalServices":
+    def __enter__(self) -> LocalServices:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

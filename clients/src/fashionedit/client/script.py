@@ -48,7 +48,7 @@ class ScriptRound(BaseModel):
         return value if value is None else parse_box(value)
 
     @model_validator(mode="after")
-    def _needs_something(self) -> "ScriptRound":
+    def _needs_something(self) -> ScriptRound:
         if not (self.instruction and self.instruction.strip()) and self.suggestion is None:
             raise ValueError("each round needs an instruction or a suggestion number")
         return self
@@ -77,7 +77,7 @@ class SessionScript(BaseModel):
         side = self.size or 1024
         return self.width or side, self.height or side
 
-    def resolved(self, base: Path) -> "SessionScript":
+    def resolved(self, base: Path) -> SessionScript:
         """Paths made absolute against the script's folder."""
 
         def fix(path: Path) -> Path:

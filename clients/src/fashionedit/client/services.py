@@ -12,7 +12,8 @@ arguments (images may then be PIL images, bytes, file paths or
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel

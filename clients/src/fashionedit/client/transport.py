@@ -50,7 +50,7 @@ class RetryPolicy:
     retry_read_timeouts: bool = False
 
     @classmethod
-    def from_settings(cls, settings: ClientSettings) -> "RetryPolicy":
+    def from_settings(cls, settings: ClientSettings) -> RetryPolicy:
         return cls(settings.max_attempts, settings.backoff_initial_s, settings.backoff_max_s, settings.retry_read_timeouts)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

@@ -6,13 +6,24 @@ Importing this package needs only pydantic and Pillow (no torch, no bentoml).
 from .analyze import PAPER_ANALYZE_PROMPT, AnalyzeRequest, AnalyzeResponse, Difference
 from .benchmark import BenchmarkReport, MethodSpec, RoundRecord, RunMetadata, Table1Row
 from .boxes import Box2D, BoxConvention, PixelBox, Repair, RepairCode, convert_to_box2d_values, repair_box
-from .common import ErrorBody, ErrorDetail, ErrorResponse, Health, InfoRequest, ModelInfo, ServiceInfo, Timings, Usage, WeightsIdentity
+from .common import (
+    ErrorBody,
+    ErrorDetail,
+    ErrorResponse,
+    Health,
+    InfoRequest,
+    ModelInfo,
+    ServiceInfo,
+    Timings,
+    Usage,
+    WeightsIdentity,
+)
 from .dataset import DatasetDifference, DatasetManifest, DatasetSample, SelectionInfo, SplitInfo
 from .edit import BUG_PROMPT, VANILLA_PROMPT, EditMode, EditRequest, EditResponse
 from .garment import (
     Belt,
-    Buttons,
     ButtonPlacement,
+    Buttons,
     ColorName,
     Fabric,
     GarmentAttributes,

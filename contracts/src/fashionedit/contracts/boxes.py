@@ -15,8 +15,9 @@ and reports each repair it made, so nothing is silently changed.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field, RootModel, model_validator
 
@@ -65,9 +66,9 @@ class Box2D(RootModel[tuple[float, float, float, float]]):
     model_config = {"json_schema_extra": {"example": [100.0, 250.0, 600.0, 750.0]}}
 
     @model_validator(mode="after")
-    def _check(self) -> "Box2D":
+    def _check(self) -> Box2D:
         ymin, xmin, ymax, xmax = self.root
-        for name, value in zip(("ymin", "xmin", "ymax", "xmax"), self.root):
+        for name, value in zip(("ymin", "xmin", "ymax", "xmax"), self.root, strict=True):
             if not math.isfinite(value) or not 0.0 <= value <= SCALE:
                 raise ValueError(f"box_2d {name}={value} is outside 0-1000")
         if ymin >= ymax or xmin >= xmax:
@@ -117,19 +118,19 @@ class Box2D(RootModel[tuple[float, float, float, float]]):
         return PixelBox(x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
 
     @classmethod
-    def from_pixels(cls, box: Sequence[float], width: int, height: int) -> "Box2D":
+    def from_pixels(cls, box: Sequence[float], width: int, height: int) -> Box2D:
         """From a pixel box ``(x0, y0, x1, y1)`` of an image of ``width x height``."""
         x0, y0, x1, y1 = box
         return cls((y0 / height * SCALE, x0 / width * SCALE, y1 / height * SCALE, x1 / width * SCALE))
 
-    def iou(self, other: "Box2D") -> float:
+    def iou(self, other: Box2D) -> float:
         iy = max(0.0, min(self.ymax, other.ymax) - max(self.ymin, other.ymin))
         ix = max(0.0, min(self.xmax, other.xmax) - max(self.xmin, other.xmin))
         inter = iy * ix
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 
-    def contains(self, other: "Box2D", tolerance: float = 0.0) -> bool:
+    def contains(self, other: Box2D, tolerance: float = 0.0) -> bool:
         return (
             self.ymin - tolerance <= other.ymin
             and self.xmin - tolerance <= other.xmin

@@ -93,7 +93,7 @@ class ErrorResponse(Contract):
     error: ErrorBody
 
     @classmethod
-    def make(cls, status: int, code: ErrorCode, message: str, **kwargs: Any) -> "ErrorResponse":
+    def make(cls, status: int, code: ErrorCode, message: str, **kwargs: Any) -> ErrorResponse:
         return cls(error=ErrorBody(status=status, code=code, message=message, **kwargs))
 
 

@@ -11,7 +11,7 @@ Layout written by the dataset builder (``fashionedit dataset build``)::
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -72,7 +72,7 @@ class SplitInfo(Contract):
 class DatasetManifest(Contract):
     version: int = MANIFEST_VERSION
     name: str = "FashionEdit"
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     source: str = Field(description="DeepFashion-MultiModal folder the dataset was built from (not redistributed)")
     image_size: int = Field(description="Side of the square images the originals and drafts were resized to")
     resize_mode: Literal["pad", "stretch"] = Field(

@@ -166,7 +166,7 @@ class Buttons(Contract):
     placement: ButtonPlacement | None = None
 
     @model_validator(mode="after")
-    def _none_have_no_colour(self) -> "Buttons":
+    def _none_have_no_colour(self) -> Buttons:
         # "no buttons" has no colour or placement; keeping one would make two spellings of the same garment.
         if self.count == 0:
             self.color = self.placement = None
@@ -183,7 +183,7 @@ class Pockets(Contract):
     )
 
     @model_validator(mode="after")
-    def _none_have_no_kind(self) -> "Pockets":
+    def _none_have_no_kind(self) -> Pockets:
         if self.count == 0:
             self.kind = self.placement = None
         return self
@@ -194,7 +194,7 @@ class Belt(Contract):
     color: ColorName | None = None
 
     @model_validator(mode="after")
-    def _absent_has_no_colour(self) -> "Belt":
+    def _absent_has_no_colour(self) -> Belt:
         if not self.present:
             self.color = None
         return self

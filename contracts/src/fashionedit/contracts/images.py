@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import PrivateAttr, RootModel, model_validator
-
 from PIL import Image, UnidentifiedImageError
+from pydantic import PrivateAttr, RootModel, model_validator
 
 from .files import atomic_write_bytes
 
@@ -57,7 +56,7 @@ class ImageLimits:
     max_side: int = 8192
 
     @classmethod
-    def from_env(cls) -> "ImageLimits":
+    def from_env(cls) -> ImageLimits:
         base = cls()
         return cls(
             max_encoded_bytes=_env_int("FASHIONEDIT_MAX_IMAGE_BYTES", base.max_encoded_bytes),
@@ -221,7 +220,7 @@ class ImagePayload(RootModel[str]):
     }
 
     @model_validator(mode="after")
-    def _check(self) -> "ImagePayload":
+    def _check(self) -> ImagePayload:
         raw = _b64decode(self.root, DEFAULT_LIMITS)
         fmt, width, height = inspect_image_bytes(raw, DEFAULT_LIMITS)
         self._raw, self._format, self._size = raw, fmt, (width, height)
@@ -229,15 +228,15 @@ class ImagePayload(RootModel[str]):
 
     # -- constructors --------------------------------------------------------------
     @classmethod
-    def from_bytes(cls, data: bytes) -> "ImagePayload":
+    def from_bytes(cls, data: bytes) -> ImagePayload:
         return cls(base64.b64encode(data).decode("ascii"))
 
     @classmethod
-    def from_pil(cls, img: Image.Image, fmt: ImageFormat = "PNG") -> "ImagePayload":
+    def from_pil(cls, img: Image.Image, fmt: ImageFormat = "PNG") -> ImagePayload:
         return cls.from_bytes(encode_image(img, fmt))
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike[str]) -> "ImagePayload":
+    def from_path(cls, path: str | os.PathLike[str]) -> ImagePayload:
         return cls.from_bytes(Path(path).read_bytes())
 
     # -- accessors -----------------------------------------------------------------

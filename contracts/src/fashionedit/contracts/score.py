@@ -32,7 +32,7 @@ class ScoreRequest(Contract):
     clip_threshold: float = Field(default=DEFAULT_CLIP_THRESHOLD, gt=0.0, lt=1.0, description="CLIP* counts cosines strictly above this")
 
     @model_validator(mode="after")
-    def _unique_metrics(self) -> "ScoreRequest":
+    def _unique_metrics(self) -> ScoreRequest:
         self.metrics = list(dict.fromkeys(self.metrics))
         return self
 

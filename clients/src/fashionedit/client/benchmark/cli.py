@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -23,18 +22,18 @@ bench_app = typer.Typer(help="Run the paper's Table 1 benchmark over a FashionEd
 def run(
     dataset: Path = typer.Option(..., "--dataset", "-d", help="FashionEdit dataset folder (fashionedit dataset build)"),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (rerun with the same --out to resume after an interruption)"),
-    method: Optional[list[str]] = typer.Option(None, "--method", "-m", help="SD2, SD3, Vanilla, BUG (repeatable) [default: all]"),
+    method: list[str] | None = typer.Option(None, "--method", "-m", help="SD2, SD3, Vanilla, BUG (repeatable) [default: all]"),
     rounds: int = typer.Option(3, help="Editing rounds (the paper: 3)"),
     concurrency: int = typer.Option(16, "--concurrency", "-c", help="Steps in flight (spread over the replicas in the service URLs)"),
     item_attempts: int = typer.Option(3, help="Tries per step after a local fault (file I/O); a service error fails it at once"),
     seed: int = typer.Option(0),
     clip_threshold: float = typer.Option(0.90, help="CLIP* counts cosines above this"),
-    limit: Optional[int] = typer.Option(None, help="Only the first N items (sorted ids) per split selection"),
+    limit: int | None = typer.Option(None, help="Only the first N items (sorted ids) per split selection"),
     box: str = typer.Option("never", help="Send the difference box as target_box: never (the paper's exact calls), bug (BUG rounds; "
                             "an OpenAI editor then sends a mask), all"),
-    edit_size: Optional[str] = typer.Option(None, help="Editor output size, e.g. 1024x1024"),
+    edit_size: str | None = typer.Option(None, help="Editor output size, e.g. 1024x1024"),
     missing_difference: str = typer.Option("fail", help="Items with fewer differences than rounds: fail those rounds, or carry the output"),
-    sd2_generator_url: Optional[str] = typer.Option(None, help="Generator replica URL(s) serving SD2, comma-separated (the SD2 row)"),
+    sd2_generator_url: str | None = typer.Option(None, help="Generator replica URL(s) serving SD2, comma-separated (the SD2 row)"),
     allow_changed_services: bool = typer.Option(False, help="Resume even though a service now reports another model"),
     no_progress: bool = typer.Option(False, "--no-progress"),
     no_report: bool = typer.Option(False, "--no-report", help="Skip writing table1.* and the contact sheets at the end"),
@@ -62,7 +61,7 @@ def run(
 @handle_errors
 def report(
     run_dir: Path = typer.Argument(..., help="Run folder"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Table file stem, e.g. docs/results/table1 [default: <run>/table1]"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Table file stem, e.g. docs/results/table1 [default: <run>/table1]"),
     sheets: bool = typer.Option(True, help="Also write the HTML contact sheets"),
 ) -> None:
     """Recompute Table 1 from a run's records (markdown, CSV, JSON) and write the contact sheets."""

@@ -11,8 +11,8 @@ import html
 import io
 import os
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from fashionedit.contracts import BenchmarkReport, ModelInfo, RoundRecord, RunMetadata, Table1Row
 from fashionedit.contracts.benchmark import CLIP_RANDOM_TEXT, CLIP_UNAVAILABLE_TEXT, OFFLINE_LABEL

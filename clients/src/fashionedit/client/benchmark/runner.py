@@ -24,7 +24,7 @@ import importlib.metadata
 import platform
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -162,7 +162,7 @@ class BenchmarkRunner:
         services = {name: info for name, info in infos.items() if info is not None}
         offline = self.dataset.manifest.offline or any(m.offline or m.random_weights for m in services.values())
         path = self.out / METADATA_FILE
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         config = self.config.model_dump(mode="json")
         if path.exists():
             previous = RunMetadata.model_validate_json(path.read_text())
@@ -208,7 +208,7 @@ class BenchmarkRunner:
         return {"scores": pair, "clip_status": "ok"}
 
     async def _finish(self, record: RoundRecord) -> None:
-        record = record.model_copy(update={"finished_at": datetime.now(timezone.utc)})
+        record = record.model_copy(update={"finished_at": datetime.now(UTC)})
         await asyncio.to_thread(self.log.append, record)  # fsync off the event loop
         self.counts[record.status] += 1
         self.progress.advance(failed=record.status == "failed")
@@ -365,7 +365,7 @@ class BenchmarkRunner:
             finally:
                 if sd2 is not None:
                     await sd2.aclose()
-        meta = meta.model_copy(update={"finished_at": datetime.now(timezone.utc)})
+        meta = meta.model_copy(update={"finished_at": datetime.now(UTC)})
         atomic_write_text(self.out / METADATA_FILE, meta.model_dump_json(indent=2) + "\n")
         return meta
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from fashionedit.contracts import DatasetManifest, DatasetSample
 from fashionedit.contracts.files import atomic_write_text

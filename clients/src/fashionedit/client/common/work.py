@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ..errors import FashionEditError
 

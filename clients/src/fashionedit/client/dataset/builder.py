@@ -51,7 +51,6 @@ from .deepfashion import SourceItem, scan_source
 from .images import ResizeMode, crop_png, square_box, square_png
 from .selection import PROPORTIONAL_RULE, default_val_size, load_selection_list, sha256_file, split_ids, top_n
 
-
 WORK_DIR = ".work"
 
 
@@ -397,7 +396,7 @@ class DatasetBuilder:
     async def _infos(self, client: AsyncFashionEditClient) -> dict[str, ModelInfo | None]:
         names = ["scorer"] + ([] if self.config.differences_from else ["analyzer"]) + ([] if self.config.drafts_from else ["generator"])
         infos = await asyncio.gather(*(client.services()[name].info() for name in names))
-        return {name: info.model for name, info in zip(names, infos)}
+        return {name: info.model for name, info in zip(names, infos, strict=True)}
 
 
 class SplitPlan(BaseModel):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional
-
 
 import typer
 from rich.console import Console
@@ -14,10 +12,10 @@ from fashionedit.contracts.benchmark import OFFLINE_LABEL
 from fashionedit.contracts.dataset import PAPER_KEPT
 
 from ..cli_errors import handle_errors
+from ..common.dataset_folder import load_dataset
 from ..common.progress import RichProgressBar
 from ..settings import ClientSettings
 from .builder import BuildConfig, DatasetBuilder
-from ..common.dataset_folder import load_dataset
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,24 +32,24 @@ def build(
     select: str = typer.Option("top_n", "--select", help="top_n (by --rank-by), list (--list), or all"),
     top_n: int = typer.Option(PAPER_KEPT, "--top-n", help="Drafts kept by top_n (the paper: 11,546)"),
     rank_by: str = typer.Option("clip", "--rank-by", help="clip (the paper) or psnr (when CLIP weights are not configured)"),
-    selection_list: Optional[Path] = typer.Option(None, "--list", help="Selection list in the captions_top.json format"),
-    drafts_from: Optional[Path] = typer.Option(None, "--drafts-from", help="Use <stem>.png drafts from this folder instead of the generator"),
+    selection_list: Path | None = typer.Option(None, "--list", help="Selection list in the captions_top.json format"),
+    drafts_from: Path | None = typer.Option(None, "--drafts-from", help="Use <stem>.png drafts from this folder instead of the generator"),
     draft_size: int = typer.Option(1024, help="Generated draft side (the paper: 1024)"),
     steps: int = typer.Option(28, help="Denoising steps (the paper: 28)"),
     guidance: float = typer.Option(7.0, help="Guidance scale (the paper: 7.0)"),
     image_size: int = typer.Option(1024, help="Side of the dataset's square originals and drafts"),
     resize_mode: str = typer.Option("pad", help="pad (keep aspect on white) or stretch"),
     k: int = typer.Option(3, help="Differences per sample (the paper: 3)"),
-    differences_from: Optional[Path] = typer.Option(None, "--differences-from", help="Ground-truth differences JSONL instead of the analyzer"),
-    keep_fewer: Optional[bool] = typer.Option(
+    differences_from: Path | None = typer.Option(None, "--differences-from", help="Ground-truth differences JSONL instead of the analyzer"),
+    keep_fewer: bool | None = typer.Option(
         None, "--keep-fewer/--drop-fewer",
         help="Keep or drop samples with fewer than k differences [default: keep with --select list, so the list's split stays "
         "10,546/1,000; drop otherwise]",
     ),
     seed: int = typer.Option(0, help="Draft seed base"),
     split_seed: int = typer.Option(0, help="Split seed"),
-    val_size: Optional[int] = typer.Option(None, help="Val samples [default: 1,000 of 11,546, or the same proportion]"),
-    limit: Optional[int] = typer.Option(None, help="Only the first N candidates (sorted ids)"),
+    val_size: int | None = typer.Option(None, help="Val samples [default: 1,000 of 11,546, or the same proportion]"),
+    limit: int | None = typer.Option(None, help="Only the first N candidates (sorted ids)"),
     concurrency: int = typer.Option(8, "--concurrency", "-c", help="Requests in flight (spread over the replicas in the service URLs)"),
     item_attempts: int = typer.Option(
         3, help="Tries per item and stage after a local fault (file I/O); service errors fail at once"

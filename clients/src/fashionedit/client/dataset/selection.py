@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from fashionedit.contracts.dataset import PAPER_KEPT, PAPER_VAL
 

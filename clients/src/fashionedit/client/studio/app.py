@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, overload
+from typing import Any, overload
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette

@@ -3,7 +3,15 @@ and synthetic FashionEdit-shaped data. Needs pydantic, Pillow and numpy only (no
 
 from .caption import caption_from_attributes, describe_field
 from .complete import complete_attributes
-from .parser import AttributeChange, InstructionResult, ParseResult, diff_attributes, parse_caption, parse_instruction, part_for_field
+from .parser import (
+    AttributeChange,
+    InstructionResult,
+    ParseResult,
+    diff_attributes,
+    parse_caption,
+    parse_instruction,
+    part_for_field,
+)
 from .render import METADATA_KEY, change_box, part_boxes, read_attributes, render_flat, to_png_bytes
 
 __all__ = [

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Literal, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 from fashionedit.contracts.garment import (
     Belt,
@@ -82,7 +83,7 @@ def _pick(rng: random.Random, options: Sequence[T]) -> T:
 
 
 def _pattern(rng: random.Random) -> Pattern:
-    values, weights = zip(*PATTERN_WEIGHTS)
+    values, weights = zip(*PATTERN_WEIGHTS, strict=True)
     return rng.choices(values, weights=weights)[0]
 
 

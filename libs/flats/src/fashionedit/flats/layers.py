@@ -17,10 +17,11 @@ import io
 import json
 
 import numpy as np
-from fashionedit.contracts.boxes import Box2D, PixelBox
-from fashionedit.contracts.garment import GarmentAttributes
 from PIL import Image
 from pydantic import BaseModel, Field, ValidationError
+
+from fashionedit.contracts.boxes import Box2D, PixelBox
+from fashionedit.contracts.garment import GarmentAttributes
 
 from .render import METADATA_KEY, part_boxes, render_flat
 

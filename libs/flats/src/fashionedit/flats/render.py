@@ -10,6 +10,7 @@ flat was drawn from travel in the PNG text chunk ``fashionedit:garment``.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import os
@@ -219,7 +220,7 @@ def _smooth(a: np.ndarray, passes: int) -> np.ndarray:
 
 # Tiled canvases are big (3 bytes per supersampled pixel: ~50 MB at 4096²): keep the recent ones, by bytes.
 TEXTURE_CACHE_BYTES = int(os.environ.get("FASHIONEDIT_FLATS_TEXTURE_CACHE_BYTES", str(96 * 1024 * 1024)))
-_canvas_cache: "OrderedDict[tuple[Fabric, int, int], Image.Image]" = OrderedDict()
+_canvas_cache: OrderedDict[tuple[Fabric, int, int], Image.Image] = OrderedDict()
 _canvas_cache_bytes = 0
 _canvas_lock = threading.Lock()
 
@@ -323,7 +324,7 @@ def _bbox(points: list[tuple[float, float]]) -> tuple[int, int, int, int]:
 
 def _dashed(draw: ImageDraw.ImageDraw, pts: list[tuple[float, float]], width: int, dash: float, fill) -> None:
     on, carry = True, dash
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
         seg = math.hypot(x1 - x0, y1 - y0)
         pos = 0.0
         while pos < seg:

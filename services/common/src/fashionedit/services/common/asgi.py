@@ -28,7 +28,8 @@ import hmac
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 

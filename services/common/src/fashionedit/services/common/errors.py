@@ -6,7 +6,8 @@ tested without a server.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 from fashionedit.contracts.common import ErrorCode
@@ -66,7 +67,7 @@ class InvalidInput(ServiceError):
     status, code = 422, "invalid_request"
 
     @classmethod
-    def at(cls, loc: list[str | int], message: str) -> "InvalidInput":
+    def at(cls, loc: list[str | int], message: str) -> InvalidInput:
         return cls(message, details=[ErrorDetail(loc=loc, message=message)])
 
 

@@ -105,7 +105,7 @@ def _scrub_value(value: Any) -> Any:
         return scrub_model(value)
     if isinstance(value, list):
         items = [_scrub_value(v) for v in value]
-        return items if any(a is not b for a, b in zip(items, value)) else value
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     if isinstance(value, dict):
         cleaned_dict = {k: _scrub_value(v) for k, v in value.items()}
         return cleaned_dict if any(cleaned_dict[k] is not value[k] for k in value) else value

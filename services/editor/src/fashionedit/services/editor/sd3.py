@@ -84,7 +84,7 @@ class SD3Editor:
     spec: str | None = None  # the random build's spec name, e.g. 'sd3-tiny'
 
     @classmethod
-    def load(cls, settings: EditorSettings) -> "SD3Editor":
+    def load(cls, settings: EditorSettings) -> SD3Editor:
         source = settings.local_sd3_model
         if source is not None:
             return cls._from_folder(settings, source, name=source)
@@ -98,7 +98,7 @@ class SD3Editor:
             return cls._from_folder(settings, str(folder), name=None)
 
     @classmethod
-    def _from_folder(cls, settings: EditorSettings, source: str, *, name: str | None) -> "SD3Editor":
+    def _from_folder(cls, settings: EditorSettings, source: str, *, name: str | None) -> SD3Editor:
         from diffusers import StableDiffusion3Img2ImgPipeline, StableDiffusion3InpaintPipeline
 
         random_weights = (Path(source) / RANDOM_WEIGHTS_MARKER).is_file()

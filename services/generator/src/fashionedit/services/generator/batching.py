@@ -15,13 +15,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from PIL import Image
 
 from .backends.base import ImageJob, RenderSettings
+
 
 class QueueFull(Exception):
     """More images are waiting than the queue holds; the caller should retry later."""
@@ -75,7 +76,7 @@ class MicroBatcher:
         self._thread = threading.Thread(target=self._loop, name=f"{name}-batcher", daemon=True)
         self._thread.start()
 
-    def submit(self, settings: RenderSettings, jobs: Sequence[ImageJob]) -> "Future[tuple[list[Image.Image], BatchStats]]":
+    def submit(self, settings: RenderSettings, jobs: Sequence[ImageJob]) -> Future[tuple[list[Image.Image], BatchStats]]:
         future: Future = Future()
         if not jobs:
             future.set_result(([], BatchStats()))

@@ -12,7 +12,7 @@ import asyncio
 import importlib.util
 import secrets
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -82,7 +82,7 @@ class GeneratorServing:
         watch.stages["queue"] = stats.queue_ms
         watch.stages["generate"] = stats.generate_ms
         return GenerateResponse(
-            images=[GeneratedImage(image=payload, seed=job.seed) for payload, job in zip(payloads, jobs)],
+            images=[GeneratedImage(image=payload, seed=job.seed) for payload, job in zip(payloads, jobs, strict=True)],
             model=backend.model_info,
             timings=watch.timings(),
             prompt_truncation=truncation,

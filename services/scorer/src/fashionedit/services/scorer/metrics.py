@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Iterable, Literal, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import cv2
 import numpy as np

@@ -210,7 +210,7 @@ class ScorerServing:
 
         threshold = request.clip_threshold
         scores: list[PairScore] = []
-        for i, (pair, prep) in enumerate(zip(request.pairs, prepared)):
+        for i, (pair, prep) in enumerate(zip(request.pairs, prepared, strict=True)):
             cosine = float(cos[i]) if cos is not None else None
             scores.append(
                 PairScore(

@@ -48,10 +48,10 @@ from fashionedit.contracts import Box2D, ModelInfo, WeightsIdentity
 from fashionedit.services.common import Stopwatch
 
 from .. import colours
-from . import details
 from ..geometry import size_rule
 from ..parsing import ParsedDifference
 from ..settings import AnalyzerSettings
+from . import details
 from .base import BackendResult, ImagePair
 
 log = logging.getLogger(__name__)
@@ -127,20 +127,20 @@ class Region:
     def area(self) -> int:
         return (self.y1 - self.y0) * (self.x1 - self.x0)
 
-    def overlap(self, other: "Region") -> float:
+    def overlap(self, other: Region) -> float:
         """Box intersection as a share of the smaller box."""
         iy = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
         ix = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
         return iy * ix / max(1, min(self.area, other.area))
 
-    def joined(self, other: "Region", *, mirrored: bool = False) -> "Region":
+    def joined(self, other: Region, *, mirrored: bool = False) -> Region:
         return Region(
             min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1),
             self.mask | other.mask, self.mass + other.mass, mirrored or self.mirrored or other.mirrored,
             self.kind, max(self.residual, other.residual),
         )
 
-    def near(self, other: "Region", reach: int) -> float:
+    def near(self, other: Region, reach: int) -> float:
         """Fraction of this region's pixels within ``reach`` pixels of the other's. Regions are compared by
         their pixels, not their boxes, so buttons inside the box of both sleeves stay a region of their own."""
         y0, x0 = max(0, self.y0 - reach), max(0, self.x0 - reach)
@@ -264,7 +264,7 @@ class Piece:
     def extent(self) -> int:
         return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
 
-    def alike(self, other: "Piece") -> bool:
+    def alike(self, other: Piece) -> bool:
         """The same change repeated: comparable size and shape, changed from and to similar colours."""
         heights = sorted((self.box[2] - self.box[0], other.box[2] - other.box[0]))
         widths = sorted((self.box[3] - self.box[1], other.box[3] - other.box[1]))
@@ -278,7 +278,7 @@ class Piece:
             and np.linalg.norm((self.look[3:] - self.look[:3]) - (other.look[3:] - other.look[:3])) < ALIKE_CHANGE_DELTA_E
         )
 
-    def gap(self, other: "Piece", margin: int) -> float:
+    def gap(self, other: Piece, margin: int) -> float:
         """Shortest distance in pixels from this piece to ``other``, or ``inf`` when over ``margin``
         (the distance map is computed once, on this piece's box grown by ``margin``)."""
         if self._distance is None:
@@ -717,14 +717,14 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
     mean_de = float(measured.delta_e[changed].mean())
 
     if lab_o is not None and in_original >= 0.5 and in_generated < 0.25:
-        colour = colours.pixels_words((measured.lab_original[on_original]))
+        colour = colours.pixels_words(measured.lab_original[on_original])
         return f"{where[0].upper()}{where[1:]}, the original has a {colour} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
-        colour = colours.pixels_words((measured.lab_generated[on_generated]))
+        colour = colours.pixels_words(measured.lab_generated[on_generated])
         return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colour} part (ΔE {mean_de:.0f})."
     if lab_o is not None and lab_g is not None:
         # Named as lit (shading only darkens); the gap below compares the medians, like for like.
-        colour_o = colours.pixels_words((measured.lab_original[on_original]))
+        colour_o = colours.pixels_words(measured.lab_original[on_original])
         colour_gap = float(deltaE_ciede2000(lab_o[None], lab_g[None])[0])
         if colour_gap >= DELTA_E_THRESHOLD:
             # The paper asks for the first image's side only, and the sentence doubles as an edit
@@ -747,7 +747,7 @@ def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg
             f"{where[0].upper()}{where[1:]}, the original's {fabric} fabric has a different pattern or detail "
             f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
         )
-    colour = colours.pixels_words((measured.lab_original[changed]))
+    colour = colours.pixels_words(measured.lab_original[changed])
     return f"{where[0].upper()}{where[1:]}, the original looks different from the design ({colour} there, ΔE {mean_de:.0f})."
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .base import EditBackend, EditJob, EditResult
 
@@ -20,7 +21,7 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def backend_factory(name: str) -> Callable[["EditorSettings"], EditBackend]:
+def backend_factory(name: str) -> Callable[[EditorSettings], EditBackend]:
     try:
         target = REGISTRY[name]
     except KeyError:
@@ -29,7 +30,7 @@ def backend_factory(name: str) -> Callable[["EditorSettings"], EditBackend]:
     return getattr(importlib.import_module(module), cls)
 
 
-def create_backend(name: str, settings: "EditorSettings") -> EditBackend:
+def create_backend(name: str, settings: EditorSettings) -> EditBackend:
     return backend_factory(name)(settings)
 
 

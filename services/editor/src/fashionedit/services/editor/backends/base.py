@@ -56,7 +56,7 @@ class EditBackend(abc.ABC):
     def max_references(self) -> int:
         """How many reference images one request may carry."""
 
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 - an optional hook: backends with nothing to load keep it
         """Heavy start-up work (weights, clients). Called once, maybe in a thread."""
 
     @abc.abstractmethod
@@ -66,5 +66,5 @@ class EditBackend(abc.ABC):
     @abc.abstractmethod
     async def edit(self, job: EditJob) -> EditResult: ...
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - an optional hook: backends holding nothing keep it
         """Release clients and connections."""

@@ -35,7 +35,6 @@ from fashionedit.services.common import InvalidInput, Unavailable
 from ..settings import EditorSettings
 from .base import EditBackend, EditJob, EditResult
 
-
 MIN_SIDE, MAX_SIDE = 16, 4096
 
 
@@ -117,7 +116,7 @@ class LocalBackend(EditBackend):
         with job.watch.stage("encode"):
             return ImagePayload.from_pil(image)
 
-    def _with_state(self, image: Image.Image, state: "DesignState", out_size: tuple[int, int]) -> Image.Image:
+    def _with_state(self, image: Image.Image, state: DesignState, out_size: tuple[int, int]) -> Image.Image:
         """``image`` at the output size, carrying the design state (boxes are 0-1000, so a resize keeps them)."""
         if image.size != out_size:
             image = image.resize(out_size, Image.Resampling.BICUBIC)
@@ -129,7 +128,7 @@ class LocalBackend(EditBackend):
         return image
 
     # -- the design's state ----------------------------------------------------------------------------
-    def _design_state(self, payload: ImagePayload) -> "DesignState":
+    def _design_state(self, payload: ImagePayload) -> DesignState:
         if self._flats is None or payload.format != "PNG":
             return DesignState()
         text = payload.png_text()
@@ -144,8 +143,8 @@ class LocalBackend(EditBackend):
         return DesignState(attributes=attributes, layers=layers.read_layers(text))
 
     def _apply_text(
-        self, job: EditJob, image: Image.Image, state: "DesignState", *, required: bool
-    ) -> tuple[Image.Image, "DesignState", Any, list[str]]:
+        self, job: EditJob, image: Image.Image, state: DesignState, *, required: bool
+    ) -> tuple[Image.Image, DesignState, Any, list[str]]:
         """The instruction applied to a flat's attributes and the flat re-rendered with its layers.
 
         ``required``: a text round, where no understood change is a 422; in a reference round the text is optional.
@@ -189,7 +188,7 @@ class LocalBackend(EditBackend):
             return False
         return self.settings.local_refine == "sd3" or not self.sd3.random_weights
 
-    def _place(self, job: EditJob, image: Image.Image, state: "DesignState", out_size: tuple[int, int]) -> EditResult:
+    def _place(self, job: EditJob, image: Image.Image, state: DesignState, out_size: tuple[int, int]) -> EditResult:
         placement = self._placement
         warnings: list[str] = []
         text_changes: list[Any] = []
@@ -265,7 +264,7 @@ class LocalBackend(EditBackend):
             warnings=warnings,
         )
 
-    def _add_layer(self, state: "DesignState", layer: Any, instruction: str, size: tuple[int, int]) -> "DesignState":
+    def _add_layer(self, state: DesignState, layer: Any, instruction: str, size: tuple[int, int]) -> DesignState:
         if self._flats is None:
             return state
         from fashionedit.flats import layers
@@ -278,7 +277,7 @@ class LocalBackend(EditBackend):
         return DesignState(state.attributes, [*state.layers, placed])
 
     # -- text-as-prompt on a flat ----------------------------------------------------------------------
-    def _edit_flat(self, job: EditJob, image: Image.Image, state: "DesignState", out_size: tuple[int, int]) -> EditResult:
+    def _edit_flat(self, job: EditJob, image: Image.Image, state: DesignState, out_size: tuple[int, int]) -> EditResult:
         if image.size != out_size:
             image = image.resize(out_size, Image.Resampling.BICUBIC)
         rendered, new_state, result, warnings = self._apply_text(job, image, state, required=True)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
 from fashionedit.contracts import Box2D, ImagePayload, ModelInfo, WeightsIdentity
 from fashionedit.services.common import Unavailable
-from PIL import Image
 
 from ..settings import EditorSettings
 from .base import EditBackend, EditJob, EditResult

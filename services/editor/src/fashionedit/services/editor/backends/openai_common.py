@@ -14,8 +14,9 @@ import binascii
 import io
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 import openai
 from PIL import Image
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("fashionedit.editor")
 
 # One semaphore per (event loop, provider): backends that share a provider share its slots.
-_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = weakref.WeakKeyDictionary()
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = weakref.WeakKeyDictionary()
 
 
 def provider_semaphore(provider: str, limit: int) -> asyncio.Semaphore:
@@ -77,7 +78,7 @@ def decode_result_image(b64: str | None, what: str) -> ImagePayload:
 class OpenAIBackend(EditBackend):
     """Client set-up, slots and error mapping shared by ``openai-responses`` and ``openai-images``."""
 
-    def __init__(self, settings: "EditorSettings") -> None:
+    def __init__(self, settings: EditorSettings) -> None:
         self.settings = settings
         self.client: openai.AsyncOpenAI | None = None
         self._key: str | None = None
@@ -140,7 +141,7 @@ class OpenAIBackend(EditBackend):
         slots = provider_semaphore(self.provider, self.settings.openai_max_concurrency)
         try:
             await asyncio.wait_for(slots.acquire(), timeout=self.settings.openai_queue_timeout_s or None)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise UpstreamUnavailable(
                 f"all {self.settings.openai_max_concurrency} provider slots stayed busy for "
                 f"{self.settings.openai_queue_timeout_s:g} s; retry shortly",

@@ -7,7 +7,7 @@ deployment never imports torch.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from ..settings import GeneratorSettings
 from .base import GeneratorBackend, ImageJob, RenderSettings

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from PIL import Image
 
@@ -52,5 +52,5 @@ class GeneratorBackend(ABC):
         """Things the caller should know about how the prompt was read."""
         return []
 
-    def check(self, settings: RenderSettings) -> None:
+    def check(self, settings: RenderSettings) -> None:  # noqa: B027 - an optional hook: no limits beyond the contract's
         """Raise InvalidInput for requests this backend cannot serve (beyond the contract's limits)."""

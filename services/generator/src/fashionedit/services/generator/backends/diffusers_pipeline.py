@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from PIL import Image
 
@@ -163,7 +164,7 @@ class DiffusersBackend(GeneratorBackend):
         )
 
     @classmethod
-    def load(cls, settings: GeneratorSettings, *, backend: str, model: str, model_id: str | None = None) -> "DiffusersBackend":
+    def load(cls, settings: GeneratorSettings, *, backend: str, model: str, model_id: str | None = None) -> DiffusersBackend:
         device = resolve_device(settings.device)
         dtype = resolve_dtype(settings.dtype, device)
         if settings.cpu_offload != "none" and not device.startswith("cuda"):

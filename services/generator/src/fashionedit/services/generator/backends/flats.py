@@ -9,8 +9,8 @@ pattern, belt or pockets); only an unsaid colour varies with the image's seed. E
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Sequence
 
 from PIL import Image
 

@@ -32,11 +32,11 @@ def build_lock_path(target: Path) -> Path:
 
 def ensure_tiny_pipeline(cache_dir: Path, spec: str) -> Path:
     """Return a folder holding the random-weight pipeline ``spec``, building it if absent."""
+    import diffusers.pipelines.stable_diffusion_3  # noqa: F401
     from filelock import FileLock, Timeout
 
     # Imports torch, diffusers and transformers before any wait at the lock: loading needs them anyway.
     from fashionedit.tinymodels import SD3_SPECS, save_sd3_pipeline
-    import diffusers.pipelines.stable_diffusion_3  # noqa: F401
 
     if spec not in SD3_SPECS:
         raise ValueError(f"unknown tiny spec {spec!r}; choose one of {sorted(SD3_SPECS)}")

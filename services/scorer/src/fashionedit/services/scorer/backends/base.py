@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -41,5 +42,5 @@ class EmbedderUnavailable:
 @dataclass
 class EmbedderFactory:
     name: str
-    create: Callable[..., "ImageEmbedder | EmbedderUnavailable"]
+    create: Callable[..., ImageEmbedder | EmbedderUnavailable]
     requires: list[str] = field(default_factory=list)

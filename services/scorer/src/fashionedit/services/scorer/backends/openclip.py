@@ -159,7 +159,7 @@ class _Weights:
         return str(self.checkpoint)
 
 
-def load(settings: ScorerSettings) -> "OpenClipEmbedder | EmbedderUnavailable":
+def load(settings: ScorerSettings) -> OpenClipEmbedder | EmbedderUnavailable:
     """Load the configured model, or say why CLIP is unavailable (never raises for missing weights)."""
     model_id = settings.clip_model
     try:
