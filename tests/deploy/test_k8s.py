@@ -178,7 +178,8 @@ def admission_limit(path: str, service: str) -> int:
     settings = settings_class(service)
     prefix = f"FASHIONEDIT_{service.upper()}_"
     concurrency = int(env.get(prefix + "MAX_CONCURRENCY", settings.model_fields["max_concurrency"].default))
-    workers = int(env.get(prefix + "WORKERS", settings.model_fields["workers"].default if "workers" in settings.model_fields else 1))
+    default_workers = settings.model_fields["workers"].default if "workers" in settings.model_fields else 1
+    workers = int(env.get(prefix + "WORKERS", default_workers))
     return concurrency * workers
 
 

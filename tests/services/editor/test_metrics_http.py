@@ -24,7 +24,7 @@ CALLS = 5
 
 
 @pytest.fixture(scope="module")
-def editor(openai_server, tmp_path_factory):  # noqa: F811
+def editor(openai_server, tmp_path_factory):
     env = {
         "FASHIONEDIT_EDITOR_BACKEND": "openai-images",
         "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
@@ -32,7 +32,8 @@ def editor(openai_server, tmp_path_factory):  # noqa: F811
         "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "0",
         "FASHIONEDIT_EDITOR_MAX_CONCURRENCY": str(LIMIT),
     }
-    with BentoServer("fashionedit.services.editor.service:Editor", env=env, log_path=tmp_path_factory.mktemp("e") / "log") as server:
+    log_path = tmp_path_factory.mktemp("editor") / "log"
+    with BentoServer("fashionedit.services.editor.service:Editor", env=env, log_path=log_path) as server:
         yield server
 
 
@@ -42,7 +43,7 @@ def png_b64() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_requests_waiting_on_the_provider_are_in_flight_and_the_rest_overloaded(editor, openai_fake) -> None:  # noqa: F811
+def test_requests_waiting_on_the_provider_are_in_flight_and_the_rest_overloaded(editor, openai_fake) -> None:
     def admission(samples) -> float:
         return value(samples, metrics.OVERLOADED + "_total", service_name="editor", reason=metrics.ADMISSION) or 0.0
 
