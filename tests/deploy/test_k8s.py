@@ -8,12 +8,18 @@ import re
 
 import kubernetes_validate
 import pytest
+import yaml
 
-from .tools import REPO, SERVICES, render_kustomization, settings_problems
+from fashionedit.services.common import metrics
+
+from .tools import REPO, SERVICES, render_kustomization, settings_class, settings_problems
 
 K8S_VERSION = "1.37.0"  # newest schema kubernetes-validate bundles; 1.33 checks the oldest cluster we aim at
 KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/dev", "deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"]
 CPU_LIGHT = {"editor", "analyzer", "scorer"}
+# The services that mostly wait on a provider scale on their requests in flight; the scorer's work is CPU.
+ON_IN_FLIGHT = {"editor", "analyzer"}
+MONITORING = "deploy/k8s/monitoring"
 # Secrets the operator creates (docs/deploy.md); nothing in the repository holds their values.
 OPERATOR_SECRETS = {"fashionedit-openai", "fashionedit-api-token"}
 # The one volume a pod writes: the studio's design sessions (every other claim holds weights, mounted read-only).
@@ -131,10 +137,20 @@ def test_autoscaling_and_disruption_budgets(path: str) -> None:
     hpas = by_name(path, "HorizontalPodAutoscaler")
     on_cpu = {name for name in CPU_LIGHT if gpus(deployments[name]) == 0}
     assert {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()} == on_cpu
-    for hpa in hpas.values():
+    for name, hpa in hpas.items():
         assert hpa["spec"]["scaleTargetRef"]["name"] in deployments
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
-        assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+        (signal,) = hpa["spec"]["metrics"]
+        if name in ON_IN_FLIGHT:
+            # The metric the services export (the shared module's name), averaged per pod, below the point
+            # where the pod starts answering 503 overloaded: scale out before refusing.
+            assert signal["type"] == "Pods" and signal["pods"]["metric"]["name"] == metrics.REQUESTS_IN_FLIGHT
+            assert metrics.SPECS[metrics.REQUESTS_IN_FLIGHT].kind == "gauge"
+            target = signal["pods"]["target"]
+            assert target["type"] == "AverageValue"
+            assert 0 < float(target["averageValue"]) < admission_limit(path, name), (name, target)
+        else:
+            assert signal["type"] == "Resource" and signal["resource"]["name"] == "cpu"
     covered = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for d in docs(path, "PodDisruptionBudget")}
     assert covered == set(deployments)
 
@@ -154,6 +170,75 @@ def test_only_clients_and_ingress_reach_the_services(path: str) -> None:
     assert {"fashionedit.io/client": "true"} in [s.get("podSelector", {}).get("matchLabels") for s in sources]
     assert all("podSelector" in s or "namespaceSelector" in s for s in sources)
     assert all(s.get("namespaceSelector") != {} or s.get("podSelector") for s in sources), "no open 'from' rule"
+
+
+def admission_limit(path: str, service: str) -> int:
+    """Requests one pod takes before 503 overloaded: MAX_CONCURRENCY (as configured, else the default) x workers."""
+    env = config_env(path)
+    settings = settings_class(service)
+    prefix = f"FASHIONEDIT_{service.upper()}_"
+    concurrency = int(env.get(prefix + "MAX_CONCURRENCY", settings.model_fields["max_concurrency"].default))
+    default_workers = settings.model_fields["workers"].default if "workers" in settings.model_fields else 1
+    workers = int(env.get(prefix + "WORKERS", default_workers))
+    return concurrency * workers
+
+
+@pytest.mark.parametrize("path", KUSTOMIZATIONS)
+def test_prometheus_can_scrape_every_service(path: str) -> None:
+    deployments = by_name(path, "Deployment")
+    for name, port in SERVICES.items():
+        annotations = deployments[name]["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(port) and annotations["prometheus.io/path"] == "/metrics"
+    # BentoML keeps the workers' metric files under BENTOML_HOME: on the writable /tmp emptyDir.
+    assert config_env(path)["BENTOML_HOME"].startswith("/tmp/")
+    # Past the default deny, Prometheus's pods reach the http port of every service pod.
+    policy = by_name(path, "NetworkPolicy")["allow-prometheus-scrape"]["spec"]
+    (rule,) = policy["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    (source,) = rule["from"]
+    assert source["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}} and source["namespaceSelector"]
+    for name in SERVICES:
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert policy["podSelector"]["matchLabels"].items() <= labels.items(), f"Prometheus cannot reach {name}"
+
+
+def test_the_service_monitor_scrapes_the_four_services_of_every_overlay() -> None:
+    (monitor,) = render_kustomization(MONITORING)
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["kind"] == "ServiceMonitor"
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"any": True}
+    (endpoint,) = spec["endpoints"]
+    assert endpoint["port"] == "http" and endpoint["path"] == "/metrics"
+    for path in KUSTOMIZATIONS:
+        selected = set()
+        for name, service in by_name(path, "Service").items():
+            labels = service["metadata"]["labels"]
+            if spec["selector"]["matchLabels"].items() <= labels.items() and all(
+                labels.get(e["key"]) in e["values"] for e in spec["selector"]["matchExpressions"]
+            ):
+                selected.add(name)
+                assert [p for p in service["spec"]["ports"] if p["name"] == "http"], name
+        assert selected == set(SERVICES), (path, selected)
+
+
+def test_the_adapter_serves_the_metric_the_autoscalers_read() -> None:
+    values = yaml.safe_load((REPO / MONITORING / "prometheus-adapter-values.yaml").read_text())
+    assert values["rules"]["default"] is False
+    served = {}
+    for rule in values["rules"]["custom"]:
+        series = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{", rule["seriesQuery"]).group(1)
+        assert re.fullmatch(rule["name"]["matches"], series)
+        served[rule["name"]["as"]] = series
+        assert rule["resources"]["overrides"] == {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+        assert "<<.Series>>{<<.LabelMatchers>>}" in rule["metricsQuery"] and "by (<<.GroupBy>>)" in rule["metricsQuery"]
+    # Every HPA's custom metric is served, from a series a service really exports (the shared module's names).
+    exported = {name for spec in metrics.SPECS.values() for name in spec.scraped_names}
+    for path in KUSTOMIZATIONS:
+        for hpa in by_name(path, "HorizontalPodAutoscaler").values():
+            for signal in hpa["spec"]["metrics"]:
+                if signal["type"] == "Pods":
+                    assert served.get(signal["pods"]["metric"]["name"]) in exported, (path, signal)
 
 
 def gpus(deployment: dict) -> int:

@@ -33,6 +33,7 @@ from typing import Any
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 
+from . import metrics
 from .errors import summarize
 from .redact import scrub
 
@@ -150,6 +151,8 @@ class ServicePolicyMiddleware:
         self.api_token = api_token.encode() if api_token else None
         self.service = service
         self.in_flight = 0
+        metrics.set_in_flight_limit(service, max_concurrency)
+        metrics.set_in_flight(service, 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,6 +178,7 @@ class ServicePolicyMiddleware:
                 return
             is_api = scope.get("method") == "POST" and not _is_open(path)
             if is_api and self.in_flight >= self.max_concurrency:
+                metrics.count_overloaded(self.service, metrics.ADMISSION)
                 await self._send_error(
                     send, 503, "overloaded", f"{self.service} is at its limit of {self.max_concurrency} requests in flight; retry shortly", request_id, extra_headers={"Retry-After": "1"}, retry_after=1.0
                 )
@@ -192,6 +196,7 @@ class ServicePolicyMiddleware:
                     return
             if is_api:
                 self.in_flight += 1
+                metrics.set_in_flight(self.service, self.in_flight)
             try:
                 if is_api:
                     try:
@@ -209,6 +214,7 @@ class ServicePolicyMiddleware:
             finally:
                 if is_api:
                     self.in_flight -= 1
+                    metrics.set_in_flight(self.service, self.in_flight)
         finally:
             _request_id.reset(token)
 

@@ -28,9 +28,10 @@ from starlette.responses import JSONResponse
 
 from fashionedit.contracts import ImageDecodeError
 
+from . import metrics
 from .asgi import ServicePolicyMiddleware, current_request_id
 from .deadline import Deadline, reset_deadline, set_deadline
-from .errors import InvalidInput, ServiceError, summarize, validation_details
+from .errors import InvalidInput, Overloaded, ServiceError, summarize, validation_details
 from .redact import install_log_scrubbing, register_secret, scrub_model
 from .settings import ServiceSettings
 
@@ -101,7 +102,10 @@ def api(request_model: type[Req], *, route: str, **bentoml_options: t.Any) -> t.
                     raise
                 return scrub_model(result)
             except (ServiceError, ImageDecodeError, ValidationError) as exc:
-                return error_response(to_service_error(exc))
+                error = to_service_error(exc)
+                if isinstance(error, Overloaded):
+                    metrics.count_overloaded(getattr(self, POLICY_NAME_ATTR, "service"), error.reason)
+                return error_response(error)
             finally:
                 reset_deadline(token)
 
@@ -116,6 +120,7 @@ API_ROUTES: dict[str, tuple[type[BaseModel], t.Any, str]] = {}
 
 POLICY_TIMEOUT_ATTR = "_fashionedit_timeout_s"
 POLICY_THREADS_ATTR = "_fashionedit_threads"
+POLICY_NAME_ATTR = "_fashionedit_service_name"  # the service_name label of its metrics
 _executors: dict[int, ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 
@@ -148,6 +153,7 @@ def apply_policy(service: t.Any, settings: ServiceSettings, *, name: str) -> Non
     inner = getattr(service, "inner", service)
     setattr(inner, POLICY_TIMEOUT_ATTR, settings.timeout_s)
     setattr(inner, POLICY_THREADS_ATTR, settings.max_concurrency + 2)
+    setattr(inner, POLICY_NAME_ATTR, name)
     own_routes = {api.route for api in getattr(service, "apis", {}).values()}
     routes = {route: spec for route, spec in API_ROUTES.items() if route in own_routes}
     service.add_asgi_middleware(

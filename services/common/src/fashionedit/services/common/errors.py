@@ -82,7 +82,14 @@ class Unavailable(ServiceError):
 
 
 class Overloaded(ServiceError):
+    """More work than this worker takes now (503, retryable).
+
+    Raised by serving code when a batcher's queue is full; the binding counts it in
+    ``fashionedit_overloaded_total`` under ``reason`` (admission control answers its own 503s in ``asgi``).
+    """
+
     status, code, retryable = 503, "overloaded", True
+    reason = "queue_full"
 
 
 class UpstreamError(ServiceError):

@@ -8,6 +8,9 @@ runs them as one pipeline call (optionally waiting ``wait_s`` for more to
 arrive). A request larger than the limit is split into several calls. Requests
 never wait behind a batch they could not join: the head of the queue always
 goes next, so nothing starves.
+
+The batcher exports its queue depth, the size of every pipeline call and the images it refuses
+(:mod:`fashionedit.services.common.metrics`, labelled with ``name``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from PIL import Image
+
+from fashionedit.services.common import metrics
 
 from .backends.base import ImageJob, RenderSettings
 
@@ -67,12 +72,14 @@ class MicroBatcher:
         if max_batch_images < 1:
             raise ValueError("max_batch_images must be at least 1")
         self._run = run
+        self.name = name
         self.max_batch_images = max_batch_images
         self.max_queued_images = max_queued_images
         self.wait_s = wait_s
         self._queue: deque[_Pending] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        metrics.set_queue_depth(name, 0)
         self._thread = threading.Thread(target=self._loop, name=f"{name}-batcher", daemon=True)
         self._thread.start()
 
@@ -87,15 +94,24 @@ class MicroBatcher:
             self._drop_cancelled()
             queued = sum(len(p.jobs) - p.dispatched for p in self._queue)
             if self.max_queued_images is not None and queued and queued + len(jobs) > self.max_queued_images:
+                metrics.count_rejected(self.name, len(jobs))
                 raise QueueFull(queued)
             self._queue.append(_Pending(settings, list(jobs), future))
+            self._publish_depth()
             self._cond.notify_all()
         return future
 
     def _drop_cancelled(self) -> None:
         """Under the lock: forget requests whose caller stopped waiting (timed out or disconnected)."""
-        for pending in [p for p in self._queue if p.future.cancelled()]:
+        cancelled = [p for p in self._queue if p.future.cancelled()]
+        for pending in cancelled:
             self._queue.remove(pending)
+        if cancelled:
+            self._publish_depth()
+
+    def _publish_depth(self) -> None:
+        """Under the lock: the queue-depth gauge follows every change of the queue."""
+        metrics.set_queue_depth(self.name, sum(len(p.jobs) - p.dispatched for p in self._queue))
 
     def queued_images(self) -> int:
         with self._cond:
@@ -147,6 +163,7 @@ class MicroBatcher:
         for pending in {id(p): p for p, _, _ in batch}.values():
             if pending.dispatched == len(pending.jobs):
                 self._queue.remove(pending)
+        self._publish_depth()
         return batch
 
     def _loop(self) -> None:
@@ -159,6 +176,7 @@ class MicroBatcher:
                 continue
             settings = batch[0][0].settings
             jobs = [job for pending, start, end in batch for job in pending.jobs[start:end]]
+            metrics.observe_batch(self.name, len(jobs))
             start_time = time.perf_counter()
             try:
                 images = self._run(settings, jobs)
@@ -183,6 +201,7 @@ class MicroBatcher:
             for pending, _, _ in batch:
                 if pending in self._queue:
                     self._queue.remove(pending)  # its later slices would fail the same way
+            self._publish_depth()
         for pending, _, _ in batch:
             if not pending.future.done():
                 pending.future.set_exception(exc)
