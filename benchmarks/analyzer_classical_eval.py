@@ -119,7 +119,15 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
     single_found: dict[str, int] = defaultdict(int)
     planted_by_count: dict[int, int] = defaultdict(int)
     found_by_count: dict[int, int] = defaultdict(int)
-    totals = {"planted": 0, "found": 0, "found_part_box": 0, "predicted_k": 0, "matched_k": 0, "predicted_oracle": 0, "matched_oracle": 0}
+    totals = {
+        "planted": 0,
+        "found": 0,
+        "found_part_box": 0,
+        "predicted_k": 0,
+        "matched_k": 0,
+        "predicted_oracle": 0,
+        "matched_oracle": 0,
+    }
     colour = {"found": 0, "named": 0}
     words = {"checked": 0, "measured": 0, "small_crops": 0, "crops": 0}
     ious: list[float] = []
@@ -163,11 +171,19 @@ def evaluate(data: Path, *, k: int, iou: float, work_side: int) -> dict:
                         named = names_colour(response.differences[matched[i]].description, difference["original_value"])
                         colour["named"] += named
                         if not named:
-                            misses.append({"id": sample["id"], "kind": "colour name", "planted": difference["original_value"],
-                                           "description": response.differences[matched[i]].description})
+                            misses.append(
+                                {
+                                    "id": sample["id"],
+                                    "kind": "colour name",
+                                    "planted": difference["original_value"],
+                                    "description": response.differences[matched[i]].description,
+                                }
+                            )
                 else:
                     best = max((truth[i].iou(p) for p in predicted), default=0.0)
-                    misses.append({"id": sample["id"], "kind": difference["kind"], "field": difference["field"], "best_iou": round(best, 3)})
+                    misses.append(
+                        {"id": sample["id"], "kind": difference["kind"], "field": difference["field"], "best_iou": round(best, 3)}
+                    )
     seconds.sort()
     return {
         "samples": len(seconds),
@@ -208,8 +224,14 @@ def check_words(differences, original: ImagePayload, draft: ImagePayload, words:
         if names_measured_colour(difference.description, measured):
             words["measured"] += 1
         else:
-            misses.append({"id": sample_id, "kind": "colour words", "measured": colours.name_lab(measured)[0].value,
-                           "description": difference.description})
+            misses.append(
+                {
+                    "id": sample_id,
+                    "kind": "colour words",
+                    "measured": colours.name_lab(measured)[0].value,
+                    "description": difference.description,
+                }
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
             data = Path(tmp)
             start = time.perf_counter()
             write_synthetic_dataset(data, args.n, args.seed, (width, height))
-            print(f"wrote {args.n} synthetic samples ({width}x{height}, seed {args.seed}) in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+            print(
+                f"wrote {args.n} synthetic samples ({width}x{height}, seed {args.seed}) in {time.perf_counter() - start:.1f} s",
+                file=sys.stderr,
+            )
         result = evaluate(data, k=args.k, iou=args.iou, work_side=args.work_side)
     misses = result.pop("misses")
     print(json.dumps(result, indent=2))

@@ -33,7 +33,10 @@ def cases(width: int, height: int, seed: int = 0) -> dict[str, tuple[np.ndarray,
                 grid[y : y + 6, x : x + 6] = (int(rng.integers(0, 255)), 40, 40)
     return {
         "uniform noise vs uniform noise": (rng.integers(0, 255, (height, width, 3)), rng.integers(0, 255, (height, width, 3))),
-        "grey speckle vs grey speckle (±20)": (grey + rng.integers(-20, 20, grey.shape), grey + rng.integers(-20, 20, grey.shape)),
+        "grey speckle vs grey speckle (±20)": (
+            grey + rng.integers(-20, 20, grey.shape),
+            grey + rng.integers(-20, 20, grey.shape),
+        ),
         "1 % dark dots added": (light, np.where(rng.random((height, width, 1)) < 0.01, 0, 200).repeat(3, 2)),
         "grid of 6-px squares recoloured": (light, grid),
     }
@@ -51,13 +54,16 @@ def main(argv: list[str] | None = None) -> int:
         request = AnalyzeRequest(
             original=ImagePayload.from_pil(Image.fromarray(original.astype(np.uint8))),
             generated=ImagePayload.from_pil(Image.fromarray(generated.astype(np.uint8))),
-            k=3, include_crops=False,
+            k=3,
+            include_crops=False,
         )
         runs = [serving.analyze(request) for _ in range(args.repeats)]
         total = statistics.median(r.timings.total_ms for r in runs)
         measure = statistics.median(r.timings.stages.get("measure", 0.0) for r in runs)
         regions = statistics.median(r.timings.stages.get("regions", 0.0) for r in runs)
-        print(f"{name:38s} {total:9.0f} {measure:11.0f} {regions:11.0f} {regions / max(measure, 1e-6):16.2f} {len(runs[0].differences)}")
+        print(
+            f"{name:38s} {total:9.0f} {measure:11.0f} {regions:11.0f} {regions / max(measure, 1e-6):16.2f} {len(runs[0].differences)}"
+        )
     return 0
 
 

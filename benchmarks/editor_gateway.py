@@ -40,7 +40,9 @@ def images(size: int) -> tuple[ImagePayload, ImagePayload]:
     y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
     design = np.clip(np.stack([120 + 80 * x, 90 + 60 * y, 160 - 50 * x * y], -1) + rng.normal(0, 6, (size, size, 3)), 0, 255)
     ref = rng.integers(0, 255, (size // 4, size // 4, 3))
-    return ImagePayload.from_pil(Image.fromarray(design.astype(np.uint8))), ImagePayload.from_pil(Image.fromarray(ref.astype(np.uint8)))
+    return ImagePayload.from_pil(Image.fromarray(design.astype(np.uint8))), ImagePayload.from_pil(
+        Image.fromarray(ref.astype(np.uint8))
+    )
 
 
 async def run_batch(serving: EditorServing, request: EditRequest, n: int) -> float:
@@ -49,7 +51,9 @@ async def run_batch(serving: EditorServing, request: EditRequest, n: int) -> flo
     return time.perf_counter() - start
 
 
-async def measure(settings: EditorSettings, request: EditRequest, n: int, latency: float, with_overhead: bool) -> tuple[float, float | None]:
+async def measure(
+    settings: EditorSettings, request: EditRequest, n: int, latency: float, with_overhead: bool
+) -> tuple[float, float | None]:
     """One event loop per configuration: the SDK's connections belong to the loop that opened them."""
     serving = EditorServing(settings, background=False)
     try:
@@ -77,7 +81,12 @@ def main() -> None:
     args = parser.parse_args()
     slots = sorted(set([1, *args.slots]))
     design, reference = images(args.size)
-    request = EditRequest(image=design, instruction="Add a pocket like the reference.", references=[reference], target_box=Box2D((500, 500, 800, 800)))
+    request = EditRequest(
+        image=design,
+        instruction="Add a pocket like the reference.",
+        references=[reference],
+        target_box=Box2D((500, 500, 800, 800)),
+    )
 
     print(f"provider: local OpenAI-protocol test server, latency {args.latency:g} s; {args.edits} edits of {args.size}² designs")
     print("| slots | wall s | edits/s | speed-up vs 1 slot | ideal |")
@@ -86,21 +95,31 @@ def main() -> None:
         baseline = None
         for n_slots in slots:
             settings = EditorSettings(
-                backend="openai-responses", openai_api_key=server.api_key, openai_base_url=server.base_url,
-                openai_max_concurrency=n_slots, openai_queue_timeout_s=600, openai_max_retries=0,
+                backend="openai-responses",
+                openai_api_key=server.api_key,
+                openai_base_url=server.base_url,
+                openai_max_concurrency=n_slots,
+                openai_queue_timeout_s=600,
+                openai_max_retries=0,
             )
             wall, extra = asyncio.run(measure(settings, request, args.edits, args.latency, n_slots == slots[-1]))
             baseline = baseline or wall
-            print(f"| {n_slots} | {wall:.2f} | {args.edits / wall:.2f} | {baseline / wall:.2f} | {min(n_slots, args.edits):.0f} |")
+            print(
+                f"| {n_slots} | {wall:.2f} | {args.edits / wall:.2f} | {baseline / wall:.2f} | {min(n_slots, args.edits):.0f} |"
+            )
             if extra is not None:
-                print(f"round trip per edit beyond the {args.latency:g} s latency (SDK, gateway and the test server's own image work; median of 5): {extra * 1000:.1f} ms")
+                print(
+                    f"round trip per edit beyond the {args.latency:g} s latency (SDK, gateway and the test server's own image work; median of 5): {extra * 1000:.1f} ms"
+                )
 
     from fashionedit.services.editor import placement
 
     arr, ref = np.asarray(design.to_pil()), np.asarray(reference.to_pil())
-    for label, fn in [("find_box", lambda: placement.find_box(arr, ref)),
-                      ("place (feather)", lambda: placement.place_reference(arr, ref, placement.PixelBox(64, 64, 160, 160))),
-                      ("place (poisson)", lambda: placement.place_reference(arr, ref, placement.PixelBox(64, 64, 160, 160), seam="poisson"))]:
+    for label, fn in [
+        ("find_box", lambda: placement.find_box(arr, ref)),
+        ("place (feather)", lambda: placement.place_reference(arr, ref, placement.PixelBox(64, 64, 160, 160))),
+        ("place (poisson)", lambda: placement.place_reference(arr, ref, placement.PixelBox(64, 64, 160, 160), seam="poisson")),
+    ]:
         fn()
         runs = []
         for _ in range(5):

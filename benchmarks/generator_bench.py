@@ -49,7 +49,9 @@ sys.path.insert(0, str(REPO_ROOT))  # tests.support.servers: the same server hel
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
 
-PROMPT = "This lady is wearing a long-sleeve white blazer with a lapel neckline. The blazer is made of wool and has two gold buttons."
+PROMPT = (
+    "This lady is wearing a long-sleeve white blazer with a lapel neckline. The blazer is made of wool and has two gold buttons."
+)
 
 
 def log(message: str) -> None:
@@ -107,8 +109,14 @@ def time_raw(pipe: Any, args: argparse.Namespace, batch: int, repeats: int) -> l
         sync(args.device)
         start = time.perf_counter()
         pipe(
-            prompt=[PROMPT] * batch, negative_prompt=[""] * batch, width=args.size, height=args.size,
-            num_inference_steps=args.steps, guidance_scale=args.guidance, generator=generators, output_type="pil",
+            prompt=[PROMPT] * batch,
+            negative_prompt=[""] * batch,
+            width=args.size,
+            height=args.size,
+            num_inference_steps=args.steps,
+            guidance_scale=args.guidance,
+            generator=generators,
+            output_type="pil",
         )
         sync(args.device)
         times.append(time.perf_counter() - start)
@@ -146,9 +154,13 @@ def raw_phase(folder: Path, args: argparse.Namespace, dtype: Any) -> dict[str, A
         if cuda:
             entry["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
         results[name] = entry
-        log(f"raw {name}: {entry['s_per_image_batch1']:.4f} s/image at batch 1, {entry['s_per_image_batched']:.4f} s/image at batch {args.batch}")
+        log(
+            f"raw {name}: {entry['s_per_image_batch1']:.4f} s/image at batch 1, {entry['s_per_image_batched']:.4f} s/image at batch {args.batch}"
+        )
     # An image of the real output size for the encoding measurements (random weights give noise: the worst case for PNG).
-    results["_sample_image"] = pipe(prompt=PROMPT, width=args.size, height=args.size, num_inference_steps=1, output_type="pil").images[0]
+    results["_sample_image"] = pipe(
+        prompt=PROMPT, width=args.size, height=args.size, num_inference_steps=1, output_type="pil"
+    ).images[0]
     del pipe
     gc.collect()
     if cuda:
@@ -175,7 +187,10 @@ def encoding_phase(image: Any, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {"size": list(image.size), "png": {}}
     for level in (0, 1, 6):
         data = encode_image(image, "PNG", compress_level=level)
-        out["png"][f"level{level}"] = {"encode_ms": timed(lambda level=level: encode_image(image, "PNG", compress_level=level), repeats), "bytes": len(data)}
+        out["png"][f"level{level}"] = {
+            "encode_ms": timed(lambda level=level: encode_image(image, "PNG", compress_level=level), repeats),
+            "bytes": len(data),
+        }
     png = encode_image(image, "PNG")  # what the service sends (level 1)
     body = json.dumps({"image": base64.b64encode(png).decode("ascii")})
     out["base64_json_encode_ms"] = timed(lambda: json.dumps({"image": base64.b64encode(png).decode("ascii")}), repeats)
@@ -198,10 +213,12 @@ def transport_phase(png: bytes, repeats: int) -> dict[str, float]:
     from tests.support.servers import free_port
 
     encoded = base64.b64encode(png).decode("ascii")
-    app = Starlette(routes=[
-        Route("/json", lambda request: JSONResponse({"image": encoded})),
-        Route("/png", lambda request: Response(png, media_type="image/png")),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/json", lambda request: JSONResponse({"image": encoded})),
+            Route("/png", lambda request: Response(png, media_type="image/png")),
+        ]
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -242,7 +259,12 @@ def service_phase(folder: Path, args: argparse.Namespace, max_batch_images: int,
     body = {"prompt": PROMPT, "width": args.size, "height": args.size, "steps": args.steps, "guidance": args.guidance}
     result: dict[str, Any] = {"max_batch_images": max_batch_images}
     start = time.perf_counter()
-    with BentoServer("fashionedit.services.generator.service:Generator", env=env, log_path=work / f"service-b{max_batch_images}.log", startup_timeout=1800) as server:
+    with BentoServer(
+        "fashionedit.services.generator.service:Generator",
+        env=env,
+        log_path=work / f"service-b{max_batch_images}.log",
+        startup_timeout=1800,
+    ) as server:
         result["startup_s"] = time.perf_counter() - start
         with httpx.Client(base_url=server.url, timeout=3600) as client:
 
@@ -269,9 +291,17 @@ def service_phase(folder: Path, args: argparse.Namespace, max_batch_images: int,
                 t0 = time.perf_counter()
                 latencies = [t for t, _ in pool.map(one, range(200, 200 + total))]
                 wall = time.perf_counter() - t0
-            result["concurrent"] = {"clients": args.concurrency, "requests": total, "wall_s": wall, "images_per_s": total / wall, "latency": summary(latencies)}
-    log(f"service max_batch_images={max_batch_images}: {result['s_per_image_batch1']:.4f} s/image at batch 1, "
-        f"{result['concurrent']['images_per_s']:.3f} images/s with {args.concurrency} clients")
+            result["concurrent"] = {
+                "clients": args.concurrency,
+                "requests": total,
+                "wall_s": wall,
+                "images_per_s": total / wall,
+                "latency": summary(latencies),
+            }
+    log(
+        f"service max_batch_images={max_batch_images}: {result['s_per_image_batch1']:.4f} s/image at batch 1, "
+        f"{result['concurrent']['images_per_s']:.3f} images/s with {args.concurrency} clients"
+    )
     return result
 
 
@@ -281,7 +311,9 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     eager = raw["eager"]["s_per_image_batch1"]
     print("\n== generator benchmark ==")
     print(f"machine: {results['machine']}")
-    print(f"spec {args.spec}, {args.size}x{args.size}, {args.steps} steps, guidance {args.guidance}, {args.dtype}, device {args.device}")
+    print(
+        f"spec {args.spec}, {args.size}x{args.size}, {args.steps} steps, guidance {args.guidance}, {args.dtype}, device {args.device}"
+    )
     print(f"{'measurement':58s} {'s/image':>10s} {'images/s':>9s} {'vs raw eager':>13s}")
 
     def row(name: str, s_per_image: float) -> None:
@@ -301,14 +333,20 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"\nPNG {enc['size'][0]}x{enc['size'][1]} (random-weight output, worst case for compression):")
     for level, item in enc["png"].items():
         print(f"  {level}: {item['encode_ms']:.2f} ms, {item['bytes'] / 1024:.0f} KiB")
-    print(f"  base64+JSON encode {enc['base64_json_encode_ms']:.2f} ms, decode {enc['base64_json_decode_ms']:.2f} ms, PNG decode {enc['png_decode_ms']:.2f} ms")
+    print(
+        f"  base64+JSON encode {enc['base64_json_encode_ms']:.2f} ms, decode {enc['base64_json_decode_ms']:.2f} ms, PNG decode {enc['png_decode_ms']:.2f} ms"
+    )
     t = enc["transport"]
-    print(f"  loopback HTTP, request to decoded image: base64 JSON {t['base64_json_ms']:.2f} ms, binary {t['binary_png_ms']:.2f} ms ({t['json_over_binary']:.2f}x)")
+    print(
+        f"  loopback HTTP, request to decoded image: base64 JSON {t['base64_json_ms']:.2f} ms, binary {t['binary_png_ms']:.2f} ms ({t['json_over_binary']:.2f}x)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--spec", default="sd3-medium", help="fashionedit.tinymodels SD3 spec: sd3-medium (real compute) or sd3-tiny")
+    parser.add_argument(
+        "--spec", default="sd3-medium", help="fashionedit.tinymodels SD3 spec: sd3-medium (real compute) or sd3-tiny"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default=None, help="default: bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--size", type=int, default=None, help="default: the spec's size (1024 medium, 64 tiny)")
@@ -318,11 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=4, help="images in one raw pipeline call")
     parser.add_argument("--concurrency", type=int, default=4, help="clients at once against the service")
     parser.add_argument("--rounds", type=int, default=2, help="requests per client in the concurrent phase")
-    parser.add_argument("--service-batch", type=int, nargs="*", default=[1, 4], help="MAX_BATCH_IMAGES settings to run the service with")
+    parser.add_argument(
+        "--service-batch", type=int, nargs="*", default=[1, 4], help="MAX_BATCH_IMAGES settings to run the service with"
+    )
     parser.add_argument("--batch-wait-ms", type=float, default=20.0)
-    parser.add_argument("--compile", action="store_true", help="torch.compile the transformer + channels_last VAE (raw and service)")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the transformer + channels_last VAE (raw and service)"
+    )
     parser.add_argument("--compile-mode", default="max-autotune-no-cudagraphs")
-    parser.add_argument("--with-t5", action="store_true", help="include a random T5-XXL (adds ~30 ms of text encoding per call at full size)")
+    parser.add_argument(
+        "--with-t5", action="store_true", help="include a random T5-XXL (adds ~30 ms of text encoding per call at full size)"
+    )
     parser.add_argument("--model-dir", type=Path, default=None, help="reuse (or create) the random-weight folder here")
     parser.add_argument("--skip-service", action="store_true")
     parser.add_argument("--json-out", type=Path, default=None)
@@ -337,7 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     args.dtype = args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32")
     args.size = args.size or SD3_SPECS[args.spec].default_size
     dtype = getattr(torch, args.dtype)
-    card = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+    card = (
+        torch.cuda.get_device_name(0)
+        if args.device.startswith("cuda")
+        else f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+    )
     results: dict[str, Any] = {"machine": card, "args": {k: str(v) for k, v in vars(args).items()}}
     work = Path(tempfile.mkdtemp(prefix="generator-bench-"))
     folder = args.model_dir or work / f"{args.spec}{'-t5' if args.with_t5 else ''}"

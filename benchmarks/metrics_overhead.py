@@ -100,8 +100,10 @@ def main() -> None:
         print(f"{name:32} {us:8.2f} {us / baseline:13.1f}x")
     http = over_http(args.requests)
     per_request_us = 2 * result["set_in_flight"]
-    print(f"probe request median: {http['request median ms']:.2f} ms; its two in-flight records: {per_request_us:.1f} us "
-          f"({per_request_us / 10 / http['request median ms']:.2f}% of it)")
+    print(
+        f"probe request median: {http['request median ms']:.2f} ms; its two in-flight records: {per_request_us:.1f} us "
+        f"({per_request_us / 10 / http['request median ms']:.2f}% of it)"
+    )
     print(f"GET /metrics median: {http['GET /metrics median ms']:.2f} ms")
 
 

@@ -30,18 +30,36 @@ def main(root: Path) -> int:
     motif_round = {i: d["index"] for i in val for d in truth[i]["differences"] if d["kind"] == "motif"}
     print(f"{len(val)} val items, {len(motif_round)} with a motif")
     for family in ("Vanilla", "BUG"):
-        for label, rounds in (("motif", [(i, r) for i, r in motif_round.items()]),
-                              ("attribute", [(i, d["index"]) for i in val for d in truth[i]["differences"] if d["kind"] != "motif" and d["index"] <= 3])):
-            gains = [psnr(i, family, r) - psnr(i, family, r - 1) for i, r in rounds
-                     if psnr(i, family, r) is not None and psnr(i, family, r - 1) is not None]
+        for label, rounds in (
+            ("motif", [(i, r) for i, r in motif_round.items()]),
+            (
+                "attribute",
+                [(i, d["index"]) for i in val for d in truth[i]["differences"] if d["kind"] != "motif" and d["index"] <= 3],
+            ),
+        ):
+            gains = [
+                psnr(i, family, r) - psnr(i, family, r - 1)
+                for i, r in rounds
+                if psnr(i, family, r) is not None and psnr(i, family, r - 1) is not None
+            ]
             missing = len(rounds) - len(gains)
             mean = f"{statistics.mean(gains):+.2f} dB" if gains else "n/a"
             print(f"{family:8s} {label:9s} rounds: {len(gains):2d} scored, {missing} failed or not run, mean gain {mean}")
     both = [i for i in sorted(val) if all(psnr(i, f, 3) is not None for f in ("Vanilla", "BUG"))]
     for family in ("Vanilla", "BUG"):
-        parts = {"all": both, "with a motif": [i for i in both if i in motif_round], "without": [i for i in both if i not in motif_round]}
-        print(f"{family:8s} round 3 on the items both finished: " + ", ".join(
-            f"{name} {statistics.mean(psnr(i, family, 3) for i in ids):.2f} dB (n={len(ids)})" for name, ids in parts.items() if ids))
+        parts = {
+            "all": both,
+            "with a motif": [i for i in both if i in motif_round],
+            "without": [i for i in both if i not in motif_round],
+        }
+        print(
+            f"{family:8s} round 3 on the items both finished: "
+            + ", ".join(
+                f"{name} {statistics.mean(psnr(i, family, 3) for i in ids):.2f} dB (n={len(ids)})"
+                for name, ids in parts.items()
+                if ids
+            )
+        )
     return 0
 
 

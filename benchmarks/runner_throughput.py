@@ -69,19 +69,38 @@ def write_bench_dataset(root: Path, items: int, side: int) -> None:
             crop = f"crops/{item_id}_{index}.png"
             y0, x0, y1, x1 = (int(v / 1000 * side) for v in box)
             original.crop((x0, y0, x1, y1)).save(root / crop)
-            differences.append(DatasetDifference(index=index, description=f"The dress has detail {index} in the original's colour.",
-                                                 box_2d=box, crop=crop))
-        samples.append(DatasetSample(id=item_id, split="val", caption="A dress.", original=f"originals/{item_id}.png",
-                                     draft=f"drafts/{item_id}.png", differences=differences))
+            differences.append(
+                DatasetDifference(
+                    index=index, description=f"The dress has detail {index} in the original's colour.", box_2d=box, crop=crop
+                )
+            )
+        samples.append(
+            DatasetSample(
+                id=item_id,
+                split="val",
+                caption="A dress.",
+                original=f"originals/{item_id}.png",
+                draft=f"drafts/{item_id}.png",
+                differences=differences,
+            )
+        )
     manifest = DatasetManifest(
-        source="synthetic (runner benchmark)", image_size=side, selection=SelectionInfo(method="all", candidates=items, kept=items),
-        split=SplitInfo(seed=0, train=0, val=items, rule="all val (benchmark)"), offline=True, num_samples=items,
+        source="synthetic (runner benchmark)",
+        image_size=side,
+        selection=SelectionInfo(method="all", candidates=items, kept=items),
+        split=SplitInfo(seed=0, train=0, val=items, rule="all val (benchmark)"),
+        offline=True,
+        num_samples=items,
     )
     write_dataset(root, manifest, samples)
 
 
-async def timed_run(dataset: Path, out: Path, settings: ClientSettings, concurrency: int, limit: int | None, rounds: int) -> tuple[float, int, int]:
-    config = RunConfig(dataset=dataset, out=out, methods=["BUG"], rounds=rounds, concurrency=concurrency, limit=limit, item_attempts=1)
+async def timed_run(
+    dataset: Path, out: Path, settings: ClientSettings, concurrency: int, limit: int | None, rounds: int
+) -> tuple[float, int, int]:
+    config = RunConfig(
+        dataset=dataset, out=out, methods=["BUG"], rounds=rounds, concurrency=concurrency, limit=limit, item_attempts=1
+    )
     runner = BenchmarkRunner(config, settings)
     started = time.perf_counter()
     await runner.run()
@@ -102,8 +121,12 @@ def provider_profile(requests: list[dict], latency: float) -> dict[str, float]:
     for _, delta in events:
         level += delta
         peak = max(peak, level)
-    return {"provider_span_s": round(end - start, 2), "provider_mean_in_flight": round(busy / (end - start), 1), "provider_max_in_flight": peak,
-            "provider_mean_answer_s": round(busy / len(spans), 3)}
+    return {
+        "provider_span_s": round(end - start, 2),
+        "provider_mean_in_flight": round(busy / (end - start), 1),
+        "provider_max_in_flight": peak,
+        "provider_mean_answer_s": round(busy / len(spans), 3),
+    }
 
 
 def main() -> int:
@@ -124,44 +147,84 @@ def main() -> int:
     provider = OpenAIProtocolServer(latency_s=args.latency, log_path=work / "openai.log")
     with provider:
         editor_env = {
-            "FASHIONEDIT_EDITOR_BACKEND": "openai-responses", "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": provider.base_url,
-            "FASHIONEDIT_EDITOR_OPENAI_API_KEY": provider.api_key, "FASHIONEDIT_EDITOR_MAX_CONCURRENCY": slots,
-            "FASHIONEDIT_EDITOR_OPENAI_MAX_CONCURRENCY": slots, "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "0",
-            "FASHIONEDIT_EDITOR_OPENAI_TIMEOUT_S": str(30 + 10 * args.latency), "OMP_NUM_THREADS": "1",
+            "FASHIONEDIT_EDITOR_BACKEND": "openai-responses",
+            "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": provider.base_url,
+            "FASHIONEDIT_EDITOR_OPENAI_API_KEY": provider.api_key,
+            "FASHIONEDIT_EDITOR_MAX_CONCURRENCY": slots,
+            "FASHIONEDIT_EDITOR_OPENAI_MAX_CONCURRENCY": slots,
+            "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "0",
+            "FASHIONEDIT_EDITOR_OPENAI_TIMEOUT_S": str(30 + 10 * args.latency),
+            "OMP_NUM_THREADS": "1",
         }
-        scorer_env = {"FASHIONEDIT_SCORER_BACKEND": "none", "FASHIONEDIT_SCORER_MAX_CONCURRENCY": slots, "OMP_NUM_THREADS": "1",
-                      "FASHIONEDIT_SCORER_DECODE_THREADS": "1", "FASHIONEDIT_SCORER_LPIPS": "off"}
-        editor = BentoServer("fashionedit.services.editor.service:Editor", env=editor_env, log_path=work / "editor.log", startup_timeout=300)
-        scorer = BentoServer("fashionedit.services.scorer.service:Scorer", env=scorer_env, log_path=work / "scorer.log", startup_timeout=300)
+        scorer_env = {
+            "FASHIONEDIT_SCORER_BACKEND": "none",
+            "FASHIONEDIT_SCORER_MAX_CONCURRENCY": slots,
+            "OMP_NUM_THREADS": "1",
+            "FASHIONEDIT_SCORER_DECODE_THREADS": "1",
+            "FASHIONEDIT_SCORER_LPIPS": "off",
+        }
+        editor = BentoServer(
+            "fashionedit.services.editor.service:Editor", env=editor_env, log_path=work / "editor.log", startup_timeout=300
+        )
+        scorer = BentoServer(
+            "fashionedit.services.scorer.service:Scorer", env=scorer_env, log_path=work / "scorer.log", startup_timeout=300
+        )
         with editor, scorer:
-            settings = ClientSettings(editor_url=[editor.url], scorer_url=[scorer.url], generator_url=["http://127.0.0.1:9"],
-                                      analyzer_url=["http://127.0.0.1:9"], max_concurrency=args.concurrency)
+            settings = ClientSettings(
+                editor_url=[editor.url],
+                scorer_url=[scorer.url],
+                generator_url=["http://127.0.0.1:9"],
+                analyzer_url=["http://127.0.0.1:9"],
+                max_concurrency=args.concurrency,
+            )
             calls = args.items * args.rounds
             seq_elapsed, seq_ok, seq_failed = asyncio.run(
-                timed_run(work / "ds", work / "sequential", settings, 1, args.sequential_items, args.rounds))
+                timed_run(work / "ds", work / "sequential", settings, 1, args.sequential_items, args.rounds)
+            )
             seq_calls = args.sequential_items * args.rounds
             per_call = seq_elapsed / seq_calls
-            conc_elapsed, ok, failed = asyncio.run(timed_run(work / "ds", work / "concurrent", settings, args.concurrency, None, args.rounds))
+            conc_elapsed, ok, failed = asyncio.run(
+                timed_run(work / "ds", work / "concurrent", settings, args.concurrency, None, args.rounds)
+            )
             sent = provider.requests("responses")
             provider_calls = len(sent)
             in_flight = provider_profile(sent[-calls:], args.latency)
     ideal = calls * args.latency / args.concurrency
     sequential_full = per_call * calls
     figures = {
-        "machine": f"{platform.node()} ({os.cpu_count()} CPUs, {platform.machine()})", "latency_s": args.latency, "items": args.items,
-        "rounds": args.rounds, "edit_calls": calls, "concurrency": args.concurrency, "image_side": args.side,
-        "concurrent_s": round(conc_elapsed, 2), "concurrent_ok": ok, "concurrent_failed": failed, "ideal_s": round(ideal, 2),
-        "ratio_to_ideal": round(conc_elapsed / ideal, 3), "target_ratio": 1.2,
-        "sequential_items": args.sequential_items, "sequential_calls": seq_calls, "sequential_s": round(seq_elapsed, 2),
-        "sequential_ok": seq_ok, "sequential_failed": seq_failed, "sequential_per_call_s": round(per_call, 3),
-        "sequential_extrapolated_s": round(sequential_full, 1), "speedup_vs_sequential": round(sequential_full / conc_elapsed, 2),
-        "provider_calls": provider_calls, **in_flight,
+        "machine": f"{platform.node()} ({os.cpu_count()} CPUs, {platform.machine()})",
+        "latency_s": args.latency,
+        "items": args.items,
+        "rounds": args.rounds,
+        "edit_calls": calls,
+        "concurrency": args.concurrency,
+        "image_side": args.side,
+        "concurrent_s": round(conc_elapsed, 2),
+        "concurrent_ok": ok,
+        "concurrent_failed": failed,
+        "ideal_s": round(ideal, 2),
+        "ratio_to_ideal": round(conc_elapsed / ideal, 3),
+        "target_ratio": 1.2,
+        "sequential_items": args.sequential_items,
+        "sequential_calls": seq_calls,
+        "sequential_s": round(seq_elapsed, 2),
+        "sequential_ok": seq_ok,
+        "sequential_failed": seq_failed,
+        "sequential_per_call_s": round(per_call, 3),
+        "sequential_extrapolated_s": round(sequential_full, 1),
+        "speedup_vs_sequential": round(sequential_full / conc_elapsed, 2),
+        "provider_calls": provider_calls,
+        **in_flight,
     }
     print(json.dumps(figures, indent=2))
-    print(f"\n{calls} edit calls (+ {calls} score calls) at concurrency {args.concurrency}, L = {args.latency:g} s: "
-          f"{conc_elapsed:.1f} s vs ideal {ideal:.1f} s -> {conc_elapsed / ideal:.3f}x ideal (target <= 1.2x)")
-    print(f"sequential (concurrency 1): {seq_calls} calls in {seq_elapsed:.1f} s = {per_call:.2f} s/call, "
-          f"extrapolated to {calls} calls: {sequential_full:.0f} s -> speed-up {sequential_full / conc_elapsed:.1f}x")
+    print(
+        f"\n{calls} edit calls (+ {calls} score calls) at concurrency {args.concurrency}, L = {args.latency:g} s: "
+        f"{conc_elapsed:.1f} s vs ideal {ideal:.1f} s -> {conc_elapsed / ideal:.3f}x ideal (target <= 1.2x)"
+    )
+    print(
+        f"sequential (concurrency 1): {seq_calls} calls in {seq_elapsed:.1f} s = {per_call:.2f} s/call, "
+        f"extrapolated to {calls} calls: {sequential_full:.0f} s -> speed-up {sequential_full / conc_elapsed:.1f}x"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if conc_elapsed / ideal <= 1.2 and failed == 0 else 1

@@ -35,11 +35,15 @@ def synthetic_pairs(n: int, size: int) -> list[tuple[Image.Image, Image.Image]]:
         draw = ImageDraw.Draw(base)
         for _ in range(6):
             x0, y0 = (int(v) for v in rng.integers(0, size * 3 // 4, 2))
-            draw.rectangle((x0, y0, x0 + int(rng.integers(8, size // 3)), y0 + int(rng.integers(8, size // 3))),
-                           fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+            draw.rectangle(
+                (x0, y0, x0 + int(rng.integers(8, size // 3)), y0 + int(rng.integers(8, size // 3))),
+                fill=tuple(int(v) for v in rng.integers(0, 256, 3)),
+            )
         edited = base.copy()
         x0, y0 = (int(v) for v in rng.integers(0, size // 2, 2))
-        ImageDraw.Draw(edited).ellipse((x0, y0, x0 + size // 4, y0 + size // 5), fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+        ImageDraw.Draw(edited).ellipse(
+            (x0, y0, x0 + size // 4, y0 + size // 5), fill=tuple(int(v) for v in rng.integers(0, 256, 3))
+        )
         pairs.append((edited, base))
     return pairs
 
@@ -89,14 +93,21 @@ def main(argv: list[str] | None = None) -> int:
             from fashionedit.tinymodels import save_open_clip_local_dir
 
             folder = save_open_clip_local_dir(Path(tmp) / "clip", args.spec, seed=0)
-            settings = {"clip_model": f"local-dir:{folder}", "allow_random_weights": True, "device": args.device, "hash_weights": False}
+            settings = {
+                "clip_model": f"local-dir:{folder}",
+                "allow_random_weights": True,
+                "device": args.device,
+                "hash_weights": False,
+            }
         else:
             settings = {"clip_model": args.model, "clip_weights": args.weights, "device": args.device}
         reference = cosines(settings, "float32", pairs)
         threshold = float(np.median(reference)) if args.threshold == "median" else float(args.threshold)
         result = {
             "label": ("MACHINERY CHECK, random weights: not CLIP scores" if random_weights else f"{args.model}:{args.weights}"),
-            "device": args.device, "pairs": len(pairs), "threshold": threshold,
+            "device": args.device,
+            "pairs": len(pairs),
+            "threshold": threshold,
             "float32": {"clip_star": 100.0 * float(np.mean(reference > threshold)), "clip": 100.0 * float(reference.mean())},
         }
         for dtype in args.dtypes:
@@ -104,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             delta = np.abs(values - reference)
             flips = int(np.sum((values > threshold) != (reference > threshold)))
             result[dtype] = {
-                "max_abs_delta_cosine": float(delta.max()), "mean_abs_delta_cosine": float(delta.mean()),
-                "clip_star": 100.0 * float(np.mean(values > threshold)), "clip": 100.0 * float(values.mean()),
+                "max_abs_delta_cosine": float(delta.max()),
+                "mean_abs_delta_cosine": float(delta.mean()),
+                "clip_star": 100.0 * float(np.mean(values > threshold)),
+                "clip": 100.0 * float(values.mean()),
                 "pairs_changing_side": flips,
                 "pairs_within_max_delta_of_threshold": int(np.sum(np.abs(reference - threshold) <= delta.max())),
             }

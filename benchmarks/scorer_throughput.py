@@ -52,7 +52,9 @@ def design_image(seed: int, size: int) -> Image.Image:
         x0, y0 = rng.integers(0, size * 3 // 4, 2)
         w, h = rng.integers(size // 8, size // 2, 2)
         x1, y1 = x0 + w, y0 + h
-        draw.rounded_rectangle((int(x0), int(y0), int(x1), int(y1)), radius=size // 32, fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+        draw.rounded_rectangle(
+            (int(x0), int(y0), int(x1), int(y1)), radius=size // 32, fill=tuple(int(v) for v in rng.integers(0, 256, 3))
+        )
     arr = np.asarray(img, dtype=np.int16) + rng.normal(0, 6, (size, size, 3)).astype(np.int16)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
@@ -110,7 +112,7 @@ def raw_loop(args, visual, preprocess, dtype, blobs: list[tuple[bytes, bytes]]) 
         per_batch = max(1, args.batch // 2)
         for start in range(0, len(pairs), per_batch):
             tensors, psnrs = [], []
-            for gen, ref in pairs[start:start + per_batch]:
+            for gen, ref in pairs[start : start + per_batch]:
                 a = Image.open(io.BytesIO(gen)).convert("RGB")
                 b = Image.open(io.BytesIO(ref)).convert("RGB")
                 tensors += [preprocess(a), preprocess(b)]
@@ -136,7 +138,14 @@ def breakdown(args, embedder, blobs: list[tuple[bytes, bytes]]) -> dict[str, flo
     t_decode = timeit(lambda: [decode_rgb(p) for p in payloads]) / len(payloads)
     images = [decode_rgb(p) for p in payloads]
     t_resize = timeit(lambda: [(embedder.geometry(i), metrics.resize_for_psnr(np.asarray(i))) for i in images]) / len(images)
-    body = json.dumps({"pairs": [{"generated": ImagePayload.from_bytes(g).root, "reference": ImagePayload.from_bytes(r).root} for g, r in blobs[:16]]})
+    body = json.dumps(
+        {
+            "pairs": [
+                {"generated": ImagePayload.from_bytes(g).root, "reference": ImagePayload.from_bytes(r).root}
+                for g, r in blobs[:16]
+            ]
+        }
+    )
     t_validate = timeit(lambda: ScoreRequest.model_validate_json(body)) / (2 * min(16, len(blobs)))
     batch = np.stack([embedder.geometry(images[i % len(images)]) for i in range(args.batch)])
     embedder.embed(batch)
@@ -157,10 +166,15 @@ def requests_for(blobs, per_request: int) -> list[bytes]:
 
     out = []
     for start in range(0, len(blobs), per_request):
-        chunk = blobs[start:start + per_request]
+        chunk = blobs[start : start + per_request]
         out.append(
             json.dumps(
-                {"pairs": [{"generated": ImagePayload.from_bytes(g).root, "reference": ImagePayload.from_bytes(r).root} for g, r in chunk]}
+                {
+                    "pairs": [
+                        {"generated": ImagePayload.from_bytes(g).root, "reference": ImagePayload.from_bytes(r).root}
+                        for g, r in chunk
+                    ]
+                }
             ).encode()
         )
     return out
@@ -187,7 +201,9 @@ def service_http(args, env: dict[str, str], blobs, log_dir: Path) -> float:
     from tests.support.servers import BentoServer
 
     bodies = requests_for(blobs, args.request_pairs)
-    with BentoServer("fashionedit.services.scorer.service:Scorer", env=env, log_path=log_dir / "scorer.log", startup_timeout=600) as server:
+    with BentoServer(
+        "fashionedit.services.scorer.service:Scorer", env=env, log_path=log_dir / "scorer.log", startup_timeout=600
+    ) as server:
         local = threading.local()
 
         def post(body: bytes) -> None:
@@ -206,9 +222,15 @@ def service_http(args, env: dict[str, str], blobs, log_dir: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--model", default="ViT-B-32", help="open_clip architecture (random weights): ViT-B-32, ViT-L-14, clip-tiny")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
-                        help="CLIP precision of both the service and the raw baseline (the scorer's default: float32)")
+    parser.add_argument(
+        "--model", default="ViT-B-32", help="open_clip architecture (random weights): ViT-B-32, ViT-L-14, clip-tiny"
+    )
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "float16", "bfloat16"],
+        help="CLIP precision of both the service and the raw baseline (the scorer's default: float32)",
+    )
     parser.add_argument("--pairs", type=int, default=64)
     parser.add_argument("--size", type=int, default=512, help="square input side in pixels")
     parser.add_argument("--format", default="PNG", choices=["PNG", "JPEG"])
@@ -251,11 +273,16 @@ def main(argv: list[str] | None = None) -> int:
         # Same torch threading as the raw baseline in this process (set OMP_NUM_THREADS for both).
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(torch.get_num_threads())),
     }
-    settings = ScorerSettings(**{k.removeprefix("FASHIONEDIT_SCORER_").lower(): v for k, v in env.items() if k.startswith("FASHIONEDIT_SCORER_")})
+    settings = ScorerSettings(
+        **{k.removeprefix("FASHIONEDIT_SCORER_").lower(): v for k, v in env.items() if k.startswith("FASHIONEDIT_SCORER_")}
+    )
 
-    print(f"# scorer throughput: {args.model} (random weights) on {args.device}"
-          + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else f" ({os.cpu_count()} CPUs)")
-          + f", {args.pairs} pairs of {args.size}x{args.size} {args.format}, forward batch {args.batch}", flush=True)
+    print(
+        f"# scorer throughput: {args.model} (random weights) on {args.device}"
+        + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else f" ({os.cpu_count()} CPUs)")
+        + f", {args.pairs} pairs of {args.size}x{args.size} {args.format}, forward batch {args.batch}",
+        flush=True,
+    )
     distinct = [encode(design_image(i, args.size), args.format) for i in range(max(2, args.distinct))]
     blobs = [(distinct[(2 * i) % len(distinct)], distinct[(2 * i + 1) % len(distinct)]) for i in range(args.pairs)]
     print(f"  mean encoded image: {np.mean([len(b) for b in distinct]) / 1024:.0f} KiB", flush=True)
@@ -265,24 +292,45 @@ def main(argv: list[str] | None = None) -> int:
     results["raw_encoder_pairs_s"] = raw_encoder(args, visual, dtype)
     print(f"  raw_encoder     {results['raw_encoder_pairs_s']:9.1f} pairs/s  (forward only, inputs on device)", flush=True)
     results["raw_loop_pairs_s"] = raw_loop(args, visual, preprocess, dtype, blobs)
-    print(f"  raw_loop        {results['raw_loop_pairs_s']:9.1f} pairs/s  (decode + preprocess + forward + PSNR, one thread)", flush=True)
+    print(
+        f"  raw_loop        {results['raw_loop_pairs_s']:9.1f} pairs/s  (decode + preprocess + forward + PSNR, one thread)",
+        flush=True,
+    )
     del visual
     embedder = load_embedder(settings)
     results["breakdown"] = breakdown(args, embedder, blobs)
     embedder.close()
-    print("  breakdown (ms per image): " + ", ".join(f"{k.replace('_ms_per_image', '')} {v:.2f}" for k, v in results["breakdown"].items() if k.endswith("image")), flush=True)
+    print(
+        "  breakdown (ms per image): "
+        + ", ".join(f"{k.replace('_ms_per_image', '')} {v:.2f}" for k, v in results["breakdown"].items() if k.endswith("image")),
+        flush=True,
+    )
     results["service_inproc_pairs_s"] = service_inproc(args, settings, blobs)
-    print(f"  service_inproc  {results['service_inproc_pairs_s']:9.1f} pairs/s  (ScorerServing.score, {args.request_pairs} pairs/request, {args.concurrency} callers)", flush=True)
+    print(
+        f"  service_inproc  {results['service_inproc_pairs_s']:9.1f} pairs/s  (ScorerServing.score, {args.request_pairs} pairs/request, {args.concurrency} callers)",
+        flush=True,
+    )
     if not args.skip_http:
         results["service_http_pairs_s"] = service_http(args, env, blobs, workdir)
-        print(f"  service_http    {results['service_http_pairs_s']:9.1f} pairs/s  (bentoml serve, {args.workers} worker(s), {args.concurrency} concurrent clients)", flush=True)
+        print(
+            f"  service_http    {results['service_http_pairs_s']:9.1f} pairs/s  (bentoml serve, {args.workers} worker(s), {args.concurrency} concurrent clients)",
+            flush=True,
+        )
         if args.no_batching:
-            results["service_http_no_batching_pairs_s"] = service_http(args, {**env, "FASHIONEDIT_SCORER_BATCH_ACROSS_REQUESTS": "false"}, blobs, workdir)
-            print(f"  service_http, batching across requests off: {results['service_http_no_batching_pairs_s']:9.1f} pairs/s", flush=True)
+            results["service_http_no_batching_pairs_s"] = service_http(
+                args, {**env, "FASHIONEDIT_SCORER_BATCH_ACROSS_REQUESTS": "false"}, blobs, workdir
+            )
+            print(
+                f"  service_http, batching across requests off: {results['service_http_no_batching_pairs_s']:9.1f} pairs/s",
+                flush=True,
+            )
         ratio = results["service_http_pairs_s"] / results["raw_loop_pairs_s"]
         results["http_vs_raw_loop"] = ratio
-        print(f"  service_http / raw_loop = {ratio:.2f}x (goal >= 0.8x); service_http / raw_encoder = "
-              f"{results['service_http_pairs_s'] / results['raw_encoder_pairs_s']:.2f}x", flush=True)
+        print(
+            f"  service_http / raw_loop = {ratio:.2f}x (goal >= 0.8x); service_http / raw_encoder = "
+            f"{results['service_http_pairs_s'] / results['raw_encoder_pairs_s']:.2f}x",
+            flush=True,
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2))

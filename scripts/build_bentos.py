@@ -55,8 +55,12 @@ class BentoSpec:
 def local_distributions() -> dict[str, Path]:
     """This repo's distributions: canonical name -> folder."""
     found = {}
-    pyprojects = [REPO / "contracts/pyproject.toml", REPO / "clients/pyproject.toml", *sorted(REPO.glob("libs/*/pyproject.toml")),
-                  *sorted(REPO.glob("services/*/pyproject.toml"))]
+    pyprojects = [
+        REPO / "contracts/pyproject.toml",
+        REPO / "clients/pyproject.toml",
+        *sorted(REPO.glob("libs/*/pyproject.toml")),
+        *sorted(REPO.glob("services/*/pyproject.toml")),
+    ]
     for pyproject in pyprojects:
         if pyproject.is_file():
             found[canonicalize_name(tomllib.loads(pyproject.read_text())["project"]["name"])] = pyproject.parent

@@ -45,7 +45,9 @@ def main() -> None:
 
     box = part_boxes(target, (SIZE, SIZE))["buttons"]
     ymin, xmin, ymax, xmax = box.root
-    crop = image.crop((round(xmin / 1000 * SIZE), round(ymin / 1000 * SIZE), round(xmax / 1000 * SIZE), round(ymax / 1000 * SIZE)))
+    crop = image.crop(
+        (round(xmin / 1000 * SIZE), round(ymin / 1000 * SIZE), round(xmax / 1000 * SIZE), round(ymax / 1000 * SIZE))
+    )
     (DATA / "reference.png").write_bytes(png(crop))
 
     text = (DATA / "demo.yaml").read_text()

@@ -37,7 +37,9 @@ SIZE = 64
 # The documented bound with every default: 1 + the service's max_retries (2) upstream calls per step.
 UPSTREAM_CALLS_PER_STEP = 3
 RATE_LIMITED = {
-    "status": 429, "headers": {"retry-after-ms": "20"}, "times": 1000,
+    "status": 429,
+    "headers": {"retry-after-ms": "20"},
+    "times": 1000,
     "error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"},
 }
 
@@ -54,14 +56,28 @@ def gateways(openai_server, tmp_path_factory):
     """An editor and an analyzer on the paper's OpenAI backends, default retry settings, pointed at the test server."""
     logs = tmp_path_factory.mktemp("retry-bound")
     common = {"OMP_NUM_THREADS": "1"}
-    editor = BentoServer(TARGETS["editor"], env={
-        **common, "FASHIONEDIT_EDITOR_BACKEND": "openai-responses", "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
-        "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
-    }, log_path=logs / "editor.log", startup_timeout=240)
-    analyzer = BentoServer(TARGETS["analyzer"], env={
-        **common, "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat", "FASHIONEDIT_ANALYZER_OPENAI_BASE_URL": openai_server.base_url,
-        "FASHIONEDIT_ANALYZER_OPENAI_API_KEY": openai_server.api_key,
-    }, log_path=logs / "analyzer.log", startup_timeout=240)
+    editor = BentoServer(
+        TARGETS["editor"],
+        env={
+            **common,
+            "FASHIONEDIT_EDITOR_BACKEND": "openai-responses",
+            "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
+            "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
+        },
+        log_path=logs / "editor.log",
+        startup_timeout=240,
+    )
+    analyzer = BentoServer(
+        TARGETS["analyzer"],
+        env={
+            **common,
+            "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat",
+            "FASHIONEDIT_ANALYZER_OPENAI_BASE_URL": openai_server.base_url,
+            "FASHIONEDIT_ANALYZER_OPENAI_API_KEY": openai_server.api_key,
+        },
+        log_path=logs / "analyzer.log",
+        startup_timeout=240,
+    )
     with editor, analyzer:
         yield {"editor": editor, "analyzer": analyzer}
 
@@ -70,9 +86,17 @@ def gateways(openai_server, tmp_path_factory):
 def one_item_dataset(service_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("retry-bound-ds")
     write_synthetic_dataset(root / "src", 2, seed=3, image_size=(SIZE, SIZE))
-    config = BuildConfig(source=root / "src", out=root / "ds", selection="all", drafts_from=root / "src/drafts",
-                         differences_from=root / "src/ground_truth.jsonl", image_size=SIZE, val_size=1, require_k=False,
-                         concurrency=1)
+    config = BuildConfig(
+        source=root / "src",
+        out=root / "ds",
+        selection="all",
+        drafts_from=root / "src/drafts",
+        differences_from=root / "src/ground_truth.jsonl",
+        image_size=SIZE,
+        val_size=1,
+        require_k=False,
+        concurrency=1,
+    )
     asyncio.run(DatasetBuilder(config, service_stack.client_settings()).run())
     return root
 
@@ -84,12 +108,17 @@ def upstream_calls(openai_fake, endpoint: str) -> list[dict]:
 
 
 async def test_one_benchmark_step_against_a_rate_limiting_provider(
-    service_stack, gateways, openai_fake, one_item_dataset, tmp_path,
+    service_stack,
+    gateways,
+    openai_fake,
+    one_item_dataset,
+    tmp_path,
 ):
     openai_fake.script("responses", RATE_LIMITED)
     settings = service_stack.client_settings(editor_url=[gateways["editor"].url])
-    config = RunConfig(dataset=one_item_dataset / "ds", out=tmp_path / "run", methods=["Vanilla"], rounds=1, limit=1,
-                       concurrency=1)
+    config = RunConfig(
+        dataset=one_item_dataset / "ds", out=tmp_path / "run", methods=["Vanilla"], rounds=1, limit=1, concurrency=1
+    )
     started = time.monotonic()
     await asyncio.wait_for(BenchmarkRunner(config, settings).run(), timeout=120)
     elapsed = time.monotonic() - started
@@ -105,13 +134,26 @@ async def test_one_benchmark_step_against_a_rate_limiting_provider(
 
 
 async def test_one_dataset_build_step_against_a_rate_limiting_provider(
-    service_stack, gateways, openai_fake, one_item_dataset, tmp_path,
+    service_stack,
+    gateways,
+    openai_fake,
+    one_item_dataset,
+    tmp_path,
 ):
     openai_fake.script("chat", RATE_LIMITED)
     src = one_item_dataset / "src"
     settings = service_stack.client_settings(analyzer_url=[gateways["analyzer"].url])
-    config = BuildConfig(source=src, out=tmp_path / "ds", selection="all", drafts_from=src / "drafts", image_size=SIZE, limit=1,
-                         val_size=0, require_k=False, concurrency=1)
+    config = BuildConfig(
+        source=src,
+        out=tmp_path / "ds",
+        selection="all",
+        drafts_from=src / "drafts",
+        image_size=SIZE,
+        limit=1,
+        val_size=0,
+        require_k=False,
+        concurrency=1,
+    )
     builder = DatasetBuilder(config, settings)
     try:
         await asyncio.wait_for(builder.run(), timeout=120)

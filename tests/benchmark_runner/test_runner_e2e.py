@@ -30,8 +30,15 @@ def dataset_dir(service_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     write_synthetic_dataset(root / "src", 10, seed=11, image_size=(SIZE, SIZE))
     config = BuildConfig(
-        source=root / "src", out=root / "ds", selection="all", drafts_from=root / "src/drafts",
-        differences_from=root / "src/ground_truth.jsonl", image_size=SIZE, require_k=False, val_size=4, concurrency=4,
+        source=root / "src",
+        out=root / "ds",
+        selection="all",
+        drafts_from=root / "src/drafts",
+        differences_from=root / "src/ground_truth.jsonl",
+        image_size=SIZE,
+        require_k=False,
+        val_size=4,
+        concurrency=4,
     )
     asyncio.run(DatasetBuilder(config, service_stack.client_settings()).run())
     return root / "ds"
@@ -40,7 +47,9 @@ def dataset_dir(service_stack, tmp_path_factory):
 async def test_rounds_chain_and_table(service_stack, dataset_dir, tmp_path):
     out = tmp_path / "run"
     # box="bug": the offline local editor places the reference crop in the difference's box (the paper's calls send none).
-    config = RunConfig(dataset=dataset_dir, out=out, methods=["SD3", "Vanilla", "BUG"], concurrency=4, missing_difference="carry", box="bug")
+    config = RunConfig(
+        dataset=dataset_dir, out=out, methods=["SD3", "Vanilla", "BUG"], concurrency=4, missing_difference="carry", box="bug"
+    )
     meta = await BenchmarkRunner(config, service_stack.client_settings()).run()
     assert meta.offline and meta.services["editor"].backend == "local" and meta.services["scorer"].offline
     assert "fashionedit-client" in meta.versions and meta.config["concurrency"] == 4
@@ -83,8 +92,31 @@ async def test_rounds_chain_and_table(service_stack, dataset_dir, tmp_path):
 def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1"}
-    argv = [sys.executable, "-m", "fashionedit.client.cli", "bench", "run", "-d", str(dataset_dir), "-o", str(out),
-            "-m", "SD3", "-m", "Vanilla", "-m", "BUG", "-c", "1", "--missing-difference", "carry", "--box", "bug", "--no-progress", "--no-report"]
+    argv = [
+        sys.executable,
+        "-m",
+        "fashionedit.client.cli",
+        "bench",
+        "run",
+        "-d",
+        str(dataset_dir),
+        "-o",
+        str(out),
+        "-m",
+        "SD3",
+        "-m",
+        "Vanilla",
+        "-m",
+        "BUG",
+        "-c",
+        "1",
+        "--missing-difference",
+        "carry",
+        "--box",
+        "bug",
+        "--no-progress",
+        "--no-report",
+    ]
     proc = subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log = out / "records.jsonl"
     deadline = time.monotonic() + 120
@@ -117,7 +149,20 @@ def test_a_second_run_into_a_folder_in_use_stops_at_once_and_writes_nothing(serv
     out = tmp_path / "run"
     with folder_held_by_another_process(out) as holder:
         env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
-        argv = [sys.executable, "-m", "fashionedit.client.cli", "bench", "run", "-d", str(dataset_dir), "-o", str(out), "-m", "SD3", "--no-progress"]
+        argv = [
+            sys.executable,
+            "-m",
+            "fashionedit.client.cli",
+            "bench",
+            "run",
+            "-d",
+            str(dataset_dir),
+            "-o",
+            str(out),
+            "-m",
+            "SD3",
+            "--no-progress",
+        ]
         result = subprocess.run(argv, env=env, timeout=120, capture_output=True, text=True)
     assert result.returncode == 1
     assert f"in use: benchmark run {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr

@@ -24,10 +24,15 @@ SIZE = 64
 def openai_editor(openai_server, tmp_path_factory):
     """An editor service on the paper's backend (openai-responses), pointed at the local OpenAI-protocol server."""
     env = {
-        "OMP_NUM_THREADS": "1", "FASHIONEDIT_EDITOR_BACKEND": "openai-responses", "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
-        "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key, "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "0",
+        "OMP_NUM_THREADS": "1",
+        "FASHIONEDIT_EDITOR_BACKEND": "openai-responses",
+        "FASHIONEDIT_EDITOR_OPENAI_BASE_URL": openai_server.base_url,
+        "FASHIONEDIT_EDITOR_OPENAI_API_KEY": openai_server.api_key,
+        "FASHIONEDIT_EDITOR_OPENAI_MAX_RETRIES": "0",
     }
-    with BentoServer(TARGETS["editor"], env=env, log_path=tmp_path_factory.mktemp("editor") / "editor.log", startup_timeout=240) as server:
+    with BentoServer(
+        TARGETS["editor"], env=env, log_path=tmp_path_factory.mktemp("editor") / "editor.log", startup_timeout=240
+    ) as server:
         yield server
 
 
@@ -35,8 +40,17 @@ def openai_editor(openai_server, tmp_path_factory):
 def small_dataset(service_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("paper-calls")
     write_synthetic_dataset(root / "src", 4, seed=5, image_size=(SIZE, SIZE))
-    config = BuildConfig(source=root / "src", out=root / "ds", selection="all", drafts_from=root / "src/drafts",
-                         differences_from=root / "src/ground_truth.jsonl", image_size=SIZE, val_size=2, require_k=False, concurrency=2)
+    config = BuildConfig(
+        source=root / "src",
+        out=root / "ds",
+        selection="all",
+        drafts_from=root / "src/drafts",
+        differences_from=root / "src/ground_truth.jsonl",
+        image_size=SIZE,
+        val_size=2,
+        require_k=False,
+        concurrency=2,
+    )
     asyncio.run(DatasetBuilder(config, service_stack.client_settings()).run())
     return root / "ds"
 
@@ -45,7 +59,9 @@ def small_dataset(service_stack, tmp_path_factory):
 async def test_default_bug_round_sends_no_mask(service_stack, openai_editor, openai_fake, small_dataset, tmp_path, box, masked):
     settings = service_stack.client_settings(editor_url=[openai_editor.url])
     options = {} if box is None else {"box": box}
-    config = RunConfig(dataset=small_dataset, out=tmp_path / "run", methods=["Vanilla", "BUG"], rounds=1, concurrency=2, **options)
+    config = RunConfig(
+        dataset=small_dataset, out=tmp_path / "run", methods=["Vanilla", "BUG"], rounds=1, concurrency=2, **options
+    )
     assert box is not None or config.box == "never"
     runner = BenchmarkRunner(config, settings)
     await runner.run()

@@ -45,9 +45,17 @@ def chromium_image_check(html: Path, tmp_path: Path) -> dict:
     probe.write_text(html.read_text(encoding="utf-8").replace("</body>", IMAGE_PROBE + "</body>"), encoding="utf-8")
     try:
         result = subprocess.run(
-            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=10000",
-             "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120,
+            [
+                CHROMIUM,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         probe.unlink(missing_ok=True)
@@ -60,8 +68,16 @@ def chromium_screenshot(html: Path, out: Path, tmp_path: Path, size: str = "1280
     if CHROMIUM is None:
         pytest.skip("headless Chromium is not installed (Debian: apt-get install -y chromium)")
     subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-shot'}", f"--window-size={size}",
-         f"--screenshot={out}", html.as_uri()],
-        capture_output=True, timeout=120, check=True,
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'chromium-shot'}",
+            f"--window-size={size}",
+            f"--screenshot={out}",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     return out

@@ -22,7 +22,8 @@ from tests.clients.conftest import chromium_image_check, chromium_screenshot
 from tests.support.servers import free_port
 
 COMMANDS = [[], ["up"], ["status"], ["demo"], ["session"]] + [
-    ["session", name] for name in ("new", "round", "retry", "drop", "undo", "resume", "pick", "target", "show", "list", "branch", "export")
+    ["session", name]
+    for name in ("new", "round", "retry", "drop", "undo", "resume", "pick", "target", "show", "list", "branch", "export")
 ]
 
 
@@ -65,15 +66,18 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.exit_code == 1 and "no session 'nope'" in result.output and "Traceback" not in result.output
 
 
-
-
 @pytest.fixture(scope="module")
 def demo_run(service_stack, tmp_path_factory):
     """`fashionedit demo` once, as the README runs it (a space in the path must not break links)."""
     out = tmp_path_factory.mktemp("demo") / "demo out"
     env = {**os.environ, **service_stack.client_env(), "COLUMNS": "200"}
-    run = subprocess.run([sys.executable, "-m", "fashionedit.client", "demo", "--out", str(out)], env=env,
-                         capture_output=True, text=True, timeout=240)
+    run = subprocess.run(
+        [sys.executable, "-m", "fashionedit.client", "demo", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     return out, run
 
 
@@ -99,7 +103,9 @@ def test_demo_runs_a_mixed_order_session_and_its_page_shows_every_image(demo_run
 
     html = page.read_text()
     n_img = html.count("<img ")
-    assert n_img >= 12 and "offline profile" in html and "image-into-prompt" in html and html.count("text-as-prompt (Vanilla)") == 2
+    assert (
+        n_img >= 12 and "offline profile" in html and "image-into-prompt" in html and html.count("text-as-prompt (Vanilla)") == 2
+    )
     check = chromium_image_check(page, tmp_path)
     assert check == {"total": n_img, "broken": []}
 
@@ -169,8 +175,22 @@ def test_up_starts_health_checks_and_stops_its_process_groups(tmp_path):
     base = free_port()
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fashionedit.client", "up", "--service", "generator", "--port-base", str(base), "--run-dir", str(run_dir)],
-        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fashionedit.client",
+            "up",
+            "--service",
+            "generator",
+            "--port-base",
+            str(base),
+            "--run-dir",
+            str(run_dir),
+        ],
+        env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     deadline = time.monotonic() + 240

@@ -56,10 +56,23 @@ class FakeServices:
             out = GenerateResponse(images=images, model=INFO, timings=Timings(total_ms=1))
         elif path == "/v1/edit":
             mode = EditMode.TEXT_IMAGE if body.get("references") else EditMode.TEXT
-            out = EditResponse(image=png((10, 20, len(self.calls))), mode=mode, prompt=body["instruction"], model=INFO, timings=Timings(total_ms=1))
+            out = EditResponse(
+                image=png((10, 20, len(self.calls))),
+                mode=mode,
+                prompt=body["instruction"],
+                model=INFO,
+                timings=Timings(total_ms=1),
+            )
         elif path == "/v1/score":
-            out = ScoreResponse(scores=[PairScore(id=body["pairs"][0]["id"], psnr=20.0)], aggregate=ScoreAggregate(n=1, psnr=20.0),
-                                metrics=[], clip_threshold=0.9, psnr_rule="fake", model=INFO, timings=Timings(total_ms=1))
+            out = ScoreResponse(
+                scores=[PairScore(id=body["pairs"][0]["id"], psnr=20.0)],
+                aggregate=ScoreAggregate(n=1, psnr=20.0),
+                metrics=[],
+                clip_threshold=0.9,
+                psnr_rule="fake",
+                model=INFO,
+                timings=Timings(total_ms=1),
+            )
         else:
             diff = Difference(description="make it navy", box_2d=[0, 0, 500, 500], crop=png((0, 0, 128)))
             out = AnalyzeResponse(differences=[diff], model=INFO, timings=Timings(total_ms=1))
@@ -112,7 +125,10 @@ def test_guidance_failure_keeps_the_edit_and_resume_does_not_redo_it(fake):
     edits_before = services.calls.count("/v1/edit")
     done = designs.resume(saved)
     assert services.calls.count("/v1/edit") == edits_before  # the saved edit is not requested again
-    assert done.rounds[0].status is RoundStatus.DONE and done.rounds[0].guidance.analysis.suggestions[0].description == "make it navy"
+    assert (
+        done.rounds[0].status is RoundStatus.DONE
+        and done.rounds[0].guidance.analysis.suggestions[0].description == "make it navy"
+    )
 
 
 def test_capability_missing_is_noted_not_fatal(fake):

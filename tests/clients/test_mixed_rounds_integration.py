@@ -143,7 +143,9 @@ def test_text_then_reference_with_a_box_and_without(s, plan, tmp_path):
     assert_reference_round(s, 3, None)
     ys, xs = np.nonzero(changed(s.image(2), s.image(3)))
     margin = 2 * SEAM  # the crop's own edge, feathered
-    assert 150 - margin <= xs.min() and xs.max() < 200 + margin and 40 - margin <= ys.min() and ys.max() < 90 + margin  # where the crop came from
+    assert (
+        150 - margin <= xs.min() and xs.max() < 200 + margin and 40 - margin <= ys.min() and ys.max() < 90 + margin
+    )  # where the crop came from
 
 
 def test_text_reference_text(s, plan):
@@ -155,7 +157,9 @@ def test_text_reference_text(s, plan):
     diff = assert_text_round(s, 3, part_colour=("trousers", "grey"))
     assert fraction(diff, buttons) < 0.01  # the placed buttons survive the text round
     after = s.image(3)
-    blazer = box_mask(s.state["rounds"][0]["applied_box"], after.shape) & ~box_mask(s.state["rounds"][2]["applied_box"], after.shape)
+    blazer = box_mask(s.state["rounds"][0]["applied_box"], after.shape) & ~box_mask(
+        s.state["rounds"][2]["applied_box"], after.shape
+    )
     assert fraction(changed(s.image(2), after), blazer) < 0.005  # and so does the navy blazer
 
 
@@ -220,7 +224,9 @@ def test_warnings_and_no_op_reach_the_cli_the_session_file_and_the_page(s, tmp_p
     assert_text_round(s, 1)
     # A reference that is the design's own detail, placed where it is: understood, and changes nothing.
     same = tmp_path / "same.png"
-    Image.fromarray(s.image(1).astype(np.uint8)).crop((96, 32, 160, 96)).save(same)  # x 96-160, y 32-96: exactly box_2d [125, 375, 375, 625]
+    Image.fromarray(s.image(1).astype(np.uint8)).crop((96, 32, 160, 96)).save(
+        same
+    )  # x 96-160, y 32-96: exactly box_2d [125, 375, 375, 625]
     noop = s.round("-i", "add the detail shown in the reference", "--ref", same, "--box", "125 375 375 625")
     round_ = s.state["rounds"][1]
     assert round_["status"] == "done" and round_["change"]["no_op"] and round_["change"]["changed_fraction"] < 0.001, round_
@@ -234,6 +240,10 @@ def test_warnings_and_no_op_reach_the_cli_the_session_file_and_the_page(s, tmp_p
     assert 'class="badge noop">no-op<' in html and "offline profile" in html
     assert chromium_image_check(page, tmp_path)["broken"] == []
     if CHROMIUM:
-        text = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", page.as_uri()],
-                              capture_output=True, text=True, timeout=120).stdout
+        text = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         assert "dragon" in text and "moonlight" in text and "no-op" in text

@@ -46,7 +46,9 @@ def test_generate_edit_analyze_score_round_trip(client):
     text = client.editor.edit(image=image, instruction="make the blazer navy")
     assert text.mode is EditMode.TEXT and text.image.to_bytes() != image.to_bytes()
     reference = Image.new("RGB", (24, 24), (200, 160, 30))
-    visual = client.editor.edit(image=text.image, instruction="add this patch", references=[reference], target_box=[400, 400, 600, 600])
+    visual = client.editor.edit(
+        image=text.image, instruction="add this patch", references=[reference], target_box=[400, 400, 600, 600]
+    )
     assert visual.mode is EditMode.TEXT_IMAGE and visual.model.offline
 
     analysis = client.analyzer.analyze(original=image, generated=text.image, k=2)

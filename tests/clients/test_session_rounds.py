@@ -51,7 +51,9 @@ class WarningServices(FakeServices):
         if request.url.path == "/v1/generate" and not self.faults.get("/v1/generate"):
             self.calls.append(request.url.path)
             images = [GeneratedImage(image=png((200, 200, 200)), seed=n) for n in range(body["num_images"])]
-            out = GenerateResponse(images=images, model=INFO, timings=Timings(total_ms=1), warnings=["flats did not understand: kimono, dragon"])
+            out = GenerateResponse(
+                images=images, model=INFO, timings=Timings(total_ms=1), warnings=["flats did not understand: kimono, dragon"]
+            )
             return httpx.Response(200, content=out.model_dump_json())
         if request.url.path == "/v1/edit":
             self.instructions.append(body["instruction"])
@@ -59,8 +61,12 @@ class WarningServices(FakeServices):
                 self.calls.append(request.url.path)
                 image = ImagePayload(body["image"]) if self.same else png((10, 20, 30 + len(self.calls)))
                 out = EditResponse(
-                    image=image, mode=EditMode.TEXT_IMAGE if body.get("references") else EditMode.TEXT, prompt=body["instruction"],
-                    model=self.editor_model, timings=Timings(total_ms=1), warnings=["not applied: unknown word(s) 'wide'"] if "wide" in body["instruction"] else [],
+                    image=image,
+                    mode=EditMode.TEXT_IMAGE if body.get("references") else EditMode.TEXT,
+                    prompt=body["instruction"],
+                    model=self.editor_model,
+                    timings=Timings(total_ms=1),
+                    warnings=["not applied: unknown word(s) 'wide'"] if "wide" in body["instruction"] else [],
                 )
                 return httpx.Response(200, content=out.model_dump_json())
         return super().__call__(request)
@@ -94,12 +100,19 @@ def test_a_new_round_after_a_failed_one_is_refused_with_the_way_out_and_never_re
     with pytest.raises(SessionStateError) as refused:
         designs.add_round(session, "make it black")
     message = str(refused.value)
-    assert "round 2 is failed" in message and f"session retry {session.id} 2" in message and f"session drop {session.id} 2" in message
+    assert (
+        "round 2 is failed" in message
+        and f"session retry {session.id} 2" in message
+        and f"session drop {session.id} 2" in message
+    )
     assert len(services.instructions) == edits  # the failed round was not sent again
     assert [r.instruction for r in designs.store.load(session.id).rounds] == ["make it navy", "dance the tango"]
 
     replaced = designs.add_round(session, "make it black", replace=True)
-    assert [(r.instruction, r.status) for r in replaced.rounds] == [("make it navy", RoundStatus.DONE), ("make it black", RoundStatus.DONE)]
+    assert [(r.instruction, r.status) for r in replaced.rounds] == [
+        ("make it navy", RoundStatus.DONE),
+        ("make it black", RoundStatus.DONE),
+    ]
     assert services.instructions[edits:] == ["make it black"]
 
 
@@ -115,7 +128,9 @@ def test_retry_as_it_was_and_with_a_new_instruction(fake):
 
     done = designs.retry_round(again, 2, instruction="make it black", box="[100, 200, 300, 400]")
     assert done.rounds[1].status is RoundStatus.DONE and done.rounds[1].instruction == "make it black"
-    assert done.rounds[1].target_box.root == (100, 200, 300, 400) and done.rounds[1].attempts == 3 and done.rounds[1].error is None
+    assert (
+        done.rounds[1].target_box.root == (100, 200, 300, 400) and done.rounds[1].attempts == 3 and done.rounds[1].error is None
+    )
     assert services.instructions[-1] == "make it black"
     first_output = done.rounds[1].output
     # The last round may be redone whatever its state; its earlier image stays on disk, not overwritten.
@@ -167,7 +182,9 @@ def test_every_service_warning_is_kept_shown_and_exported(fake, tmp_path):
     assert "warning (draft): generator: flats did not understand: kimono, dragon" in shown
     assert "warning (round 1): editor: not applied: unknown word(s) 'wide'" in shown
     page = export_html(designs.store, session, tmp_path / "page.html").read_text()
-    assert "generator: flats did not understand: kimono, dragon" in page and "not applied: unknown word(s) &#x27;wide&#x27;" in page
+    assert (
+        "generator: flats did not understand: kimono, dragon" in page and "not applied: unknown word(s) &#x27;wide&#x27;" in page
+    )
 
 
 def test_an_edit_that_changes_nothing_is_a_no_op_not_done(fake, tmp_path):
@@ -198,7 +215,10 @@ def test_a_random_weight_editor_is_named_in_the_round_warnings(fake):
     services, designs, _ = fake
     services.editor_model = ModelInfo(backend="local", model_id="sd3-tiny", offline=True, random_weights=True)
     session = designs.add_round(designs.start("a white blazer", width=64, height=64), "make it navy")
-    assert "client: the editor answered from a random-weight test model (sd3-tiny): its picture is not a design" in session.rounds[0].warnings
+    assert (
+        "client: the editor answered from a random-weight test model (sd3-tiny): its picture is not a design"
+        in session.rounds[0].warnings
+    )
 
 
 def test_change_is_measured_inside_and_outside_the_box():
@@ -206,7 +226,9 @@ def test_change_is_measured_inside_and_outside_the_box():
     after = before.copy()
     after.paste((0, 0, 0), (20, 10, 40, 30))  # x 20-40, y 10-30: box_2d [100, 200, 300, 400]
     change = measure_change(ImagePayload.from_pil(before), ImagePayload.from_pil(after), Box2D((100, 200, 300, 400)))
-    assert change.changed_fraction == pytest.approx(0.04) and change.inside_box == pytest.approx(1.0) and change.outside_box == 0.0
+    assert (
+        change.changed_fraction == pytest.approx(0.04) and change.inside_box == pytest.approx(1.0) and change.outside_box == 0.0
+    )
     assert not change.no_op
     dot = before.copy()
     dot.paste((0, 0, 0), (20, 10, 22, 12))  # 4 pixels: 0.04% of the image, 1% of the box: a small edit, not a no-op
@@ -227,7 +249,10 @@ def test_boxes_in_every_form_the_cli_prints(text):
     ("text", "message"),
     [
         ("[300, 200, 100, 400]", "ymin and ymax are reversed (ymin=300 > ymax=100)"),
-        ("100,400,300,200", "xmin and xmax are reversed (xmin=400 > xmax=200); the order is [ymin, xmin, ymax, xmax] on 0-1000, so did you mean 100,200,300,400?"),
+        (
+            "100,400,300,200",
+            "xmin and xmax are reversed (xmin=400 > xmax=200); the order is [ymin, xmin, ymax, xmax] on 0-1000, so did you mean 100,200,300,400?",
+        ),
         ("100,200,100,400", "ymin equals ymax (100), so the box has no height"),
         ("100,200,300", "has 3 number(s), not 4"),
         ("100,200,300,1200", "xmax=1200 is outside 0-1000"),
@@ -242,8 +267,11 @@ def test_bad_boxes_say_what_is_wrong(text, message):
 
 def _cli_env(designs) -> dict[str, str]:
     # Every service URL points at a closed port: these commands must fail before any call, or need none.
-    return {"FASHIONEDIT_SESSIONS_DIR": str(designs.store.root), "COLUMNS": "80",
-            **{f"FASHIONEDIT_{n}_URL": "http://127.0.0.1:9" for n in ("GENERATOR", "EDITOR", "ANALYZER", "SCORER")}}
+    return {
+        "FASHIONEDIT_SESSIONS_DIR": str(designs.store.root),
+        "COLUMNS": "80",
+        **{f"FASHIONEDIT_{n}_URL": "http://127.0.0.1:9" for n in ("GENERATOR", "EDITOR", "ANALYZER", "SCORER")},
+    }
 
 
 def test_cli_messages_for_a_reversed_box_and_a_missing_file_are_one_clear_line(fake, tmp_path):
@@ -251,11 +279,26 @@ def test_cli_messages_for_a_reversed_box_and_a_missing_file_are_one_clear_line(f
     session = designs.start("a white blazer", width=64, height=64)
     runner = CliRunner()
     env = _cli_env(designs)
-    reversed_box = runner.invoke(app, ["session", "round", session.id, "-i", "add buttons", "--ref", str(tmp_path / "target.png"),
-                                       "--box", "[300, 200, 100, 400]"], env=env)
+    reversed_box = runner.invoke(
+        app,
+        [
+            "session",
+            "round",
+            session.id,
+            "-i",
+            "add buttons",
+            "--ref",
+            str(tmp_path / "target.png"),
+            "--box",
+            "[300, 200, 100, 400]",
+        ],
+        env=env,
+    )
     assert reversed_box.exit_code == 2
     assert "ymin and ymax are reversed (ymin=300 > ymax=100); the order is [ymin, xmin, ymax, xmax]" in reversed_box.output
-    missing = runner.invoke(app, ["session", "round", session.id, "-i", "add buttons", "--ref", str(tmp_path / "nope.png")], env=env)
+    missing = runner.invoke(
+        app, ["session", "round", session.id, "-i", "add buttons", "--ref", str(tmp_path / "nope.png")], env=env
+    )
     assert missing.exit_code == 1 and "Errno" not in missing.output
     lines = [line for line in missing.output.strip().splitlines() if "working" not in line]  # minus the (idle) progress bar
     assert lines == [f"error: reference image file not found: {tmp_path / 'nope.png'}"]
@@ -280,13 +323,22 @@ def test_cli_retry_drop_undo_and_round_states_at_80_columns(fake):
     # `retry` talks to the editor (unreachable here): the round stays pending, and the message names the editor.
     designs.add_round(designs.store.load(session.id), "make it navy", run=False)
     retried = runner.invoke(app, ["session", "retry", session.id, "1"], env=env)
-    assert retried.exit_code == 1 and "editor" in retried.output and designs.store.load(session.id).rounds[0].status is RoundStatus.PENDING
+    assert (
+        retried.exit_code == 1
+        and "editor" in retried.output
+        and designs.store.load(session.id).rounds[0].status is RoundStatus.PENDING
+    )
 
 
 def test_session_list_is_readable_at_80_columns(fake):
     services, designs, _ = fake
     first = failed_session(services, designs)
-    designs.start("a long-sleeve white blazer with a lapel neckline and cotton fabric, long black trousers", width=64, height=64, name="second")
+    designs.start(
+        "a long-sleeve white blazer with a lapel neckline and cotton fabric, long black trousers",
+        width=64,
+        height=64,
+        name="second",
+    )
     designs.store.branch(first.id, 1, name="alt")
     console = Console(width=80, record=True)
     print_summaries(console, designs.store.list())
@@ -303,7 +355,10 @@ def test_a_second_process_cannot_change_a_locked_session(fake, tmp_path):
             with designs.store.lock(session.id):
                 pass
         result = CliRunner().invoke(app, ["session", "undo", session.id], env=_cli_env(designs))
-        assert result.exit_code == 1 and f"in use: session {session.id} is being changed by another fashionedit process" in result.output
+        assert (
+            result.exit_code == 1
+            and f"in use: session {session.id} is being changed by another fashionedit process" in result.output
+        )
     with designs.store.lock(session.id):  # free again once the holder is done; re-entrant within this thread
         with designs.store.lock(session.id):
             designs.undo(designs.add_round(session, "make it navy"))

@@ -44,18 +44,26 @@ def make_session(store: SessionStore, rounds: int = 2):
         crop = store.put_image(session, f"r{index}-s1", payload((0, 0, 120), 8))
         session.rounds.append(
             Round(
-                index=index, instruction=f"edit {index} <b>&", references=[ref], target_box=Box2D((100, 200, 300, 400)),
-                status=RoundStatus.DONE, output=store.put_image(session, f"r{index}-out", payload((index * 40, 0, 100))),
+                index=index,
+                instruction=f"edit {index} <b>&",
+                references=[ref],
+                target_box=Box2D((100, 200, 300, 400)),
+                status=RoundStatus.DONE,
+                output=store.put_image(session, f"r{index}-out", payload((index * 40, 0, 100))),
                 model=ModelInfo(backend="local", model_id="classical", offline=True, random_weights=index == 2),
                 guidance=Guidance(
                     scores=Scores(
                         pair=PairScore(id=f"round {index}", psnr=12.5 + index),
-                        metrics=[MetricStatus(metric=Metric.CLIP, available=False, reason="no CLIP weights"),
-                                 MetricStatus(metric=Metric.PSNR, available=True)],
+                        metrics=[
+                            MetricStatus(metric=Metric.CLIP, available=False, reason="no CLIP weights"),
+                            MetricStatus(metric=Metric.PSNR, available=True),
+                        ],
                         model=ModelInfo(backend="none", model_id="none", offline=True),
                     ),
                     analysis=Analysis(
-                        suggestions=[Suggestion(number=1, description="the original is navy", box_2d=Box2D((0, 0, 500, 500)), crop=crop)],
+                        suggestions=[
+                            Suggestion(number=1, description="the original is navy", box_2d=Box2D((0, 0, 500, 500)), crop=crop)
+                        ],
                         model=ModelInfo(backend="classical", model_id="classical", offline=True),
                     ),
                 ),
@@ -171,13 +179,24 @@ def test_export_references_every_image_and_labels_offline(tmp_path, mode):
 def test_offline_profile_unless_a_service_is_configured():
     from fashionedit.client.local import service_environment
 
-    environ = {"PATH": "/bin", "FASHIONEDIT_EDITOR_URL": "http://x:1", "OPENAI_API_KEY": "sk-test",
-               "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat", "FASHIONEDIT_SCORER_CLIP_WEIGHTS": "/w/clip.pt"}
+    environ = {
+        "PATH": "/bin",
+        "FASHIONEDIT_EDITOR_URL": "http://x:1",
+        "OPENAI_API_KEY": "sk-test",
+        "FASHIONEDIT_ANALYZER_BACKEND": "openai-chat",
+        "FASHIONEDIT_SCORER_CLIP_WEIGHTS": "/w/clip.pt",
+    }
     editor, profile = service_environment("editor", environ)
     assert profile == "offline" and editor["FASHIONEDIT_EDITOR_BACKEND"] == "local" and editor["HF_HUB_OFFLINE"] == "1"
     analyzer, profile = service_environment("analyzer", environ)
-    assert profile == "configured" and analyzer["FASHIONEDIT_ANALYZER_BACKEND"] == "openai-chat" and "HF_HUB_OFFLINE" not in analyzer
+    assert (
+        profile == "configured" and analyzer["FASHIONEDIT_ANALYZER_BACKEND"] == "openai-chat" and "HF_HUB_OFFLINE" not in analyzer
+    )
     scorer, profile = service_environment("scorer", environ)
     assert profile == "configured" and scorer["FASHIONEDIT_SCORER_CLIP_WEIGHTS"] == "/w/clip.pt"
     forced, profile = service_environment("scorer", environ, offline=True)
-    assert profile == "offline" and forced["FASHIONEDIT_SCORER_BACKEND"] == "none" and "FASHIONEDIT_SCORER_CLIP_WEIGHTS" not in forced
+    assert (
+        profile == "offline"
+        and forced["FASHIONEDIT_SCORER_BACKEND"] == "none"
+        and "FASHIONEDIT_SCORER_CLIP_WEIGHTS" not in forced
+    )

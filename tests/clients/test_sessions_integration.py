@@ -78,7 +78,14 @@ def test_full_session_with_guidance_suggestions_and_branching(designs, tmp_path)
 
 
 def _cli(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "fashionedit.client", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fashionedit.client", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -109,8 +116,10 @@ def test_resume_after_sigkill_mid_round_loses_nothing(designs, service_stack, bl
     #    saved intent and reference survive, and the session file is whole.
     ref = tmp_path / "button.png"
     Image.open(plan.rounds[1].references[0]).save(ref)
-    proc = _cli(["session", "round", session.id, "-i", "add the gold buttons", "--ref", str(ref), "--box", "227,443,365,557"],
-                {**env, "FASHIONEDIT_EDITOR_URL": black_hole})
+    proc = _cli(
+        ["session", "round", session.id, "-i", "add the gold buttons", "--ref", str(ref), "--box", "227,443,365,557"],
+        {**env, "FASHIONEDIT_EDITOR_URL": black_hole},
+    )
     _wait_for(lambda: len(_state(folder)["rounds"]) == 2, proc)
     time.sleep(0.3)  # the request is in flight now
     proc.send_signal(signal.SIGKILL)
@@ -131,8 +140,13 @@ def test_resume_after_sigkill_mid_round_loses_nothing(designs, service_stack, bl
     assert sha(folder / edited["path"]) == edited["sha256"] and state["rounds"][1]["attempts"] == 1
 
     # 3. Resume with every service reachable: only the missing guidance is done; nothing is redone.
-    done = subprocess.run([sys.executable, "-m", "fashionedit.client", "session", "resume", session.id], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "fashionedit.client", "session", "resume", session.id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     final = designs.store.load(session.id)
     assert [r.status for r in final.rounds] == [RoundStatus.DONE, RoundStatus.DONE]

@@ -39,15 +39,25 @@ def generate_body(seed: int = 1) -> dict:
     ).model_dump(mode="json")
 
 
-def error(status: int, code: str, message: str = "nope", retry_after: float | None = None, headers: dict | None = None) -> httpx.Response:
-    body = ErrorResponse.make(status, code, message, request_id="req-1", retry_after=retry_after).model_dump(mode="json", exclude_none=True)
+def error(
+    status: int, code: str, message: str = "nope", retry_after: float | None = None, headers: dict | None = None
+) -> httpx.Response:
+    body = ErrorResponse.make(status, code, message, request_id="req-1", retry_after=retry_after).model_dump(
+        mode="json", exclude_none=True
+    )
     return httpx.Response(status, json=body, headers=headers or {})
 
 
 def fast_settings(**kw) -> ClientSettings:
     base = dict(
-        generator_url="http://a.test:1", editor_url="http://e.test:1", analyzer_url="http://z.test:1", scorer_url="http://s.test:1",
-        backoff_initial_s=0.001, backoff_max_s=0.05, max_attempts=4, api_token=None,
+        generator_url="http://a.test:1",
+        editor_url="http://e.test:1",
+        analyzer_url="http://z.test:1",
+        scorer_url="http://s.test:1",
+        backoff_initial_s=0.001,
+        backoff_max_s=0.05,
+        max_attempts=4,
+        api_token=None,
     )
     base.update(kw)
     return ClientSettings(**base)
@@ -136,8 +146,13 @@ def test_503_unavailable_capability_is_not_retried():
 
 @pytest.mark.parametrize(
     "status,code,cls",
-    [(422, "invalid_request", InvalidRequestError), (401, "unauthorized", AuthenticationError), (502, "upstream_error", UpstreamError),
-     (504, "upstream_timeout", UpstreamError), (500, "internal_error", APIError)],
+    [
+        (422, "invalid_request", InvalidRequestError),
+        (401, "unauthorized", AuthenticationError),
+        (502, "upstream_error", UpstreamError),
+        (504, "upstream_timeout", UpstreamError),
+        (500, "internal_error", APIError),
+    ],
 )
 def test_errors_map_to_exception_classes_without_retry(status, code, cls):
     calls = []
@@ -302,7 +317,9 @@ def test_editor_and_scorer_accept_pil_paths_and_tuples(tmp_path):
     editor = EditorClient(settings, http=httpx.Client(transport=httpx.MockTransport(handler)))
     scorer = ScorerClient(settings, http=httpx.Client(transport=httpx.MockTransport(handler)))
     with pytest.raises(InvalidRequestError):
-        editor.edit(image=Image.new("RGB", (8, 8)), instruction="add a pocket", references=[path], target_box=[100, 100, 500, 500])
+        editor.edit(
+            image=Image.new("RGB", (8, 8)), instruction="add a pocket", references=[path], target_box=[100, 100, 500, 500]
+        )
     with pytest.raises(InvalidRequestError):
         scorer.score([("p1", Image.new("RGB", (8, 8)), path)])
     edit = bodies["/v1/edit"]
@@ -344,7 +361,9 @@ async def test_async_client_bounds_concurrency_across_many_calls():
         return httpx.Response(200, json=generate_body())
 
     settings = fast_settings(generator_url="http://r1.test:1,http://r2.test:1")
-    async with AsyncGeneratorClient(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)), max_concurrency=5) as gen:
+    async with AsyncGeneratorClient(
+        settings, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)), max_concurrency=5
+    ) as gen:
         results = await asyncio.gather(*(gen.generate(prompt="x", width=64, height=64) for _ in range(60)))
     assert len(results) == 60 and peak == 5
     assert hosts.count("r1.test") == hosts.count("r2.test") == 30

@@ -9,8 +9,10 @@ from fashionedit.contracts import EditRequest, ImagePayload
 from fashionedit.contracts.edit import BUG_PROMPT, compose_prompt
 
 PIXEL = ImagePayload.from_bytes(
-    bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ffff3f0005fe02fe"
-                  "a7359a290000000049454e44ae426082")
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ffff3f0005fe02fe"
+        "a7359a290000000049454e44ae426082"
+    )
 )
 
 

@@ -30,7 +30,14 @@ def image() -> ImagePayload:
 
 def test_generate_defaults_are_the_papers() -> None:
     req = GenerateRequest(prompt="  a white blazer ")
-    assert (req.prompt, req.negative_prompt, req.steps, req.guidance, req.width, req.height) == ("a white blazer", "", 28, 7.0, 1024, 1024)
+    assert (req.prompt, req.negative_prompt, req.steps, req.guidance, req.width, req.height) == (
+        "a white blazer",
+        "",
+        28,
+        7.0,
+        1024,
+        1024,
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,7 +112,13 @@ def test_score_request_limits_and_dedup(image) -> None:
 def test_error_response_shape() -> None:
     err = ErrorResponse.make(422, "invalid_request", "prompt: must not be empty", request_id="abc")
     assert json.loads(err.model_dump_json(exclude_none=True)) == {
-        "error": {"code": "invalid_request", "message": "prompt: must not be empty", "status": 422, "details": [], "request_id": "abc"}
+        "error": {
+            "code": "invalid_request",
+            "message": "prompt: must not be empty",
+            "status": 422,
+            "details": [],
+            "request_id": "abc",
+        }
     }
 
 

@@ -35,14 +35,25 @@ def _lines(path):
 async def test_build_with_generated_drafts_then_resume(service_stack, source, tmp_path):
     settings = service_stack.client_settings()
     config = BuildConfig(
-        source=source, out=tmp_path / "ds", selection="top_n", top_n=6, rank_by="psnr", draft_size=SIZE, image_size=64,
-        require_k=False, val_size=2, split_seed=5, concurrency=4,
+        source=source,
+        out=tmp_path / "ds",
+        selection="top_n",
+        top_n=6,
+        rank_by="psnr",
+        draft_size=SIZE,
+        image_size=64,
+        require_k=False,
+        val_size=2,
+        split_seed=5,
+        concurrency=4,
     )
     result = await DatasetBuilder(config, settings).run()
     dataset = load_dataset(tmp_path / "ds")
     m = dataset.manifest
     assert m.offline and m.generator.backend == "flats" and m.analyzer.backend == "classical"
-    assert m.selection.method == "top_n" and m.selection.candidates == N and m.selection.kept == 6 and m.selection.rank_by == "psnr"
+    assert (
+        m.selection.method == "top_n" and m.selection.candidates == N and m.selection.kept == 6 and m.selection.rank_by == "psnr"
+    )
     assert (m.split.train, m.split.val, m.split.seed) == (4, 2, 5) and m.num_samples == len(dataset.samples) == 6
     assert m.drafts["steps"] == 28 and m.drafts["guidance"] == 7.0 and m.drafts["negative_prompt"] == ""
     # The kept six are the six best drafts by PSNR, in sorted order.
@@ -81,8 +92,15 @@ async def test_select_from_a_list_in_captions_top_format(service_stack, source, 
     path = tmp_path / "captions_top.json"
     path.write_text(json.dumps(listing))
     config = BuildConfig(
-        source=source, out=tmp_path / "ds", selection="list", selection_list=path, drafts_from=source / "drafts",
-        differences_from=source / "ground_truth.jsonl", image_size=SIZE, require_k=False, concurrency=4,
+        source=source,
+        out=tmp_path / "ds",
+        selection="list",
+        selection_list=path,
+        drafts_from=source / "drafts",
+        differences_from=source / "ground_truth.jsonl",
+        image_size=SIZE,
+        require_k=False,
+        concurrency=4,
     )
     await DatasetBuilder(config, service_stack.client_settings()).run()
     dataset = load_dataset(tmp_path / "ds")
@@ -103,7 +121,9 @@ async def test_select_from_a_list_in_captions_top_format(service_stack, source, 
 
 
 async def test_top_n_by_clip_without_clip_weights_says_what_to_do(service_stack, source, tmp_path):
-    config = BuildConfig(source=source, out=tmp_path / "ds", top_n=4, drafts_from=source / "drafts", image_size=SIZE, concurrency=4)
+    config = BuildConfig(
+        source=source, out=tmp_path / "ds", top_n=4, drafts_from=source / "drafts", image_size=SIZE, concurrency=4
+    )
     with pytest.raises(ValueError, match="no CLIP score.*--rank-by psnr"):
         await DatasetBuilder(config, service_stack.client_settings()).run()
 
@@ -116,15 +136,24 @@ async def test_a_list_keeps_its_short_items_by_default(service_stack, source, tm
     truth = {json.loads(line)["id"]: len(json.loads(line)["differences"]) for line in _lines(source / "ground_truth.jsonl")}
     assert any(n < 3 for n in truth.values())  # the synthetic set plants 1-3 differences
     config = BuildConfig(
-        source=source, out=tmp_path / "ds", selection="list", selection_list=path, drafts_from=source / "drafts",
-        differences_from=source / "ground_truth.jsonl", image_size=SIZE, val_size=2, concurrency=4,
+        source=source,
+        out=tmp_path / "ds",
+        selection="list",
+        selection_list=path,
+        drafts_from=source / "drafts",
+        differences_from=source / "ground_truth.jsonl",
+        image_size=SIZE,
+        val_size=2,
+        concurrency=4,
     )
     await DatasetBuilder(config, service_stack.client_settings()).run()
     m = load_dataset(tmp_path / "ds").manifest
     assert m.num_samples == N and (m.split.train, m.split.val) == (N - 2, 2) and not m.selection.dropped
     assert f"{sum(1 for n in truth.values() if n < 3)} samples kept with fewer than 3 differences" in m.split.rule
     # The same build with short items dropped says so in the split's rule.
-    dropped = await DatasetBuilder(config.model_copy(update={"out": tmp_path / "ds2", "require_k": True}), service_stack.client_settings()).run()
+    dropped = await DatasetBuilder(
+        config.model_copy(update={"out": tmp_path / "ds2", "require_k": True}), service_stack.client_settings()
+    ).run()
     assert dropped.manifest.selection.dropped == {"fewer_than_3_differences": sum(1 for n in truth.values() if n < 3)}
     assert "left out" in dropped.manifest.split.rule
 
@@ -133,7 +162,19 @@ def test_a_second_build_into_a_folder_in_use_stops_at_once(service_stack, source
     out = tmp_path / "ds"
     with folder_held_by_another_process(out) as holder:  # a build in progress
         env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
-        argv = [sys.executable, "-m", "fashionedit.client.cli", "dataset", "build", str(source), "-o", str(out), "--select", "all", "--no-progress"]
+        argv = [
+            sys.executable,
+            "-m",
+            "fashionedit.client.cli",
+            "dataset",
+            "build",
+            str(source),
+            "-o",
+            str(out),
+            "--select",
+            "all",
+            "--no-progress",
+        ]
         result = subprocess.run(argv, env=env, timeout=120, capture_output=True, text=True)
     assert result.returncode == 1
     assert f"in use: dataset build {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr

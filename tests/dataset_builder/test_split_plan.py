@@ -36,4 +36,3 @@ def test_failed_analyses_are_reported_against_the_planned_split() -> None:
     plan = plan_split(IDS, counts, k=3, require_k=False, val_size=None, seed=0)
     assert plan.dropped == {"analysis_failed": 3} and len(plan.final_ids) == PAPER_KEPT - 3
     assert "left out (3 analysis_failed)" in plan.info.rule
-

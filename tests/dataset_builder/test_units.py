@@ -26,7 +26,11 @@ def test_names_follow_the_deepfashion_scheme():
 
 def test_scan_source_is_sorted_and_counts_what_it_skips(tmp_path):
     (tmp_path / "images").mkdir()
-    for stem in ("WOMEN-Tees_Tanks-id_00000002-01_1_front", "MEN-Denim-id_00000001-01_1_front", "MEN-Denim-id_00000003-01_1_front"):
+    for stem in (
+        "WOMEN-Tees_Tanks-id_00000002-01_1_front",
+        "MEN-Denim-id_00000001-01_1_front",
+        "MEN-Denim-id_00000003-01_1_front",
+    ):
         Image.new("RGB", (8, 8)).save(tmp_path / "images" / f"{stem}.jpg")
     captions = {"MEN-Denim-id_00000001-01_1_front.jpg": "a", "WOMEN-Tees_Tanks-id_00000002-01_1_front.jpg": "b", "gone.jpg": "c"}
     (tmp_path / "captions.json").write_text(json.dumps(captions))
@@ -39,14 +43,18 @@ def test_scan_source_is_sorted_and_counts_what_it_skips(tmp_path):
 
 def test_selection_list_format(tmp_path):
     path = tmp_path / "top.json"
-    path.write_text(json.dumps({"MEN-Denim-id_00000001-01_1_front.png": "91.25", "MEN-Denim-id_00000003-01_1_front.png": "85.0001"}))
+    path.write_text(
+        json.dumps({"MEN-Denim-id_00000001-01_1_front.png": "91.25", "MEN-Denim-id_00000003-01_1_front.png": "85.0001"})
+    )
     assert load_selection_list(path) == {"MEN-Denim-id_00000001-01_1_front": 91.25, "MEN-Denim-id_00000003-01_1_front": 85.0001}
     path.write_text(json.dumps({"x.png": "high"}))
     with pytest.raises(ValueError, match="not a number"):
         load_selection_list(path)
 
 
-@pytest.mark.skipif(not SHARED_LIST.exists(), reason="the published captions_top.json is not beside this checkout (../shared/data/)")
+@pytest.mark.skipif(
+    not SHARED_LIST.exists(), reason="the published captions_top.json is not beside this checkout (../shared/data/)"
+)
 def test_the_published_list_reads_in_this_format():
     scores = load_selection_list(SHARED_LIST)  # read-only; never copied into the repo
     assert len(scores) == 11_546

@@ -19,7 +19,15 @@ from tests.support.servers import ServerProcess, free_port
 
 API_TOKEN = "deploy-test-token-7f3a"
 # In a private mount namespace: / read-only, /tmp a tmpfs (the images' emptyDir), then the command.
-READ_ONLY_ROOT = ["unshare", "--mount", "--", "sh", "-c", 'mount -o remount,ro,bind / && mount -t tmpfs -o size=512m,mode=1777 tmpfs /tmp && exec "$@"', "sh"]
+READ_ONLY_ROOT = [
+    "unshare",
+    "--mount",
+    "--",
+    "sh",
+    "-c",
+    'mount -o remount,ro,bind / && mount -t tmpfs -o size=512m,mode=1777 tmpfs /tmp && exec "$@"',
+    "sh",
+]
 
 
 @functools.cache
@@ -33,14 +41,26 @@ def read_only_root_available() -> bool:
 
     if any(Path(p).resolve().is_relative_to("/tmp") for p in (sys.prefix, sys.executable, REPO_ROOT)):
         return False
-    probe = subprocess.run([*READ_ONLY_ROOT, "sh", "-c", "! touch /etc/fashionedit-probe 2>/dev/null && touch /tmp/ok"], capture_output=True)
+    probe = subprocess.run(
+        [*READ_ONLY_ROOT, "sh", "-c", "! touch /etc/fashionedit-probe 2>/dev/null && touch /tmp/ok"], capture_output=True
+    )
     return probe.returncode == 0
 
 
 @pytest.fixture(scope="package")
 def analyzer_with_token(tmp_path_factory):
     port = free_port()
-    argv = [sys.executable, "-m", "bentoml", "serve", "fashionedit.services.analyzer.service:Analyzer", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "fashionedit.services.analyzer.service:Analyzer",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     env = {"FASHIONEDIT_API_TOKEN": API_TOKEN, "FASHIONEDIT_ANALYZER_BACKEND": "classical"}
     if read_only_root_available():
         argv = [*READ_ONLY_ROOT, *argv]

@@ -66,7 +66,6 @@ def test_health_metrics_and_openapi_stay_open(server) -> None:
     assert httpx.get(running.url + "/docs.json", timeout=30).status_code != 401
 
 
-
 def test_the_analyzer_serves_with_a_read_only_root(analyzer_with_token) -> None:
     if not analyzer_with_token.read_only_root:
         pytest.skip("needs a mount namespace (root) to make / read-only")

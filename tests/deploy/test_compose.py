@@ -42,7 +42,9 @@ def compose_env(profiles: str) -> dict[str, str]:
 
 @functools.cache
 def rendered(profiles: str) -> dict:
-    result = run([compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"], env=compose_env(profiles), cwd=REPO)
+    result = run(
+        [compose(), "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"], env=compose_env(profiles), cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -61,7 +63,9 @@ def test_compose_file_validates(profiles: str) -> None:
 def test_validation_catches_mistakes(tmp_path) -> None:
     broken = (REPO / "docker-compose.yml").read_text().replace("    shm_size: 2gb\n", "    shm_sise: 2gb\n", 1)
     (tmp_path / "docker-compose.yml").write_text(broken)
-    result = run([compose(), "-f", str(tmp_path / "docker-compose.yml"), "config", "--quiet"], env=compose_env("paper"), cwd=tmp_path)
+    result = run(
+        [compose(), "-f", str(tmp_path / "docker-compose.yml"), "config", "--quiet"], env=compose_env("paper"), cwd=tmp_path
+    )
     assert result.returncode != 0 and "shm_sise" in result.stderr
 
 

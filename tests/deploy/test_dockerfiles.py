@@ -101,8 +101,11 @@ def test_bases_are_pinned_and_nothing_is_baked_in(path: str) -> None:
 def local_distributions() -> dict[str, str]:
     """distribution name -> folder, for every pyproject in the repository's distribution folders."""
     out = {}
-    for pyproject in [REPO / "contracts" / "pyproject.toml", *sorted((REPO / "libs").glob("*/pyproject.toml")),
-                      *sorted((REPO / "services").glob("*/pyproject.toml"))]:
+    for pyproject in [
+        REPO / "contracts" / "pyproject.toml",
+        *sorted((REPO / "libs").glob("*/pyproject.toml")),
+        *sorted((REPO / "services").glob("*/pyproject.toml")),
+    ]:
         out[tomllib.loads(pyproject.read_text())["project"]["name"]] = pyproject.parent.relative_to(REPO).as_posix()
     return out
 
@@ -112,14 +115,20 @@ def fashionedit_requirements(folder: str, extras: set[str]) -> set[str]:
     requirements = list(project.get("dependencies", []))
     for extra in extras:
         requirements += project.get("optional-dependencies", {}).get(extra, [])
-    return {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower().replace("_", "-") for r in requirements if r.lower().startswith("fashionedit")}
+    return {
+        re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower().replace("_", "-")
+        for r in requirements
+        if r.lower().startswith("fashionedit")
+    }
 
 
 @pytest.mark.parametrize("path", DOCKERFILES)
 def test_every_local_distribution_the_service_needs_is_in_the_build_context(path: str) -> None:
     service = path.split("/")[1]
     steps = instructions(path)
-    declared_extras = set(tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text())["project"].get("optional-dependencies", {}))
+    declared_extras = set(
+        tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text())["project"].get("optional-dependencies", {})
+    )
     extras_used: set[str] = set()
     for word, arg in steps:
         if word == "RUN" and f"/src/services/{service}" in arg:

@@ -25,7 +25,11 @@ def test_file_variables_become_settings(tmp_path) -> None:
     token = tmp_path / "api_token"
     token.write_text("s3cret")
     result = run_entrypoint(
-        {"FASHIONEDIT_ANALYZER_OPENAI_API_KEY_FILE": str(key), "FASHIONEDIT_API_TOKEN_FILE": str(token), "UNRELATED_FILE": "/nope"}
+        {
+            "FASHIONEDIT_ANALYZER_OPENAI_API_KEY_FILE": str(key),
+            "FASHIONEDIT_API_TOKEN_FILE": str(token),
+            "UNRELATED_FILE": "/nope",
+        }
     )
     assert result.returncode == 0, result.stderr
     env = exported(result.stdout)

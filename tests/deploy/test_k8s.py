@@ -15,7 +15,13 @@ from fashionedit.services.common import metrics
 from .tools import REPO, SERVICES, render_kustomization, settings_class, settings_problems
 
 K8S_VERSION = "1.37.0"  # newest schema kubernetes-validate bundles; 1.33 checks the oldest cluster we aim at
-KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/dev", "deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"]
+KUSTOMIZATIONS = [
+    "deploy/k8s/base",
+    "deploy/k8s/overlays/dev",
+    "deploy/k8s/overlays/prod",
+    "deploy/k8s/overlays/prod-open",
+    "deploy/k8s/overlays/prod-open-edit",
+]
 CPU_LIGHT = {"editor", "analyzer", "scorer"}
 # The services that mostly wait on a provider scale on their requests in flight; the scorer's work is CPU.
 ON_IN_FLIGHT = {"editor", "analyzer"}
@@ -259,7 +265,9 @@ def test_dev_needs_no_gpu_no_secret_no_weights() -> None:
     assert container(by_name("deploy/k8s/overlays/dev", "Deployment")["editor"])["image"].endswith(":0.1.0-local")
 
 
-@pytest.mark.parametrize("path", ["deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"])
+@pytest.mark.parametrize(
+    "path", ["deploy/k8s/overlays/prod", "deploy/k8s/overlays/prod-open", "deploy/k8s/overlays/prod-open-edit"]
+)
 def test_prod_puts_the_generator_on_a_gpu_node(path: str) -> None:
     generator = by_name(path, "Deployment")["generator"]
     pod = generator["spec"]["template"]["spec"]

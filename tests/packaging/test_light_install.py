@@ -31,16 +31,22 @@ def test_contracts_and_client_pull_in_no_heavy_packages(tmp_path) -> None:
             modules.append(module)
     subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *targets], check=True, timeout=600)
 
-    installed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], check=True, capture_output=True, text=True).stdout.lower()
+    installed = subprocess.run(
+        [python, "-m", "pip", "list", "--format=freeze"], check=True, capture_output=True, text=True
+    ).stdout.lower()
     names = {line.split("==")[0] for line in installed.splitlines()}
     assert not names & set(HEAVY), f"heavy packages installed: {sorted(names & set(HEAVY))}"
 
-    probe = "import sys, importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules) + (
-        "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'bentoml', 'open_clip')]\n"
-        "assert not heavy, heavy\n"
-        "import fashionedit, os\n"
-        "site = os.path.dirname(os.path.dirname(fashionedit.__path__[0]))\n"
-        "assert not any(os.path.exists(os.path.join(p, n)) for p in sys.path for n in ('contracts', 'services', 'clients') if p.endswith('site-packages'))\n"
+    probe = (
+        "import sys, importlib\n"
+        + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+        + (
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'bentoml', 'open_clip')]\n"
+            "assert not heavy, heavy\n"
+            "import fashionedit, os\n"
+            "site = os.path.dirname(os.path.dirname(fashionedit.__path__[0]))\n"
+            "assert not any(os.path.exists(os.path.join(p, n)) for p in sys.path for n in ('contracts', 'services', 'clients') if p.endswith('site-packages'))\n"
+        )
     )
     subprocess.run([python, "-c", probe], check=True, timeout=120)
 

@@ -39,7 +39,9 @@ def analyzer(openai_server, tmp_path_factory):  # noqa: F811
         "FASHIONEDIT_ANALYZER_REASK_ATTEMPTS": "4",
         "FASHIONEDIT_ANALYZER_TIMEOUT_S": "1.5",
     }
-    with BentoServer("fashionedit.services.analyzer.service:Analyzer", env=env, log_path=tmp_path_factory.mktemp("a") / "log") as server:
+    with BentoServer(
+        "fashionedit.services.analyzer.service:Analyzer", env=env, log_path=tmp_path_factory.mktemp("a") / "log"
+    ) as server:
         yield server
 
 
@@ -58,7 +60,9 @@ def test_the_analyzer_stops_calling_upstream_once_the_caller_has_its_504(analyze
 @pytest.fixture(scope="module")
 def generator(tmp_path_factory):
     env = {"FASHIONEDIT_GENERATOR_TIMEOUT_S": "1", "FASHIONEDIT_GENERATOR_MAX_CONCURRENCY": "16"}
-    with BentoServer("fashionedit.services.generator.service:Generator", env=env, log_path=tmp_path_factory.mktemp("g") / "log") as server:
+    with BentoServer(
+        "fashionedit.services.generator.service:Generator", env=env, log_path=tmp_path_factory.mktemp("g") / "log"
+    ) as server:
         yield server
 
 
@@ -84,7 +88,9 @@ def editor(openai_server, tmp_path_factory):  # noqa: F811
         "FASHIONEDIT_EDITOR_MAX_REFERENCE_PIXELS": str(4096 * 4096),
         "FASHIONEDIT_EDITOR_MAX_REFERENCE_BYTES": str(8 * 1024 * 1024),
     }
-    with BentoServer("fashionedit.services.editor.service:Editor", env=env, log_path=tmp_path_factory.mktemp("e") / "log") as server:
+    with BentoServer(
+        "fashionedit.services.editor.service:Editor", env=env, log_path=tmp_path_factory.mktemp("e") / "log"
+    ) as server:
         yield server
 
 
@@ -118,7 +124,9 @@ def test_decoding_large_references_never_stalls_the_event_loop(editor, openai_fa
 @pytest.fixture(scope="module")
 def scorer(tmp_path_factory):
     env = {"FASHIONEDIT_SCORER_MAX_REQUEST_PIXELS": str(8 * 1024 * 1024)}
-    with BentoServer("fashionedit.services.scorer.service:Scorer", env=env, log_path=tmp_path_factory.mktemp("s") / "log") as server:
+    with BentoServer(
+        "fashionedit.services.scorer.service:Scorer", env=env, log_path=tmp_path_factory.mktemp("s") / "log"
+    ) as server:
         yield server
 
 

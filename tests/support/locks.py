@@ -20,7 +20,9 @@ with hold_folder(sys.argv[1], "a writer in another process"):
 @contextmanager
 def folder_held_by_another_process(folder: str | Path) -> Iterator[subprocess.Popen]:
     """Yields the holder (its ``pid`` is what a refused writer names) once it holds ``folder/.lock``."""
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(folder)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(folder)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         yield holder

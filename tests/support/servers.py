@@ -136,7 +136,9 @@ class ServerProcess:
 class BentoServer(ServerProcess):
     """``bentoml serve <target>`` on a free port."""
 
-    def __init__(self, target: str, *, env: Mapping[str, str] | None = None, log_path: Path | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, target: str, *, env: Mapping[str, str] | None = None, log_path: Path | None = None, **kwargs: object
+    ) -> None:
         port = free_port()
         argv = [sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)]
         super().__init__(argv, port=port, env=env, log_path=log_path, **kwargs)  # type: ignore[arg-type]

@@ -44,7 +44,9 @@ OFFLINE_ENV: dict[str, dict[str, str]] = {
 class ServiceStack:
     """The four services, each a :class:`BentoServer` on a free loopback port."""
 
-    def __init__(self, *, env: Mapping[str, Mapping[str, str]] | None = None, log_dir: Path | None = None, startup_timeout: float = 240.0) -> None:
+    def __init__(
+        self, *, env: Mapping[str, Mapping[str, str]] | None = None, log_dir: Path | None = None, startup_timeout: float = 240.0
+    ) -> None:
         self.log_dir = log_dir or Path(tempfile.gettempdir()) / f"fashionedit-test-stack-{os.getpid()}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.servers: dict[str, BentoServer] = {}

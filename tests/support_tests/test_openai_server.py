@@ -84,7 +84,9 @@ def image_call(response: Response):
     return calls[0]
 
 
-def chat_request(client: openai.OpenAI, first: bytes, second: bytes, response_format: dict | None = None, prompt: str = PAPER_PROMPT):
+def chat_request(
+    client: openai.OpenAI, first: bytes, second: bytes, response_format: dict | None = None, prompt: str = PAPER_PROMPT
+):
     return client.chat.completions.create(
         model="gpt-4.1-mini",
         temperature=0,
@@ -118,7 +120,9 @@ def test_responses_one_image_is_parsed_by_the_sdk(openai_fake: OpenAIProtocolSer
     assert not np.array_equal(out, np.asarray(Image.open(io.BytesIO(BLUE)).convert("RGB")))  # it was edited
     messages = [item for item in response.output if item.type == "message"]
     assert messages and messages[0].content[0].type == "output_text"
-    assert response.usage is not None and response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    assert (
+        response.usage is not None and response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    )
 
     (logged,) = openai_fake.requests("responses")
     assert logged["prompt"] == prompt
@@ -132,7 +136,12 @@ def test_responses_two_images_and_mask_edit_only_the_masked_region(openai_fake: 
     prompt = "Please edit the first image based on the following description and the second reference image:Green pocket."
     mask = right_half_mask()
     response = edit_request(
-        client, prompt, [STRIPES, REFERENCE], size="1024x1024", quality="high", input_fidelity="high",
+        client,
+        prompt,
+        [STRIPES, REFERENCE],
+        size="1024x1024",
+        quality="high",
+        input_fidelity="high",
         input_image_mask={"image_url": data_url(mask)},
     )
     call = image_call(response)
@@ -199,7 +208,15 @@ def test_responses_reject_bad_input_with_openai_errors(openai_fake: OpenAIProtoc
     with pytest.raises(openai.BadRequestError) as info:
         client.responses.create(
             model="gpt-4.1-mini",
-            input=[{"role": "user", "content": [{"type": "input_text", "text": "x"}, {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}],  # type: ignore[list-item]
+            input=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": "x"},
+                        {"type": "input_image", "image_url": "data:image/png;base64,AAAA"},
+                    ],
+                }
+            ],  # type: ignore[list-item]
             tools=[{"type": "image_generation"}],
         )
     assert info.value.code == "invalid_image" and info.value.param == "input[0].content[1].image_url"
@@ -234,7 +251,10 @@ def test_images_edit_sends_several_image_parts_and_a_mask(openai_fake: OpenAIPro
 
     (logged,) = openai_fake.requests("images")
     assert [(f["field"], f["filename"]) for f in logged["files"]] == [
-        ("image[]", "design.png"), ("image[]", "ref.png"), ("image[]", "extra.png"), ("mask", "mask.png")
+        ("image[]", "design.png"),
+        ("image[]", "ref.png"),
+        ("image[]", "extra.png"),
+        ("mask", "mask.png"),
     ]
     assert [i["sha256"] for i in logged["images"]] == [sha256(STRIPES), sha256(REFERENCE), sha256(third)]
     assert logged["mask"]["sha256"] == sha256(mask) and logged["mask"]["content_type"] == "image/png"
@@ -246,7 +266,9 @@ def test_images_edit_is_deterministic_and_input_dependent(openai_fake: OpenAIPro
     client = openai_fake.client()
 
     def edit(prompt: str, images: list[bytes]) -> str:
-        data = client.images.edit(model="gpt-image-1", image=[(f"{i}.png", raw, "image/png") for i, raw in enumerate(images)], prompt=prompt).data
+        data = client.images.edit(
+            model="gpt-image-1", image=[(f"{i}.png", raw, "image/png") for i, raw in enumerate(images)], prompt=prompt
+        ).data
         assert data is not None
         return data[0].b64_json or ""
 
@@ -267,7 +289,12 @@ def test_images_edit_scripted_no_image_and_bad_mask(openai_fake: OpenAIProtocolS
     empty = client.images.edit(model="gpt-image-1", image=[("a.png", BLUE, "image/png")], prompt="x")
     assert empty.data == []
     with pytest.raises(openai.BadRequestError) as info:
-        client.images.edit(model="gpt-image-1", image=[("a.png", BLUE, "image/png")], prompt="x", mask=("m.png", right_half_mask(32, 32), "image/png"))
+        client.images.edit(
+            model="gpt-image-1",
+            image=[("a.png", BLUE, "image/png")],
+            prompt="x",
+            mask=("m.png", right_half_mask(32, 32), "image/png"),
+        )
     assert info.value.param == "mask" and "size" in info.value.message
 
 
@@ -324,7 +351,10 @@ def test_chat_json_schema(openai_fake: OpenAIProtocolServer) -> None:
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "properties": {"description": {"type": "string"}, "box_2d": {"type": "array", "items": {"type": "number"}}},
+                            "properties": {
+                                "description": {"type": "string"},
+                                "box_2d": {"type": "array", "items": {"type": "number"}},
+                            },
                             "required": ["description", "box_2d"],
                             "additionalProperties": False,
                         },
@@ -396,7 +426,9 @@ def test_chat_scripted_content_is_returned_verbatim(openai_fake: OpenAIProtocolS
 def test_chat_scripted_wrappers_and_counts(openai_fake: OpenAIProtocolServer) -> None:
     client = openai_fake.client()
     original, generated = differing_pair()
-    openai_fake.script("chat", {"wrap": "fenced"}, {"wrap": "python", "k": 1}, {"bare_list": True, "k": 5}, {"refusal": "I can't compare these."})
+    openai_fake.script(
+        "chat", {"wrap": "fenced"}, {"wrap": "python", "k": 1}, {"bare_list": True, "k": 5}, {"refusal": "I can't compare these."}
+    )
 
     fenced = chat_request(client, original, generated).choices[0].message.content or ""
     assert fenced.startswith("Here are the differences:\n```json\n") and fenced.endswith("\n```")
@@ -421,7 +453,12 @@ def test_chat_qwen_box_conventions(openai_fake: OpenAIProtocolServer) -> None:
     original = solid((240, 240, 240), 96, 64)
     original[32:48, 12:36] = (40, 70, 200)
     original_png, generated_png = png_bytes(original), png_bytes(solid((240, 240, 240), 96, 64))
-    openai_fake.script("chat", {"k": 1}, {"k": 1, "box_convention": "qwen3-vl", "bare_list": True}, {"k": 1, "box_convention": "qwen2.5-vl", "bare_list": True})
+    openai_fake.script(
+        "chat",
+        {"k": 1},
+        {"k": 1, "box_convention": "qwen3-vl", "bare_list": True},
+        {"k": 1, "box_convention": "qwen2.5-vl", "bare_list": True},
+    )
 
     (reference,) = json.loads(chat_request(client, original_png, generated_png).choices[0].message.content or "")["differences"]
     ymin, xmin, ymax, xmax = reference["box_2d"]
@@ -430,7 +467,12 @@ def test_chat_qwen_box_conventions(openai_fake: OpenAIProtocolServer) -> None:
     (qwen25,) = json.loads(chat_request(client, original_png, generated_png).choices[0].message.content or "")
     width, height = qwen25_input_size(96, 64)
     assert (width, height) != (96, 64) and width % 28 == 0 and height % 28 == 0
-    assert qwen25["bbox_2d"] == [round(xmin * width / 1000), round(ymin * height / 1000), round(xmax * width / 1000), round(ymax * height / 1000)]
+    assert qwen25["bbox_2d"] == [
+        round(xmin * width / 1000),
+        round(ymin * height / 1000),
+        round(xmax * width / 1000),
+        round(ymax * height / 1000),
+    ]
 
 
 # -- faults -------------------------------------------------------------------------------------
@@ -467,10 +509,17 @@ def test_5xx_is_retried_then_succeeds_or_exhausts(openai_fake: OpenAIProtocolSer
     assert [r["status"] for r in openai_fake.requests("images")] == [status, status, 200]
 
     openai_fake.reset()
-    openai_fake.script("responses", {"status": status, "times": 3, "error": {"message": "upstream exploded"}, "headers": {"retry-after-ms": "10"}})
+    openai_fake.script(
+        "responses",
+        {"status": status, "times": 3, "error": {"message": "upstream exploded"}, "headers": {"retry-after-ms": "10"}},
+    )
     with pytest.raises(exc_type) as info:
         edit_request(client, "x", [BLUE])
-    assert info.value.status_code == status and info.value.body["message"] == "upstream exploded" and info.value.type == "server_error"
+    assert (
+        info.value.status_code == status
+        and info.value.body["message"] == "upstream exploded"
+        and info.value.type == "server_error"
+    )
     assert [r["headers"]["x-stainless-retry-count"] for r in openai_fake.requests()] == ["0", "1", "2"]
 
 

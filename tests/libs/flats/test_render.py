@@ -79,7 +79,20 @@ def test_part_boxes_cover_the_garment_and_sit_where_parts_are() -> None:
     ).attributes
     size = (400, 400)
     boxes = part_boxes(attrs, size)
-    for name in ("upper", "body", "left_sleeve", "right_sleeve", "sleeves", "neckline", "buttons", "pockets", "hem", "lower", "belt", "garment"):
+    for name in (
+        "upper",
+        "body",
+        "left_sleeve",
+        "right_sleeve",
+        "sleeves",
+        "neckline",
+        "buttons",
+        "pockets",
+        "hem",
+        "lower",
+        "belt",
+        "garment",
+    ):
         assert isinstance(boxes[name], Box2D), name
     # the wearer's left sleeve is on the viewer's right; the upper sits above the lower; the neckline is at the top
     assert boxes["left_sleeve"].xmin > boxes["right_sleeve"].xmin
@@ -118,15 +131,27 @@ def test_each_attribute_change_stays_inside_its_part(seed: int) -> None:
         _assert_inside(_changed(base, render_flat(changed_attrs, SMALL)), box, SMALL, f"seed {seed} {field}")
 
 
-@pytest.mark.parametrize("instruction", [
-    "make the sleeves short", "add two flap pockets at the hips", "make the buttons red", "change the neckline to turtleneck",
-    "make the hem ribbed", "add a black belt", "make the collar white",
-])
+@pytest.mark.parametrize(
+    "instruction",
+    [
+        "make the sleeves short",
+        "add two flap pockets at the hips",
+        "make the buttons red",
+        "change the neckline to turtleneck",
+        "make the hem ribbed",
+        "add a black belt",
+        "make the collar white",
+    ],
+)
 def test_instruction_edits_land_on_their_part(instruction: str) -> None:
-    original = complete_attributes(parse_caption("a long-sleeve white shirt with six navy buttons down the front and long black trousers").attributes, 0)
+    original = complete_attributes(
+        parse_caption("a long-sleeve white shirt with six navy buttons down the front and long black trousers").attributes, 0
+    )
     result = parse_instruction(instruction, original)
     assert result.changes, instruction
-    parts = sorted({c.part for c in result.changes} | ({"neckline"} if any(c.part == "collar" for c in result.changes) else set()))
+    parts = sorted(
+        {c.part for c in result.changes} | ({"neckline"} if any(c.part == "collar" for c in result.changes) else set())
+    )
     box = change_box(original, result.attributes, parts, SMALL)
     _assert_inside(_changed(render_flat(original, SMALL), render_flat(result.attributes, SMALL)), box, SMALL, instruction)
 
@@ -136,8 +161,10 @@ def test_fabrics_and_patterns_are_visible_as_fills() -> None:
     size = (200, 200)
     plain = render_flat(base, size)
     body = part_boxes(base, size)["body"].to_pixels(*size)
+
     def body_pixels(img: Image.Image) -> np.ndarray:
-        return _pixels(img)[body.y0:body.y1, body.x0:body.x1]
+        return _pixels(img)[body.y0 : body.y1, body.x0 : body.x1]
+
     for fabric in ("denim", "knitted", "furry", "leather"):
         textured = render_flat(parse_caption(f"a white {fabric} t-shirt with pure color patterns").attributes, size)
         assert np.abs(body_pixels(textured) - body_pixels(plain)).mean() > 1.0, fabric

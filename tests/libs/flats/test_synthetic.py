@@ -73,7 +73,7 @@ def test_planted_boxes_are_tight_around_every_changed_pixel(dataset) -> None:
         allowed = np.zeros_like(changed)
         for difference in line.differences:
             box = difference.box_2d.to_pixels(*SIZE)
-            allowed[box.y0:box.y1, box.x0:box.x1] = True
+            allowed[box.y0 : box.y1, box.x0 : box.x1] = True
         assert changed.any()
         assert not (changed & ~allowed).any(), line.id
         # and each difference alone: only that field changed, boxed by its own box
@@ -88,7 +88,7 @@ def test_planted_boxes_are_tight_around_every_changed_pixel(dataset) -> None:
             alone = (np.abs(np.asarray(render_flat(single, SIZE)).astype(np.int16) - original) > 0).any(axis=2)
             box = difference.box_2d.to_pixels(*SIZE)
             inside = np.zeros_like(alone)
-            inside[box.y0:box.y1, box.x0:box.x1] = True
+            inside[box.y0 : box.y1, box.x0 : box.x1] = True
             assert alone.any() and not (alone & ~inside).any(), (line.id, difference.field)
             # box_2d is tight: every side touches a pixel this change alters
             ys, xs = np.nonzero(alone)

@@ -46,7 +46,7 @@ def test_motifs_are_on_the_original_only_boxed_and_not_in_the_parsers_vocabulary
         y0, x0, y1, x1 = _pixels(motif["box_2d"])
         inside = np.abs(original[y0:y1, x0:x1] - clean[y0:y1, x0:x1]).sum(axis=2)
         outside = np.abs(original - clean).sum(axis=2)
-        outside[max(0, y0 - 8):y1 + 8, max(0, x0 - 8):x1 + 8] = 0  # JPEG's 8x8 blocks ring just outside the box
+        outside[max(0, y0 - 8) : y1 + 8, max(0, x0 - 8) : x1 + 8] = 0  # JPEG's 8x8 blocks ring just outside the box
         # The motif is there on the original and nowhere else (the same JPEG coding on both sides).
         assert (inside > 90).mean() > 0.15 and (outside > 90).mean() < 0.002
         # A person's words: roughly where, never what exactly. Whatever the flats parser reads into them,

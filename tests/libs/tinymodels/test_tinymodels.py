@@ -47,8 +47,15 @@ def test_sd3_round_trips_through_from_pretrained(sd3_dir) -> None:
     pipe.set_progress_bar_config(disable=True)
 
     def run(seed: int):
-        return pipe("a navy shirt", num_inference_steps=2, guidance_scale=7.0, height=64, width=64,
-                    generator=torch.Generator().manual_seed(seed), output_type="np").images[0]
+        return pipe(
+            "a navy shirt",
+            num_inference_steps=2,
+            guidance_scale=7.0,
+            height=64,
+            width=64,
+            generator=torch.Generator().manual_seed(seed),
+            output_type="np",
+        ).images[0]
 
     first, again, other = run(1), run(1), run(2)
     assert first.shape == (64, 64, 3)

@@ -33,7 +33,9 @@ def garment_pair(seed: int, size: tuple[int, int] = (96, 128), n: int = 2) -> tu
     for fx, fy in slots[:n]:
         patch_w, patch_h = int(width * rng.uniform(0.15, 0.25)), int(height * rng.uniform(0.12, 0.25))
         x0, y0 = int(fx * width), int(fy * height)
-        colour = rng.choice([c for c in COLOURS if c not in (body,) and c.value in ("red", "yellow", "white", "orange", "pink", "light blue")])
+        colour = rng.choice(
+            [c for c in COLOURS if c not in (body,) and c.value in ("red", "yellow", "white", "orange", "pink", "light blue")]
+        )
         ImageDraw.Draw(original).rectangle((x0, y0, x0 + patch_w - 1, y0 + patch_h - 1), fill=REFERENCE_RGB[colour])
         planted.append(Planted(Box2D.from_pixels((x0, y0, x0 + patch_w, y0 + patch_h), width, height), display(colour)))
     return original, generated, planted

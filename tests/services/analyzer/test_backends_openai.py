@@ -39,7 +39,9 @@ def table_serving(openai_server):
 def test_variant_table_through_sdk(openai_fake, table_serving, big_pair, backend: str, variant: Variant) -> None:
     openai_fake.script("chat", {"content": variant.text})
     original, generated = big_pair
-    response = table_serving.analyze(AnalyzeRequest(original=original, generated=generated, k=variant.k, backend=backend, include_raw=True))
+    response = table_serving.analyze(
+        AnalyzeRequest(original=original, generated=generated, k=variant.k, backend=backend, include_raw=True)
+    )
     assert len(response.differences) == len(variant.boxes)
     assert flat([d.box_2d.to_list() for d in response.differences]) == pytest.approx(flat(variant.boxes))
     assert [r.code for r in response.repairs] == variant.repairs
@@ -76,7 +78,7 @@ def test_unreadable_answers_are_re_asked(openai_fake, table_serving, big_pair, b
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_unreadable_after_bounded_attempts_is_502(openai_fake, table_serving, big_pair, backend: str) -> None:
     attempts = table_serving.settings.reask_attempts + 1
-    openai_fake.script("chat", {"content": "```json\n{\"differences\": [", "times": attempts}, {"content": '{"differences": []}'})
+    openai_fake.script("chat", {"content": '```json\n{"differences": [', "times": attempts}, {"content": '{"differences": []}'})
     original, generated = big_pair
     with pytest.raises(UpstreamError) as info:
         table_serving.analyze(AnalyzeRequest(original=original, generated=generated, backend=backend))
@@ -112,7 +114,9 @@ def test_structured_outputs_mode(openai_server, openai_fake) -> None:
 
 def test_k_other_than_three_changes_only_the_number_word(openai_fake, table_serving) -> None:
     original_image, generated_image = flat_pair()
-    table_serving.analyze(AnalyzeRequest(original=payload(original_image), generated=payload(generated_image), k=2, backend="openai-chat"))
+    table_serving.analyze(
+        AnalyzeRequest(original=payload(original_image), generated=payload(generated_image), k=2, backend="openai-chat")
+    )
     (logged,) = openai_fake.requests("chat")
     assert logged["prompt"] == PAPER_ANALYZE_PROMPT.replace("the three detailed", "the two detailed")
 
@@ -121,7 +125,9 @@ def test_k_other_than_three_changes_only_the_number_word(openai_fake, table_serv
     "server_convention,convention",
     [("qwen2.5-vl", BoxConvention.XY_PIXELS), ("qwen3-vl", BoxConvention.XY_1000)],
 )
-def test_vlm_conventions_are_converted_to_box_2d(openai_server, openai_fake, server_convention: str, convention: BoxConvention) -> None:
+def test_vlm_conventions_are_converted_to_box_2d(
+    openai_server, openai_fake, server_convention: str, convention: BoxConvention
+) -> None:
     original_image, generated_image = flat_pair((750, 1101))  # DeepFashion-MultiModal's size
     request = AnalyzeRequest(original=payload(original_image), generated=payload(generated_image), backend="openai-vlm")
     serving = AnalyzerServing(settings_for(openai_server, vlm_box_convention=convention))

@@ -32,14 +32,18 @@ def serving(openai_server):
 
 def analyze(openai_fake, serving, original, box):
     openai_fake.script("chat", {"content": f'{{"differences": [{{"description": "a pocket", "box_2d": {box}}}]}}'})
-    request = AnalyzeRequest(original=payload(original), generated=payload(Image.new("RGB", (512, 512))), k=3, backend="openai-chat")
+    request = AnalyzeRequest(
+        original=payload(original), generated=payload(Image.new("RGB", (512, 512))), k=3, backend="openai-chat"
+    )
     return serving.analyze(request)
 
 
 def crop_of(original: Image.Image, box_2d: list[float]) -> np.ndarray:
     ymin, xmin, ymax, xmax = box_2d
     w, h = original.size
-    return np.asarray(original.crop((round(xmin / 1000 * w), round(ymin / 1000 * h), round(xmax / 1000 * w), round(ymax / 1000 * h))))
+    return np.asarray(
+        original.crop((round(xmin / 1000 * w), round(ymin / 1000 * h), round(xmax / 1000 * w), round(ymax / 1000 * h)))
+    )
 
 
 def test_slight_overshoot_is_clamped_and_the_crop_comes_from_that_region(openai_fake, serving, original) -> None:

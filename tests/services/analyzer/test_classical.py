@@ -41,7 +41,9 @@ def buttons(draw: ImageDraw.ImageDraw, colour: tuple[int, int, int], ys: list[in
 
 
 def analyze(serving: AnalyzerServing, original: Image.Image, generated: Image.Image, k: int = 3):
-    return serving.analyze(AnalyzeRequest(original=payload(original), generated=payload(generated), k=k, include_crops=False)).differences
+    return serving.analyze(
+        AnalyzeRequest(original=payload(original), generated=payload(generated), k=k, include_crops=False)
+    ).differences
 
 
 def best_iou(truth: Box2D, found) -> float:

@@ -29,7 +29,9 @@ def results(tmp_path_factory):
     for line in (data / "ground_truth.jsonl").read_text().splitlines():
         sample = json.loads(line)
         original = ImagePayload.from_path(data / sample["image"])
-        response = serving.analyze(AnalyzeRequest(original=original, generated=ImagePayload.from_path(data / sample["draft"]), k=3))
+        response = serving.analyze(
+            AnalyzeRequest(original=original, generated=ImagePayload.from_path(data / sample["draft"]), k=3)
+        )
         out.append((sample, original, response))
     return out
 

@@ -67,6 +67,7 @@ def reference_gap(name: ColorName, colour: tuple[int, int, int] | np.ndarray) ->
 
 # -- colour names --------------------------------------------------------------------------------
 
+
 def test_gold_buttons_missing_from_a_navy_jacket_are_named_gold(serving) -> None:
     """The reported case: navy with gold buttons was described as olive or brown (a median of both colours)."""
     (found,) = analyze(serving, jacket(), jacket(buttons=None), k=1)
@@ -109,6 +110,7 @@ def test_a_colour_far_from_every_name_is_hedged() -> None:
 
 
 # -- position words ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("top", "bottom", "bands"),
@@ -162,14 +164,20 @@ def test_a_patch_on_the_chest_of_a_drawn_jacket_is_on_the_chest(serving) -> None
 
 # -- crops ---------------------------------------------------------------------------------------
 
+
 def readable_side(width: int, height: int) -> int:
     return max(geometry.MIN_CROP_SIDE, round(geometry.MIN_CROP_SHARE * min(width, height)))
 
 
 @pytest.mark.parametrize(
     ("box", "size"),
-    [([500, 495, 512, 505], (750, 1000)), ([0, 0, 10, 10], (750, 1000)), ([990, 985, 1000, 1000], (750, 1000)),
-     ([100, 100, 900, 900], (750, 1000)), ([400, 400, 410, 600], (64, 48))],
+    [
+        ([500, 495, 512, 505], (750, 1000)),
+        ([0, 0, 10, 10], (750, 1000)),
+        ([990, 985, 1000, 1000], (750, 1000)),
+        ([100, 100, 900, 900], (750, 1000)),
+        ([400, 400, 410, 600], (64, 48)),
+    ],
 )
 def test_crop_window_is_readable_contains_the_box_and_stays_inside(box, size) -> None:
     width, height = size
@@ -246,7 +254,7 @@ def test_flats_colours_named_are_the_measured_colours(flats) -> None:
 
 
 def test_flats_position_words_follow_the_box(flats) -> None:
-    """"lower front" only for a box in the lower half of the upper garment (the flat's own part boxes, sleeves
+    """ "lower front" only for a box in the lower half of the upper garment (the flat's own part boxes, sleeves
     included), "neckline" only for one that starts in its top third."""
     from fashionedit.contracts.garment import GarmentAttributes
     from fashionedit.flats.render import part_boxes

@@ -52,7 +52,10 @@ def test_openai_chat_over_http_forwards_request_id(analyzer, openai_fake) -> Non
     original, generated = flat_pair()
     openai_fake.script("chat", {"content": "[{'description': 'Red pocket', 'bbox_2d': [300, 200, 100, 400]}]"})
     response = httpx.post(
-        f"{analyzer.url}/v1/analyze", json=body(original, generated, include_raw=True), headers={"X-Request-ID": "req-analyzer-1"}, timeout=60
+        f"{analyzer.url}/v1/analyze",
+        json=body(original, generated, include_raw=True),
+        headers={"X-Request-ID": "req-analyzer-1"},
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     result = AnalyzeResponse.model_validate(response.json())
@@ -169,8 +172,14 @@ def test_the_docs_curl_example_works_as_written(analyzer, tmp_path) -> None:
     Image.blend(generated, noise, 0.1).save(tmp_path / "draft.png")
     assert (tmp_path / "original.png").stat().st_size > 2**17  # over Linux's 128 KiB limit for one argument
     env = {**os.environ, "FASHIONEDIT_ANALYZER_BACKEND": "classical"}
-    done = subprocess.run(["sh", "-c", script.replace("\"k\": 3}", "\"k\": 3, \"backend\": \"classical\"}")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["sh", "-c", script.replace('"k": 3}', '"k": 3, "backend": "classical"}')],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     parsed = AnalyzeResponse.model_validate_json(done.stdout)
     assert parsed.differences and parsed.model.backend == "classical"

@@ -42,7 +42,10 @@ def test_missing_description_gets_placeholder() -> None:
 def test_qwen25_pixels_of_resized_input() -> None:
     # Qwen2.5-VL: [x1, y1, x2, y2] in pixels of its smart-resized input (here 756x1092 for 750x1101).
     result = parse_differences(
-        '```json\n[{"bbox_2d": [189, 273, 378, 546], "label": "collar"}]\n```', k=3, convention=BoxConvention.XY_PIXELS, image_size=(756, 1092)
+        '```json\n[{"bbox_2d": [189, 273, 378, 546], "label": "collar"}]\n```',
+        k=3,
+        convention=BoxConvention.XY_PIXELS,
+        image_size=(756, 1092),
     )
     assert result.differences[0].box.to_list() == pytest.approx([250.0, 250.0, 500.0, 500.0])
     assert RepairCode.CONVERTED in [r.code for r in result.repairs]

@@ -39,11 +39,19 @@ class Variant:
 
 
 def _items(n: int) -> str:
-    return ", ".join(f'{{"description": "d{i}", "box_2d": [{10 * i}, {10 * i}, {10 * i + 100}, {10 * i + 100}]}}' for i in range(n))
+    return ", ".join(
+        f'{{"description": "d{i}", "box_2d": [{10 * i}, {10 * i}, {10 * i + 100}, {10 * i + 100}]}}' for i in range(n)
+    )
 
 
 READABLE: list[Variant] = [
-    Variant("paper_object", '{"differences": [{"description": "Red collar", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [], descriptions=["Red collar"]),
+    Variant(
+        "paper_object",
+        '{"differences": [{"description": "Red collar", "box_2d": [100, 200, 300, 400]}]}',
+        [[100, 200, 300, 400]],
+        [],
+        descriptions=["Red collar"],
+    ),
     Variant("bare_list", '[{"description": "A", "box_2d": [100, 200, 300, 400]}]', [[100, 200, 300, 400]], [L]),
     Variant(
         "fenced_json",
@@ -51,13 +59,33 @@ READABLE: list[Variant] = [
         [[100, 200, 300, 400]],
         [L],
     ),
-    Variant("python_literal_paper_example", "[{'description': 'Wearing a belt', 'box_2d': [0, 250, 600, 750]}]", [[0, 250, 600, 750]], [L, L], descriptions=["Wearing a belt"]),
-    Variant("bbox_2d_key", '{"differences": [{"description": "A", "bbox_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
+    Variant(
+        "python_literal_paper_example",
+        "[{'description': 'Wearing a belt', 'box_2d': [0, 250, 600, 750]}]",
+        [[0, 250, 600, 750]],
+        [L, L],
+        descriptions=["Wearing a belt"],
+    ),
+    Variant(
+        "bbox_2d_key", '{"differences": [{"description": "A", "bbox_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]
+    ),
     Variant("bbox_key", '{"differences": [{"description": "A", "bbox": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
     Variant("box_key", '{"differences": [{"description": "A", "box": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
-    Variant("pixel_coordinates", '{"differences": [{"description": "A", "box_2d": [300, 500, 1200, 1800]}]}', [[200, 250, 800, 900]], [C]),
-    Variant("reversed_corners", '{"differences": [{"description": "A", "box_2d": [300, 400, 100, 200]}]}', [[100, 200, 300, 400]], [RO]),
-    Variant("out_of_range", '{"differences": [{"description": "A", "box_2d": [-20, 100, 500, 990]}]}', [[0, 100, 500, 990]], [CL]),
+    Variant(
+        "pixel_coordinates",
+        '{"differences": [{"description": "A", "box_2d": [300, 500, 1200, 1800]}]}',
+        [[200, 250, 800, 900]],
+        [C],
+    ),
+    Variant(
+        "reversed_corners",
+        '{"differences": [{"description": "A", "box_2d": [300, 400, 100, 200]}]}',
+        [[100, 200, 300, 400]],
+        [RO],
+    ),
+    Variant(
+        "out_of_range", '{"differences": [{"description": "A", "box_2d": [-20, 100, 500, 990]}]}', [[0, 100, 500, 990]], [CL]
+    ),
     Variant(
         "zero_area_dropped",
         '{"differences": [{"description": "A", "box_2d": [100, 100, 100, 300]}, {"description": "B", "box_2d": [100, 200, 300, 400]}]}',
@@ -65,16 +93,46 @@ READABLE: list[Variant] = [
         [ZA],
         descriptions=["B"],
     ),
-    Variant("more_than_k", "{\"differences\": [" + _items(5) + "]}", [[10 * i, 10 * i, 10 * i + 100, 10 * i + 100] for i in range(3)], [T]),
-    Variant("fewer_than_k", '{"differences": [{"description": "A", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [], k=3),
-    Variant("discription_typo", '{"differences": [{"discription": "A", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N], descriptions=["A"]),
-    Variant("prose_around_json", 'The differences are {"differences": [{"description": "A", "box_2d": [1, 2, 3, 4]}]} as requested.', [[1, 2, 3, 4]], [L]),
+    Variant(
+        "more_than_k",
+        '{"differences": [' + _items(5) + "]}",
+        [[10 * i, 10 * i, 10 * i + 100, 10 * i + 100] for i in range(3)],
+        [T],
+    ),
+    Variant(
+        "fewer_than_k", '{"differences": [{"description": "A", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [], k=3
+    ),
+    Variant(
+        "discription_typo",
+        '{"differences": [{"discription": "A", "box_2d": [100, 200, 300, 400]}]}',
+        [[100, 200, 300, 400]],
+        [N],
+        descriptions=["A"],
+    ),
+    Variant(
+        "prose_around_json",
+        'The differences are {"differences": [{"description": "A", "box_2d": [1, 2, 3, 4]}]} as requested.',
+        [[1, 2, 3, 4]],
+        [L],
+    ),
     Variant("results_key", '{"results": [{"description": "A", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [N]),
-    Variant("numbers_as_text", '{"differences": [{"description": "A", "box_2d": ["100", "200", "300", "400"]}]}', [[100, 200, 300, 400]], [L]),
+    Variant(
+        "numbers_as_text",
+        '{"differences": [{"description": "A", "box_2d": ["100", "200", "300", "400"]}]}',
+        [[100, 200, 300, 400]],
+        [L],
+    ),
     Variant("missing_description", '{"differences": [{"box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [MD]),
     Variant("single_object", '{"description": "A", "box_2d": [100, 200, 300, 400]}', [[100, 200, 300, 400]], [L]),
-    Variant("corner_pairs", '{"differences": [{"description": "A", "box_2d": [[100, 200], [300, 400]]}]}', [[100, 200, 300, 400]], [L]),
-    Variant("named_corners", '{"differences": [{"description": "A", "box_2d": {"xmin": 200, "ymin": 100, "xmax": 400, "ymax": 300}}]}', [[100, 200, 300, 400]], [L]),
+    Variant(
+        "corner_pairs", '{"differences": [{"description": "A", "box_2d": [[100, 200], [300, 400]]}]}', [[100, 200, 300, 400]], [L]
+    ),
+    Variant(
+        "named_corners",
+        '{"differences": [{"description": "A", "box_2d": {"xmin": 200, "ymin": 100, "xmax": 400, "ymax": 300}}]}',
+        [[100, 200, 300, 400]],
+        [L],
+    ),
     Variant(
         "reversed_and_out_of_range_and_renamed",
         "```\n[{'label': 'A', 'bbox': [1100, 2100, -30, 50]}]\n```",
@@ -83,7 +141,12 @@ READABLE: list[Variant] = [
         [L, L, N, C, RO, CL, N],
     ),
     Variant("empty_list_means_none", '{"differences": []}', [], []),
-    Variant("one_bad_item_of_two", '{"differences": [{"description": "A", "box_2d": [1, 2]}, {"description": "B", "box_2d": [100, 200, 300, 400]}]}', [[100, 200, 300, 400]], [DI]),
+    Variant(
+        "one_bad_item_of_two",
+        '{"differences": [{"description": "A", "box_2d": [1, 2]}, {"description": "B", "box_2d": [100, 200, 300, 400]}]}',
+        [[100, 200, 300, 400]],
+        [DI],
+    ),
 ]
 
 UNREADABLE: list[tuple[str, str]] = [

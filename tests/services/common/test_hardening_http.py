@@ -108,7 +108,11 @@ def test_only_json_bodies_are_accepted(client, kwargs) -> None:
 
 
 def test_json_with_a_charset_is_json(client) -> None:
-    r = client.post("/v1/generate", content=b'{"prompt": "a coat", "width": 64, "height": 64}', headers={"Content-Type": "application/json; charset=utf-8"})
+    r = client.post(
+        "/v1/generate",
+        content=b'{"prompt": "a coat", "width": 64, "height": 64}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     assert r.status_code == 200, r.text
 
 

@@ -45,8 +45,12 @@ def test_gauges_follow_what_is_set() -> None:
 
 def test_every_metric_is_specified_with_its_scraped_names() -> None:
     assert set(metrics.SPECS) == {
-        metrics.REQUESTS_IN_FLIGHT, metrics.REQUESTS_IN_FLIGHT_LIMIT, metrics.OVERLOADED,
-        metrics.BATCH_QUEUE, metrics.BATCH_SIZE, metrics.BATCH_REJECTED,
+        metrics.REQUESTS_IN_FLIGHT,
+        metrics.REQUESTS_IN_FLIGHT_LIMIT,
+        metrics.OVERLOADED,
+        metrics.BATCH_QUEUE,
+        metrics.BATCH_SIZE,
+        metrics.BATCH_REJECTED,
     }
     assert metrics.SPECS[metrics.OVERLOADED].scraped_names == ("fashionedit_overloaded_total",)
     assert metrics.SPECS[metrics.BATCH_SIZE].scraped_names[-1] == "fashionedit_batch_size_images_count"

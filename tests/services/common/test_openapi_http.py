@@ -34,7 +34,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def services(openai_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("openapi")
     servers = {
-        "generator": BentoServer("fashionedit.services.generator.service:Generator", env={"FASHIONEDIT_GENERATOR_TIMEOUT_S": "20"}, log_path=logs / "generator.log"),
+        "generator": BentoServer(
+            "fashionedit.services.generator.service:Generator",
+            env={"FASHIONEDIT_GENERATOR_TIMEOUT_S": "20"},
+            log_path=logs / "generator.log",
+        ),
         "editor": BentoServer(
             "fashionedit.services.editor.service:Editor",
             env={
@@ -45,8 +49,14 @@ def services(openai_server, tmp_path_factory):
             },
             log_path=logs / "editor.log",
         ),
-        "analyzer": BentoServer("fashionedit.services.analyzer.service:Analyzer", env={"FASHIONEDIT_ANALYZER_TIMEOUT_S": "20"}, log_path=logs / "analyzer.log"),
-        "scorer": BentoServer("fashionedit.services.scorer.service:Scorer", env={"FASHIONEDIT_SCORER_TIMEOUT_S": "20"}, log_path=logs / "scorer.log"),
+        "analyzer": BentoServer(
+            "fashionedit.services.analyzer.service:Analyzer",
+            env={"FASHIONEDIT_ANALYZER_TIMEOUT_S": "20"},
+            log_path=logs / "analyzer.log",
+        ),
+        "scorer": BentoServer(
+            "fashionedit.services.scorer.service:Scorer", env={"FASHIONEDIT_SCORER_TIMEOUT_S": "20"}, log_path=logs / "scorer.log"
+        ),
     }
     try:
         with ThreadPoolExecutor(len(servers)) as pool:
@@ -97,7 +107,11 @@ def test_lenient_coercions_are_422(services, name, route, body, loc) -> None:
 
 
 def test_a_json_integer_still_fills_a_float(services) -> None:
-    r = httpx.post(services["generator"].url + "/v1/generate", json={"prompt": "a coat", "width": 256, "height": 256, "guidance": 4}, timeout=60)
+    r = httpx.post(
+        services["generator"].url + "/v1/generate",
+        json={"prompt": "a coat", "width": 256, "height": 256, "guidance": 4},
+        timeout=60,
+    )
     assert r.status_code == 200, r.text
 
 

@@ -75,7 +75,9 @@ def test_an_echoed_key_in_a_provider_error_is_scrubbed_from_the_mapped_message()
     assert error.status == 502 and KEY not in error.message and "<redacted>" in error.message
     limited = map_openai_error(
         openai.RateLimitError("slow down", response=_response(429, {"retry-after": "3"}), body=None),
-        provider="p", timeout_s=5, max_retries=1,
+        provider="p",
+        timeout_s=5,
+        max_retries=1,
     )
     assert limited.status == 503 and limited.retry_after == 3.0
 

@@ -21,7 +21,7 @@ def box_masks(box: Box2D, size: tuple[int, int], margin: int = 0) -> tuple[np.nd
     inside = np.zeros((height, width), bool)
     inside[y0:y1, x0:x1] = True
     grown = np.zeros((height, width), bool)
-    grown[max(0, y0 - margin):y1 + margin, max(0, x0 - margin):x1 + margin] = True
+    grown[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin] = True
     return inside, ~grown
 
 

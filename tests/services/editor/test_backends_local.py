@@ -43,7 +43,9 @@ def classical_only():
 @pytest.mark.parametrize("seam", ["feather", "poisson", "mixed"])
 async def test_reference_into_box_changes_inside_only(serving, design, reference, seam, monkeypatch):
     monkeypatch.setattr(serving.settings, "local_seam", seam)
-    response = await serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX))
+    response = await serving.edit(
+        EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX)
+    )
     inside, outside = box_masks(BOX, (64, 64))
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF
@@ -68,7 +70,9 @@ async def test_without_a_box_the_reference_goes_where_it_matches(serving):
     faded = 0.6 * np.asarray(reference_patch(), np.float32) + 0.4 * 128
     base[8:24, 36:52] = faded  # the same part, faded, at columns 36-52, rows 8-24
     design = payload(Image.fromarray(base.astype(np.uint8), "RGB"))
-    response = await serving.edit(EditRequest(image=design, instruction="brighter pocket", references=[payload(reference_patch())]))
+    response = await serving.edit(
+        EditRequest(image=design, instruction="brighter pocket", references=[payload(reference_patch())])
+    )
     truth = Box2D.from_pixels((36, 8, 52, 24), 64, 64)
     assert response.target_box is not None and response.target_box.iou(truth) > 0.75
     diff = abs_diff(response.image, design)
@@ -84,7 +88,9 @@ async def test_unmatchable_reference_without_a_box_is_a_422(serving, design, mon
 
 async def test_sd3_refinement_stays_inside_the_box(serving, design, reference, monkeypatch):
     monkeypatch.setattr(serving.settings, "local_refine", "sd3")
-    response = await serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=3))
+    response = await serving.edit(
+        EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=3)
+    )
     inside, outside = box_masks(BOX, (64, 64))
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
@@ -118,7 +124,9 @@ async def test_a_flat_instruction_with_unknown_words_is_a_422_naming_them(servin
     flats = pytest.importorskip("fashionedit.flats")
     from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
 
-    flat = ImagePayload.from_bytes(flats.to_png_bytes(flats.render_flat(GarmentAttributes(upper=UpperGarment(type="shirt")), (64, 64))))
+    flat = ImagePayload.from_bytes(
+        flats.to_png_bytes(flats.render_flat(GarmentAttributes(upper=UpperGarment(type="shirt")), (64, 64)))
+    )
     with pytest.raises(InvalidInput) as info:
         await serving.edit(EditRequest(image=flat, instruction="make the sleeves blorpy"))
     assert "'blorpy'" in info.value.message and info.value.details[0].loc == ["instruction"]
@@ -170,8 +178,10 @@ def inpaint_serving(tmp_path_factory):
     from fashionedit.tinymodels.specs import SD3_TINY
 
     spec = dataclasses.replace(
-        SD3_TINY, name="sd3-tiny-16ch",
-        transformer={**SD3_TINY.transformer, "in_channels": 16, "out_channels": 16}, vae={**SD3_TINY.vae, "latent_channels": 16},
+        SD3_TINY,
+        name="sd3-tiny-16ch",
+        transformer={**SD3_TINY.transformer, "in_channels": 16, "out_channels": 16},
+        vae={**SD3_TINY.vae, "latent_channels": 16},
     )
     folder = tmp_path_factory.mktemp("editor-sd3-16ch")
     save_pipeline(build_sd3_pipeline(spec, workdir=folder / "tok"), folder / "sd3", spec_name=spec.name, seed=0)
@@ -181,7 +191,9 @@ def inpaint_serving(tmp_path_factory):
 
 async def test_sd3_inpainting_branch_stays_inside_the_box(inpaint_serving, design, reference):
     assert inpaint_serving.backends["local"].sd3.inpaint is not None  # 16-channel transformer: inpainting pipeline
-    response = await inpaint_serving.edit(EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=2))
+    response = await inpaint_serving.edit(
+        EditRequest(image=design, instruction="a checked pocket", references=[reference], target_box=BOX, seed=2)
+    )
     inside, outside = box_masks(BOX, (64, 64))
     diff = abs_diff(response.image, design)
     assert diff[outside].max() <= OUTSIDE_MAX_DIFF and diff[inside].mean() > 5.0
@@ -190,7 +202,9 @@ async def test_sd3_inpainting_branch_stays_inside_the_box(inpaint_serving, desig
 
 async def test_an_output_size_beyond_the_local_limits_is_a_422(classical_only, design, reference):
     with pytest.raises(InvalidInput, match="outside 16-4096") as info:
-        await classical_only.edit(EditRequest(image=design, instruction="x", references=[reference], target_box=BOX, size="9999x9999"))
+        await classical_only.edit(
+            EditRequest(image=design, instruction="x", references=[reference], target_box=BOX, size="9999x9999")
+        )
     assert info.value.details[0].loc == ["size"]
 
 
@@ -253,14 +267,16 @@ async def test_a_placed_reference_survives_a_garment_change_and_moves_with_its_p
 
     flat = _flat(GarmentAttributes(upper=UpperGarment(type="t-shirt", color="white", pattern="pure color")), 256)
     box = Box2D((330.0, 540.0, 440.0, 650.0))
-    placed = await classical_only.edit(EditRequest(image=flat, instruction="this logo", references=[payload(reference_patch(16, 16))], target_box=box))
+    placed = await classical_only.edit(
+        EditRequest(image=flat, instruction="this logo", references=[payload(reference_patch(16, 16))], target_box=box)
+    )
     layers = flats.layers.read_layers(placed.image.png_text())
     assert len(layers) == 1 and layers[0].anchor == "body"
     dress = await classical_only.edit(EditRequest(image=placed.image, instruction="make it a long dress"))
     moved = flats.layers.read_layers(dress.image.png_text())
     assert len(moved) == 1
     pixels, px = moved[0].pixels((256, 256))
-    out = np.asarray(dress.image.to_pil().convert("RGB"), np.float32)[px.y0:px.y1, px.x0:px.x1]
+    out = np.asarray(dress.image.to_pil().convert("RGB"), np.float32)[px.y0 : px.y1, px.x0 : px.x1]
     rgba = np.asarray(pixels, np.float32)
     solid = rgba[..., 3] == 255
     assert solid.mean() > 0.3

@@ -21,7 +21,15 @@ BOX = Box2D((500.0, 500.0, 875.0, 875.0))
 async def test_several_references_go_as_image_parts_with_the_box_mask(openai_fake, design):
     serving = openai_serving(openai_fake, "openai-images")
     refs = [payload(reference_patch(16, 16)), payload(reference_patch(12, 20)), payload(design_image(24, seed=5).convert("RGB"))]
-    request = EditRequest(image=design, instruction="Use these details.", references=refs, target_box=BOX, size="64x64", quality="medium", input_fidelity="low")
+    request = EditRequest(
+        image=design,
+        instruction="Use these details.",
+        references=refs,
+        target_box=BOX,
+        size="64x64",
+        quality="medium",
+        input_fidelity="low",
+    )
     response = await serving.edit(request, request_id="req-img-7")
 
     [sent] = openai_fake.requests("images")
@@ -30,7 +38,14 @@ async def test_several_references_go_as_image_parts_with_the_box_mask(openai_fak
     assert [f["field"] for f in sent["files"]] == ["image[]", "image[]", "image[]", "image[]", "mask"]
     assert [img["sha256"] for img in sent["images"]] == [sha256(p.to_bytes()) for p in [design, *refs]]
     assert [img["size_bytes"] for img in sent["images"]] == [len(p.to_bytes()) for p in [design, *refs]]
-    assert sent["form"] == {"prompt": sent["prompt"], "model": "gpt-image-1", "n": "1", "size": "64x64", "quality": "medium", "input_fidelity": "low"}
+    assert sent["form"] == {
+        "prompt": sent["prompt"],
+        "model": "gpt-image-1",
+        "n": "1",
+        "size": "64x64",
+        "quality": "medium",
+        "input_fidelity": "low",
+    }
     assert sent["mask"]["sha256"] == sha256(box_mask_png(BOX, (64, 64)))
     assert (sent["mask"]["width"], sent["mask"]["height"]) == (64, 64)
     assert sent["headers"]["x-request-id"] == "req-img-7"

@@ -22,8 +22,13 @@ BOX = Box2D((250.0, 125.0, 625.0, 500.0))  # rows 16-40, columns 8-32 of a 64x64
 async def test_bug_edit_sends_the_papers_request_and_returns_the_tool_result(openai_fake, design, reference):
     serving = openai_serving(openai_fake, "openai-responses")
     request = EditRequest(
-        image=design, instruction="Add a red and yellow checked pocket.", references=[reference], target_box=BOX,
-        size="64x64", quality="low", input_fidelity="high",
+        image=design,
+        instruction="Add a red and yellow checked pocket.",
+        references=[reference],
+        target_box=BOX,
+        size="64x64",
+        quality="low",
+        input_fidelity="high",
     )
     response = await serving.edit(request, request_id="req-bug-1")
 
@@ -38,7 +43,10 @@ async def test_bug_edit_sends_the_papers_request_and_returns_the_tool_result(ope
     assert [(img["width"], img["height"]) for img in sent["images"]] == [(64, 64), (16, 16)]
     tool = sent["options"]
     assert {k: v for k, v in tool.items() if k != "input_image_mask"} == {
-        "type": "image_generation", "size": "64x64", "quality": "low", "input_fidelity": "high",
+        "type": "image_generation",
+        "size": "64x64",
+        "quality": "low",
+        "input_fidelity": "high",
     }
     # The mask: the design's size, transparent exactly over the target box.
     assert (sent["mask"]["width"], sent["mask"]["height"]) == (64, 64)
@@ -84,11 +92,16 @@ async def test_vanilla_edit_sends_one_image_and_the_bare_tool(openai_fake, desig
 
 async def test_configured_template_separator_tool_model_and_forced_tool(openai_fake, design, reference):
     serving = openai_serving(
-        openai_fake, "openai-responses",
+        openai_fake,
+        "openai-responses",
         bug_prompt="Edit image 1 using reference image 2. Change: {instruction}",
-        vanilla_prompt="Edit:", prompt_separator=" ",
-        responses_model="gpt-4.1", responses_image_model="gpt-image-1", responses_force_tool=True,
-        openai_size="1024x1024", openai_quality="high",
+        vanilla_prompt="Edit:",
+        prompt_separator=" ",
+        responses_model="gpt-4.1",
+        responses_image_model="gpt-image-1",
+        responses_force_tool=True,
+        openai_size="1024x1024",
+        openai_quality="high",
     )
     await serving.edit(EditRequest(image=design, instruction="wider collar", references=[reference], size="64x64"))
     await serving.edit(EditRequest(image=design, instruction="wider collar"))

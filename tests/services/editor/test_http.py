@@ -27,7 +27,11 @@ def servers(sd3_dir, openai_server, tmp_path_factory):
     logs = tmp_path_factory.mktemp("editor-http")
     local = BentoServer(
         TARGET,
-        env={"FASHIONEDIT_EDITOR_BACKEND": "local", "FASHIONEDIT_EDITOR_LOCAL_SD3_MODEL": str(sd3_dir), "FASHIONEDIT_EDITOR_LOCAL_STEPS": "2"},
+        env={
+            "FASHIONEDIT_EDITOR_BACKEND": "local",
+            "FASHIONEDIT_EDITOR_LOCAL_SD3_MODEL": str(sd3_dir),
+            "FASHIONEDIT_EDITOR_LOCAL_STEPS": "2",
+        },
         log_path=logs / "local.log",
         startup_timeout=240,
     )
@@ -92,17 +96,25 @@ def test_local_flat_text_edit_over_http(local_server):
     from fashionedit.contracts.garment import GarmentAttributes, UpperGarment
 
     flat = flats.to_png_bytes(flats.render_flat(GarmentAttributes(upper=UpperGarment(type="shirt", color="white")), (96, 96)))
-    response = httpx.post(local_server.url + "/v1/edit", json={"image": base64.b64encode(flat).decode(), "instruction": "make it red"}, timeout=60)
+    response = httpx.post(
+        local_server.url + "/v1/edit", json={"image": base64.b64encode(flat).decode(), "instruction": "make it red"}, timeout=60
+    )
     assert response.status_code == 200, response.text
     edited = EditResponse.model_validate(response.json())
     assert flats.read_attributes(edited.image.to_bytes()).upper.color.value == "red"
 
-    response = httpx.post(local_server.url + "/v1/edit", json={"image": base64.b64encode(flat).decode(), "instruction": "make it glorbish"}, timeout=60)
+    response = httpx.post(
+        local_server.url + "/v1/edit",
+        json={"image": base64.b64encode(flat).decode(), "instruction": "make it glorbish"},
+        timeout=60,
+    )
     assert response.status_code == 422 and "'glorbish'" in error_of(response).error.message
 
 
 def test_local_text_edit_of_a_picture_says_random_weights(local_server):
-    response = httpx.post(local_server.url + "/v1/edit", json={"image": b64(design_image()), "instruction": "a red dress", "seed": 1}, timeout=60)
+    response = httpx.post(
+        local_server.url + "/v1/edit", json={"image": b64(design_image()), "instruction": "a red dress", "seed": 1}, timeout=60
+    )
     assert response.status_code == 200, response.text
     model = EditResponse.model_validate(response.json()).model
     assert model.random_weights and model.offline
@@ -120,7 +132,16 @@ def test_local_text_edit_of_a_picture_says_random_weights(local_server):
         ({"instruction": "x", "references": ["REF", "REF"]}, "at most 1"),
         ({"instruction": "x", "backend": "openai-images"}, "not enabled"),
     ],
-    ids=["missing-image", "undecodable-image", "undecodable-reference", "box-out-of-range", "box-reversed", "blank-instruction", "too-many-references", "backend-not-allowed"],
+    ids=[
+        "missing-image",
+        "undecodable-image",
+        "undecodable-reference",
+        "box-out-of-range",
+        "box-reversed",
+        "blank-instruction",
+        "too-many-references",
+        "backend-not-allowed",
+    ],
 )
 def test_bad_input_is_a_422_with_the_shared_error_shape(local_server, body, needle):
     body = dict(body)

@@ -27,7 +27,7 @@ def test_the_originals_own_crop_restores_a_tight_box_exactly() -> None:
     draft = original.copy()
     box = PixelBox(60, 40, 100, 80)
     draft[40:80, 60:100] = (200, 30, 40)  # a patch that changed colour, right up to the box sides
-    crop = original[box.y0:box.y1, box.x0:box.x1]
+    crop = original[box.y0 : box.y1, box.x0 : box.x1]
     out = placement.place_reference(draft, crop, box, seam="feather", feather=0.08)
     assert np.array_equal(out, original)
 
@@ -37,12 +37,12 @@ def test_a_patch_unlike_its_surroundings_is_faded_at_its_sides() -> None:
     box = PixelBox(60, 40, 100, 80)
     patch = np.full((40, 40, 3), (250, 210, 30), np.uint8)  # a bright square on navy: a step on every side
     out = placement.place_reference(image, patch, box, seam="feather", feather=0.2)
-    inside = out[box.y0:box.y1, box.x0:box.x1].astype(int)
+    inside = out[box.y0 : box.y1, box.x0 : box.x1].astype(int)
     assert np.array_equal(inside[16:24, 16:24], patch[16:24, 16:24])  # the core is the patch
     edge = np.abs(inside[0] - patch[0]).mean()
     assert edge > 50  # the outermost row is mostly the image
     outside = np.ones(image.shape[:2], bool)
-    outside[box.y0:box.y1, box.x0:box.x1] = False
+    outside[box.y0 : box.y1, box.x0 : box.x1] = False
     assert np.array_equal(out[outside], image[outside])
 
 
@@ -53,7 +53,7 @@ def test_only_the_sides_with_a_step_are_faded() -> None:
     patch = np.full((40, 60, 3), 128, np.uint8)
     patch[:, 30:] = 250  # right half bright: a step against the grey beyond the right side
     out = placement.place_reference(image, patch, box, seam="feather", feather=0.25).astype(int)
-    inside = out[box.y0:box.y1, box.x0:box.x1]
+    inside = out[box.y0 : box.y1, box.x0 : box.x1]
     assert np.array_equal(inside[:, :30], patch[:, :30].astype(int))  # left half pasted as is
     assert inside[20, -1, 0] < 200 and inside[20, 40, 0] == 250  # right side faded, its inner part not
 
@@ -83,15 +83,16 @@ def test_a_logo_on_a_plain_card_is_placed_without_its_card() -> None:
     layer = placement.make_layer(image, round_logo(), box)
     assert layer.background == (225, 225, 225)
     out = placement.lay(image, layer)
+
     def card(a: np.ndarray) -> float:
-        return float((np.abs(a.astype(int) - 225).max(axis=-1) < 4)[box.y0:box.y1, box.x0:box.x1].mean())
+        return float((np.abs(a.astype(int) - 225).max(axis=-1) < 4)[box.y0 : box.y1, box.x0 : box.x1].mean())
 
     assert card(out) <= card(image) + 0.01  # no grey card around the logo
-    red = (np.abs(out.astype(int) - (200, 30, 40)).max(axis=-1) < 30)
+    red = np.abs(out.astype(int) - (200, 30, 40)).max(axis=-1) < 30
     ys, xs = np.nonzero(red)
     assert abs((np.ptp(ys) + 1) - (np.ptp(xs) + 1)) <= 2  # still round in a wide box
     outside = np.ones(image.shape[:2], bool)
-    outside[box.y0:box.y1, box.x0:box.x1] = False
+    outside[box.y0 : box.y1, box.x0 : box.x1] = False
     assert np.array_equal(out[outside], image[outside])
 
 
@@ -100,7 +101,7 @@ def test_a_swatch_and_the_designs_own_crop_keep_their_pixels() -> None:
     swatch = np.full((30, 30, 3), (250, 210, 30), np.uint8)
     assert placement.plain_background(swatch) is None  # all "background": the colour is the subject
     box = PixelBox(60, 40, 100, 80)
-    crop = image[box.y0:box.y1, box.x0:box.x1]
+    crop = image[box.y0 : box.y1, box.x0 : box.x1]
     layer = placement.make_layer(image, crop, box)
     assert layer.background is None and np.array_equal(placement.lay(image, layer), image)
 

@@ -52,7 +52,9 @@ def test_openai_backend_without_a_key_is_not_ready_and_says_why(monkeypatch, des
 
 @pytest.fixture
 def gateway(openai_server):
-    return openai_serving(openai_server, "openai-responses", openai_max_references=2, max_reference_pixels=32 * 32, max_reference_bytes=2000)
+    return openai_serving(
+        openai_server, "openai-responses", openai_max_references=2, max_reference_pixels=32 * 32, max_reference_bytes=2000
+    )
 
 
 async def test_more_references_than_the_backend_accepts(gateway, design, reference):

@@ -20,7 +20,9 @@ LONG_PROMPT = "This lady wears a long-sleeve white wool blazer with a lapel neck
 
 @pytest.fixture(scope="module")
 def sd3(tiny_sd3_dir: Path) -> DiffusersBackend:
-    return DiffusersBackend.load(GeneratorSettings(backend="sd3", model=str(tiny_sd3_dir), device="cpu"), backend="sd3", model=str(tiny_sd3_dir))
+    return DiffusersBackend.load(
+        GeneratorSettings(backend="sd3", model=str(tiny_sd3_dir), device="cpu"), backend="sd3", model=str(tiny_sd3_dir)
+    )
 
 
 def pixels(image) -> np.ndarray:
@@ -73,7 +75,9 @@ def test_sizes_beyond_the_transformer_grid_are_refused(sd3: DiffusersBackend) ->
 
 
 def test_sd2_loads_through_the_same_code(tiny_sd2_dir: Path) -> None:
-    backend = DiffusersBackend.load(GeneratorSettings(backend="sd2", model=str(tiny_sd2_dir), device="cpu"), backend="sd2", model=str(tiny_sd2_dir))
+    backend = DiffusersBackend.load(
+        GeneratorSettings(backend="sd2", model=str(tiny_sd2_dir), device="cpu"), backend="sd2", model=str(tiny_sd2_dir)
+    )
     assert type(backend.pipe).__name__ == "StableDiffusionPipeline"
     assert backend.model_info.backend == "sd2" and backend.model_info.random_weights
     a, b = backend.generate(RenderSettings(TINY_SIDE, TINY_SIDE, 2, 7.0), [ImageJob("a coat", "", 1), ImageJob("a coat", "", 1)])
@@ -85,7 +89,10 @@ def test_dropping_t5_loads_without_it_and_says_what_is_lost(tiny_sd3_dir: Path) 
     settings = GeneratorSettings(backend="sd3", model=str(tiny_sd3_dir), device="cpu", drop_t5=True, channels_last_vae=True)
     backend = DiffusersBackend.load(settings, backend="sd3", model=str(tiny_sd3_dir))
     assert backend.pipe.text_encoder_3 is None and backend.pipe.tokenizer_3 is None
-    assert backend.generate(RenderSettings(TINY_SIDE, TINY_SIDE, 1, 0.0), [ImageJob("a coat", "", 1)])[0].size == (TINY_SIDE, TINY_SIDE)
+    assert backend.generate(RenderSettings(TINY_SIDE, TINY_SIDE, 1, 0.0), [ImageJob("a coat", "", 1)])[0].size == (
+        TINY_SIDE,
+        TINY_SIDE,
+    )
     cut = backend.prompt_truncation(LONG_PROMPT)
     assert "no T5 encoder is loaded" in backend.warnings(LONG_PROMPT, "", cut)[0]
 

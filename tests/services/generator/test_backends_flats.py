@@ -35,7 +35,9 @@ def test_the_prompt_decides_the_garment_and_nothing_unrequested_is_drawn() -> No
 
 
 def test_an_unsaid_colour_varies_with_the_seed() -> None:
-    drawn = [read_attributes(image) for image in FlatsBackend().generate(SIZE, [ImageJob("a blazer", "", seed) for seed in range(6)])]
+    drawn = [
+        read_attributes(image) for image in FlatsBackend().generate(SIZE, [ImageJob("a blazer", "", seed) for seed in range(6)])
+    ]
     assert len({attrs.upper.color for attrs in drawn}) > 1
 
 
@@ -44,10 +46,15 @@ def test_a_small_logo_on_the_chest_is_drawn_small_in_its_colour_on_a_plain_tee()
     prompt = "white cotton t-shirt with a small blue logo on the chest"
     [image] = backend.generate(RenderSettings(256, 256, steps=28, guidance=7.0), [ImageJob(prompt, "", 3)])
     upper = read_attributes(image).upper
-    assert (upper.type.value, upper.color.value, upper.sleeve.value, upper.pattern_color.value) == ("t-shirt", "white", "short", "blue")
+    assert (upper.type.value, upper.color.value, upper.sleeve.value, upper.pattern_color.value) == (
+        "t-shirt",
+        "white",
+        "short",
+        "blue",
+    )
     assert upper.graphic_size.value == "small" and upper.pockets.count == 0 and upper.buttons.count == 0
     pixels = np.asarray(image, np.int16)
-    blue = (pixels[..., 2] - pixels[..., 0] > 80)
+    blue = pixels[..., 2] - pixels[..., 0] > 80
     ys, xs = np.nonzero(blue)
     assert 0 < blue.mean() < 0.01  # a small mark, not a print across the front
     assert xs.mean() > 128 and ys.mean() < 128  # on the wearer's left chest (the viewer's upper right)

@@ -154,7 +154,9 @@ def test_bad_input_gets_422_naming_the_field(flats: BentoServer, change: dict, f
 def test_a_missing_prompt_and_a_body_that_is_not_json_get_422(flats: BentoServer) -> None:
     missing = post(flats, "/v1/generate", {"width": 64, "height": 64})
     assert missing.status_code == 422 and "prompt" in error_of(missing).error.message
-    garbage = httpx.post(flats.url + "/v1/generate", content=b"{not json", headers={"content-type": "application/json"}, timeout=30)
+    garbage = httpx.post(
+        flats.url + "/v1/generate", content=b"{not json", headers={"content-type": "application/json"}, timeout=30
+    )
     assert 400 <= garbage.status_code < 500
     assert error_of(garbage).error.code == "invalid_request"
 
@@ -169,7 +171,9 @@ def test_saturation_gets_503_overloaded_then_recovers(flats: BentoServer) -> Non
     rejected = None
     for _ in range(3):  # a probe may win the race and take the only slot first: then the slow call is the one refused
         slow: dict[str, httpx.Response] = {}
-        worker = threading.Thread(target=lambda slow=slow: slow.setdefault("response", post(flats, "/v1/generate", slow_body, timeout=300)))
+        worker = threading.Thread(
+            target=lambda slow=slow: slow.setdefault("response", post(flats, "/v1/generate", slow_body, timeout=300))
+        )
         worker.start()
         time.sleep(0.2)  # let the slow request be admitted before probing
         deadline = time.monotonic() + 60

@@ -33,7 +33,10 @@ def test_cosine_equals_manual_open_clip(tiny_clip_dir: Path) -> None:
     model.eval()
     embedder = load_embedder(ScorerSettings(clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu"))
     assert not isinstance(embedder, EmbedderUnavailable)
-    images = [Image.fromarray(random_rgb(seed, size)) for seed, size in enumerate([(64, 64), (300, 120), (57, 333), (224, 224), (225, 224)])]
+    images = [
+        Image.fromarray(random_rgb(seed, size))
+        for seed, size in enumerate([(64, 64), (300, 120), (57, 333), (224, 224), (225, 224)])
+    ]
     batch = np.stack([embedder.geometry(img) for img in images])
     embeddings, timings = embedder.embed(batch)
     assert embeddings.shape[0] == len(images) and set(timings) == {"transfer_ms", "forward_ms"}
@@ -98,7 +101,9 @@ def test_checkpoint_file_for_a_named_architecture(tiny_clip_dir: Path, tmp_path:
     assert isinstance(refused, EmbedderUnavailable)
 
 
-def test_default_profile_without_cached_weights_is_unavailable_with_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_profile_without_cached_weights_is_unavailable_with_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = load_embedder(ScorerSettings(clip_cache_dir=str(tmp_path)))  # defaults: ViT-L-14, openai
     assert isinstance(result, EmbedderUnavailable)

@@ -19,7 +19,18 @@ from fashionedit.services.scorer.settings import ScorerSettings
 from .conftest import random_rgb
 
 # (width, height): 640x427 is where torchvision's rounding crop and the processor's floored one part by a pixel.
-ODD_SIZES = [(640, 427), (427, 640), (500, 333), (750, 1101), (1101, 750), (225, 224), (224, 225), (301, 224), (1024, 683), (97, 61)]
+ODD_SIZES = [
+    (640, 427),
+    (427, 640),
+    (500, 333),
+    (750, 1101),
+    (1101, 750),
+    (225, 224),
+    (224, 225),
+    (301, 224),
+    (1024, 683),
+    (97, 61),
+]
 
 
 def activations(module: torch.nn.Module) -> set[str]:
@@ -73,27 +84,40 @@ def _checkpoint_with_config(tiny_clip_dir: Path, tmp_path: Path, quick_gelu: boo
     config = json.loads((tiny_clip_dir / "open_clip_config.json").read_text())
     name = "fashionedit-clip-tiny-fidelity"
     (tmp_path / "configs").mkdir(exist_ok=True)
-    (tmp_path / "configs" / f"{name}.json").write_text(json.dumps({k: v for k, v in config["model_cfg"].items() if k != "quick_gelu"}))
+    (tmp_path / "configs" / f"{name}.json").write_text(
+        json.dumps({k: v for k, v in config["model_cfg"].items() if k != "quick_gelu"})
+    )
     open_clip.add_model_config(tmp_path / "configs")
     folder = tmp_path / f"weights-{quick_gelu}"
     folder.mkdir()
     shutil.copy(tiny_clip_dir / "open_clip_model.safetensors", folder / "clip.safetensors")
     shutil.copy(tiny_clip_dir / backend.RANDOM_WEIGHTS_MARKER, folder / backend.RANDOM_WEIGHTS_MARKER)
     if quick_gelu is not None:
-        (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": {**config["model_cfg"], "quick_gelu": quick_gelu}}))
+        (folder / "open_clip_config.json").write_text(
+            json.dumps({"model_cfg": {**config["model_cfg"], "quick_gelu": quick_gelu}})
+        )
     return name, folder / "clip.safetensors"
 
 
 @pytest.mark.parametrize("declared", [True, False])
 def test_a_checkpoint_file_declares_its_activation(tiny_clip_dir: Path, tmp_path: Path, declared: bool) -> None:
     name, checkpoint = _checkpoint_with_config(tiny_clip_dir, tmp_path, declared)
-    embedder = load_embedder(ScorerSettings(clip_model=name, clip_weights=str(checkpoint), allow_random_weights=True, device="cpu"))
+    embedder = load_embedder(
+        ScorerSettings(clip_model=name, clip_weights=str(checkpoint), allow_random_weights=True, device="cpu")
+    )
     assert not isinstance(embedder, EmbedderUnavailable), getattr(embedder, "reason", "")
     assert activations(embedder.visual) == {"QuickGELU" if declared else "GELU"}
     assert embedder.activation.startswith("QuickGELU" if declared else "GELU") and "open_clip_config.json" in embedder.activation
     # The operator's setting wins over the file.
-    forced = load_embedder(ScorerSettings(clip_model=name, clip_weights=str(checkpoint), allow_random_weights=True, device="cpu",
-                                          clip_quick_gelu="false" if declared else "true"))
+    forced = load_embedder(
+        ScorerSettings(
+            clip_model=name,
+            clip_weights=str(checkpoint),
+            allow_random_weights=True,
+            device="cpu",
+            clip_quick_gelu="false" if declared else "true",
+        )
+    )
     assert activations(forced.visual) == {"GELU" if declared else "QuickGELU"}
 
 
@@ -101,7 +125,9 @@ def test_float32_is_the_default_precision(tiny_clip_dir: Path) -> None:
     assert ScorerSettings().dtype == "float32"
     embedder = load_embedder(ScorerSettings(clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu"))
     assert embedder.info.dtype == "float32" and next(embedder.visual.parameters()).dtype == torch.float32
-    half = load_embedder(ScorerSettings(clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", dtype="bfloat16"))
+    half = load_embedder(
+        ScorerSettings(clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", dtype="bfloat16")
+    )
     assert half.info.dtype == "bfloat16"  # opt-in, and every response names it
 
 
@@ -119,7 +145,8 @@ def test_preprocessing_equals_the_published_clip_processor(default_clip, size: t
     assert isinstance(geometry, ProcessorGeometry)
     ours = backend.normalize_batch(
         torch.from_numpy(geometry(image)[None].copy()),
-        torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
+        torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
+        torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
     )
     published = torch.from_numpy(np.asarray(published_processor()(images=image, return_tensors="np")["pixel_values"]))
     assert ours.dtype == published.dtype == torch.float32 and ours.shape == published.shape == (1, 3, 224, 224)

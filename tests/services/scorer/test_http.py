@@ -65,7 +65,8 @@ def servers(tiny_clip_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def body(n: int, **extra) -> dict:
     request = ScoreRequest(
-        pairs=[{"id": f"p{i}", "generated": png(random_rgb(2 * i)), "reference": png(random_rgb(2 * i + 1))} for i in range(n)], **extra
+        pairs=[{"id": f"p{i}", "generated": png(random_rgb(2 * i)), "reference": png(random_rgb(2 * i + 1))} for i in range(n)],
+        **extra,
     )
     return request.model_dump(mode="json", exclude_none=True)
 

@@ -97,7 +97,10 @@ def test_identical_images_excluded_under_the_exclude_rule() -> None:
     try:
         same, other = png(random_rgb(1)), png(random_rgb(2))
         response = serving.score(
-            ScoreRequest(pairs=[{"generated": same, "reference": png(random_rgb(1))}, {"generated": same, "reference": other}], metrics=["psnr"])
+            ScoreRequest(
+                pairs=[{"generated": same, "reference": png(random_rgb(1))}, {"generated": same, "reference": other}],
+                metrics=["psnr"],
+            )
         )
     finally:
         serving.close()

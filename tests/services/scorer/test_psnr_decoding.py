@@ -37,14 +37,18 @@ def _rgba_transparent() -> tuple[bytes, bytes]:
     rgb = random_rgb(1, (48, 40))
     alpha_a = np.full(rgb.shape[:2], 255, np.uint8)
     alpha_b = np.tile(np.linspace(0, 255, rgb.shape[1], dtype=np.uint8), (rgb.shape[0], 1))
-    return (encoded(Image.fromarray(np.dstack([rgb, alpha_a]), "RGBA"), "PNG"),
-            encoded(Image.fromarray(np.dstack([rgb, alpha_b]), "RGBA"), "PNG"))
+    return (
+        encoded(Image.fromarray(np.dstack([rgb, alpha_a]), "RGBA"), "PNG"),
+        encoded(Image.fromarray(np.dstack([rgb, alpha_b]), "RGBA"), "PNG"),
+    )
 
 
 def _la() -> tuple[bytes, bytes]:
     grey = random_rgb(2, (33, 50))[..., 0]
     alpha = np.where(np.arange(33)[None, :] % 3 == 0, 0, 255).astype(np.uint8).repeat(50, 0)
-    return encoded(Image.fromarray(np.dstack([grey, alpha]), "LA"), "PNG"), encoded(Image.fromarray(random_rgb(3, (33, 50))), "PNG")
+    return encoded(Image.fromarray(np.dstack([grey, alpha]), "LA"), "PNG"), encoded(
+        Image.fromarray(random_rgb(3, (33, 50))), "PNG"
+    )
 
 
 def _palette_transparency() -> tuple[bytes, bytes]:
@@ -75,22 +79,30 @@ def _sixteen_bit() -> tuple[bytes, bytes]:
 
 
 CASES = {
-    "rgba-transparency": _rgba_transparent, "la": _la, "palette-transparency": _palette_transparency,
-    "exif-rotated": _exif_rotated, "cmyk": _cmyk, "16-bit": _sixteen_bit,
+    "rgba-transparency": _rgba_transparent,
+    "la": _la,
+    "palette-transparency": _palette_transparency,
+    "exif-rotated": _exif_rotated,
+    "cmyk": _cmyk,
+    "16-bit": _sixteen_bit,
 }
 
 
 @pytest.fixture(scope="module")
 def servings():
-    made = {mode: ScorerServing(ScorerSettings(backend="none", lpips="off", decode_threads=1, psnr_decode=mode), background=False)
-            for mode in ("opencv", "composite")}
+    made = {
+        mode: ScorerServing(ScorerSettings(backend="none", lpips="off", decode_threads=1, psnr_decode=mode), background=False)
+        for mode in ("opencv", "composite")
+    }
     yield made
     for serving in made.values():
         serving.close()
 
 
 def score(serving: ScorerServing, a: bytes, b: bytes) -> float:
-    request = ScoreRequest(pairs=[{"generated": ImagePayload.from_bytes(a), "reference": ImagePayload.from_bytes(b)}], metrics=["psnr"])
+    request = ScoreRequest(
+        pairs=[{"generated": ImagePayload.from_bytes(a), "reference": ImagePayload.from_bytes(b)}], metrics=["psnr"]
+    )
     return serving.score(request).scores[0].psnr
 
 

@@ -21,7 +21,12 @@ from .conftest import png, random_rgb
 @pytest.fixture(scope="module")
 def serving(tiny_clip_dir: Path) -> ScorerServing:
     settings = ScorerSettings(
-        clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", batch_size=4, decode_threads=2, lpips="off"
+        clip_model=f"local-dir:{tiny_clip_dir}",
+        allow_random_weights=True,
+        device="cpu",
+        batch_size=4,
+        decode_threads=2,
+        lpips="off",
     )
     instance = ScorerServing(settings, background=False)
     yield instance
@@ -29,7 +34,10 @@ def serving(tiny_clip_dir: Path) -> ScorerServing:
 
 
 def pairs(n: int, size=(64, 64)) -> list[dict]:
-    return [{"id": f"p{i}", "generated": png(random_rgb(2 * i, size)), "reference": png(random_rgb(2 * i + 1, size))} for i in range(n)]
+    return [
+        {"id": f"p{i}", "generated": png(random_rgb(2 * i, size)), "reference": png(random_rgb(2 * i + 1, size))}
+        for i in range(n)
+    ]
 
 
 def test_scores_are_one_batch_and_chunking_does_not_change_them(serving: ScorerServing, tiny_clip_dir: Path) -> None:
@@ -39,7 +47,9 @@ def test_scores_are_one_batch_and_chunking_does_not_change_them(serving: ScorerS
     # batch_size 4 images = 2 pairs per forward: 5 pairs need 3 forwards.
     assert serving.clip.get().batcher.forwards - before == 3
     whole = ScorerServing(
-        ScorerSettings(clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", batch_size=64, lpips="off"),
+        ScorerSettings(
+            clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", batch_size=64, lpips="off"
+        ),
         background=False,
     )
     try:
@@ -94,7 +104,10 @@ def test_bad_images_are_422_with_location(serving: ScorerServing) -> None:
 
 def test_pair_limits() -> None:
     with pytest.raises(ValidationError):
-        ScoreRequest(pairs=[{"generated": png(random_rgb(0, (8, 8))), "reference": png(random_rgb(1, (8, 8)))}] * (MAX_PAIRS_PER_REQUEST + 1))
+        ScoreRequest(
+            pairs=[{"generated": png(random_rgb(0, (8, 8))), "reference": png(random_rgb(1, (8, 8)))}]
+            * (MAX_PAIRS_PER_REQUEST + 1)
+        )
     with pytest.raises(ValidationError):
         ScoreRequest(pairs=[])
     limited = ScorerServing(ScorerSettings(backend="none", lpips="off", max_pairs=2), background=False)
@@ -127,7 +140,12 @@ def test_unavailable_clip_still_serves_psnr_and_says_why() -> None:
 
 def test_concurrent_requests_share_forwards(tiny_clip_dir: Path) -> None:
     settings = ScorerSettings(
-        clip_model=f"local-dir:{tiny_clip_dir}", allow_random_weights=True, device="cpu", batch_size=64, batch_wait_ms=50, lpips="off"
+        clip_model=f"local-dir:{tiny_clip_dir}",
+        allow_random_weights=True,
+        device="cpu",
+        batch_size=64,
+        batch_wait_ms=50,
+        lpips="off",
     )
     instance = ScorerServing(settings, background=False)
     try:
@@ -192,7 +210,10 @@ def test_lpips_with_backbone_weights_in_the_torch_cache(tmp_path: Path, monkeypa
         from fashionedit.services.scorer.metrics import resize_for_psnr
 
         for pair, score in zip(request.pairs, response.scores):
-            t = [torch.from_numpy(resize_for_psnr(np.asarray(p.to_pil()))).permute(2, 0, 1)[None].float() / 127.5 - 1 for p in (pair.generated, pair.reference)]
+            t = [
+                torch.from_numpy(resize_for_psnr(np.asarray(p.to_pil()))).permute(2, 0, 1)[None].float() / 127.5 - 1
+                for p in (pair.generated, pair.reference)
+            ]
             with torch.no_grad():
                 assert score.lpips == pytest.approx(float(reference(t[0], t[1])), abs=1e-5)
         assert response.aggregate.lpips == pytest.approx(np.mean([s.lpips for s in response.scores]))

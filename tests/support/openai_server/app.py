@@ -97,9 +97,10 @@ def echo_key_into(value: Any, key: str, field_name: str | None = None) -> Any:
     return value
 
 
-
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None):
+    def __init__(
+        self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
         self.log: dict[str, Any] = {}
@@ -134,6 +135,7 @@ def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | 
 
 
 # -- state -------------------------------------------------------------------------------------
+
 
 @dataclass
 class ServerState:
@@ -249,6 +251,7 @@ class Parsed:
 
 # -- /v1/responses ------------------------------------------------------------------------------
 
+
 def _parse_json_logged(raw: bytes, parse: Callable[[dict[str, Any], dict[str, Any], dict[str, str]], Parsed]) -> Parsed:
     """Run a JSON endpoint's parser; its log entry keeps what was understood, with data URLs redacted."""
     body = parse_json_body(raw)
@@ -295,7 +298,9 @@ def _parse_responses(body: dict[str, Any], log: dict[str, Any], seen: dict[str, 
             elif kind == "input_image":
                 param = f"input[{i}].content[{j}].image_url"
                 if part.get("image_url") is None:
-                    raise ApiError(400, "input_image needs 'image_url' (file_id is not supported by the local test server).", param=param)
+                    raise ApiError(
+                        400, "input_image needs 'image_url' (file_id is not supported by the local test server).", param=param
+                    )
                 images.append(decode_param_image(part["image_url"], param, seen))
             else:
                 raise ApiError(400, f"Invalid content part type {kind!r}.", param=f"input[{i}].content[{j}].type")
@@ -308,7 +313,9 @@ def _parse_responses(body: dict[str, Any], log: dict[str, Any], seen: dict[str, 
         mask_spec = tool.get("input_image_mask")
         if mask_spec:
             if not isinstance(mask_spec, dict) or not mask_spec.get("image_url"):
-                raise ApiError(400, "input_image_mask needs 'image_url' (file_id is not supported here).", param="tools[].input_image_mask")
+                raise ApiError(
+                    400, "input_image_mask needs 'image_url' (file_id is not supported here).", param="tools[].input_image_mask"
+                )
             mask = decode_param_image(mask_spec["image_url"], "tools[].input_image_mask.image_url", seen)
         try:
             options["_size"] = img.parse_size(tool.get("size"), images[0].image.size if images else (1024, 1024))
@@ -355,7 +362,12 @@ def answer_responses(parsed: Parsed, reply: dict[str, Any], seq: int, body_json:
             "revised_prompt": parsed.prompt,
         }
         if status == "failed":
-            call["error"] = {"code": "image_generation_failed", "message": "Image generation failed.", "type": "server_error", "param": None}
+            call["error"] = {
+                "code": "image_generation_failed",
+                "message": "Image generation failed.",
+                "type": "server_error",
+                "param": None,
+            }
         output.append(call)
     if "refusal" in reply:
         content = [{"type": "refusal", "refusal": str(reply["refusal"])}]
@@ -369,7 +381,9 @@ def answer_responses(parsed: Parsed, reply: dict[str, Any], seq: int, body_json:
         else:
             text = f"I received {len(parsed.images)} image(s) and a {len(parsed.prompt)}-character prompt."
         content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]
-    output.append({"id": f"msg_{seq:06d}{key}", "type": "message", "role": "assistant", "status": "completed", "content": content})
+    output.append(
+        {"id": f"msg_{seq:06d}{key}", "type": "message", "role": "assistant", "status": "completed", "content": content}
+    )
     input_tokens = estimate_tokens(parsed.prompt, len(parsed.images) + (1 if parsed.mask else 0))
     output_tokens = 1056 if image_b64 else 12
     now = time.time()
@@ -409,6 +423,7 @@ def answer_responses(parsed: Parsed, reply: dict[str, Any], seq: int, body_json:
 
 
 # -- /v1/images/edits ---------------------------------------------------------------------------
+
 
 @dataclass
 class FilePart:
@@ -454,7 +469,12 @@ def _parse_images(fields: dict[str, list[str]], files: list[FilePart], log: dict
         raise ApiError(400, "Missing required parameter: 'image'.", param="image", code="missing_required_parameter")
     for i, e in enumerate(image_parts):
         if e["_decoded"] is None:
-            raise ApiError(400, f"Invalid image file {e['filename']!r}: could not decode it as an image.", param=f"image[{i}]", code="invalid_image")
+            raise ApiError(
+                400,
+                f"Invalid image file {e['filename']!r}: could not decode it as an image.",
+                param=f"image[{i}]",
+                code="invalid_image",
+            )
     images = [e["_decoded"] for e in image_parts]
     mask = None
     if mask_parts:
@@ -492,7 +512,11 @@ def answer_images(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, 
                 data.append({"b64_json": reply["image_b64"]})
                 continue
             edited = img.edit_image(
-                [d.image for d in parsed.images], parsed.prompt, mask=parsed.mask.image if parsed.mask else None, size=size, variant=variant
+                [d.image for d in parsed.images],
+                parsed.prompt,
+                mask=parsed.mask.image if parsed.mask else None,
+                size=size,
+                variant=variant,
             )
             data.append({"b64_json": img.b64(img.encode_image(edited, fmt))})
     text_tokens = estimate_tokens(parsed.prompt, 0)
@@ -516,6 +540,7 @@ def answer_images(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, 
 
 
 # -- /v1/chat/completions -----------------------------------------------------------------------
+
 
 def parse_chat(raw: bytes, content_type: str) -> Parsed:
     return _parse_json_logged(raw, _parse_chat)
@@ -561,7 +586,9 @@ def _parse_chat(body: dict[str, Any], log: dict[str, Any], seen: dict[str, str])
     if kind == "json_schema":
         schema = response_format.get("json_schema")
         if not isinstance(schema, dict) or not schema.get("name"):
-            raise ApiError(400, "Missing required parameter: 'response_format.json_schema.name'.", param="response_format.json_schema.name")
+            raise ApiError(
+                400, "Missing required parameter: 'response_format.json_schema.name'.", param="response_format.json_schema.name"
+            )
     log.update(
         model=model,
         prompt=prompt,
@@ -628,7 +655,12 @@ def answer_chat(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, An
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
         "service_tier": "default",
         "system_fingerprint": "fp_local_test",
@@ -637,10 +669,16 @@ def answer_chat(parsed: Parsed, reply: dict[str, Any], seq: int) -> dict[str, An
 
 # -- application --------------------------------------------------------------------------------
 
+
 def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
     state = ServerState(api_key=api_key, latency_s=latency_s)
 
-    async def handle(request: Request, endpoint: str, parse: Callable[[], Awaitable[Parsed]], answer: Callable[[Parsed, dict[str, Any], int], dict[str, Any]]) -> Response:
+    async def handle(
+        request: Request,
+        endpoint: str,
+        parse: Callable[[], Awaitable[Parsed]],
+        answer: Callable[[Parsed, dict[str, Any], int], dict[str, Any]],
+    ) -> Response:
         seq = next(state.seq)
         entry: dict[str, Any] = {
             "seq": seq,
@@ -669,7 +707,16 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
         reply: dict[str, Any] = {}
         if state.api_key is not None and request.headers.get("authorization") != f"Bearer {state.api_key}":
             entry["auth_ok"] = False
-            return finish(error_response(401, error_body(401, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."), headers))
+            return finish(
+                error_response(
+                    401,
+                    error_body(
+                        401,
+                        "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+                    ),
+                    headers,
+                )
+            )
         entry["auth_ok"] = True
 
         reply = state.take(endpoint) or {}
@@ -704,14 +751,20 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
             return finish(error_response(status, error_body(status, **overrides), headers))
         if parse_error is not None:
             entry["error"] = parse_error.message
-            body = error_body(parse_error.status, parse_error.message, type=parse_error.type, param=parse_error.param, code=parse_error.code)
+            body = error_body(
+                parse_error.status, parse_error.message, type=parse_error.type, param=parse_error.param, code=parse_error.code
+            )
             return finish(error_response(parse_error.status, body, headers))
         assert parsed is not None
         try:
             answer_body = await to_thread.run_sync(answer, parsed, reply, seq)
         except ApiError as exc:
             entry["error"] = exc.message
-            return finish(error_response(exc.status, error_body(exc.status, exc.message, type=exc.type, param=exc.param, code=exc.code), headers))
+            return finish(
+                error_response(
+                    exc.status, error_body(exc.status, exc.message, type=exc.type, param=exc.param, code=exc.code), headers
+                )
+            )
         return finish(JSONResponse(answer_body, status_code=status, headers=headers))
 
     async def responses(request: Request) -> Response:
@@ -757,7 +810,10 @@ def create_app(api_key: str | None = None, latency_s: float = 0.0) -> Starlette:
     # -- control --------------------------------------------------------------------------------
     async def control_script(request: Request) -> Response:
         if request.method == "GET":
-            pending = {t: [{k: v for k, v in r.items() if k != "_left"} | {"times": r["_left"]} for r in q] for t, q in state.scripts.items()}
+            pending = {
+                t: [{k: v for k, v in r.items() if k != "_left"} | {"times": r["_left"]} for r in q]
+                for t, q in state.scripts.items()
+            }
             return JSONResponse({"pending": pending})
         try:
             body = parse_json_body(await request.body())

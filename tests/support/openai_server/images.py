@@ -229,9 +229,7 @@ def colour_name(rgb: np.ndarray | tuple[float, float, float]) -> str:
     return min(_PALETTE, key=lambda name: float(((np.asarray(_PALETTE[name], np.float32) - r) ** 2).sum()))
 
 
-def find_differences(
-    original: Image.Image, generated: Image.Image | None, k: int = 3, grid: int = 8
-) -> list[dict[str, object]]:
+def find_differences(original: Image.Image, generated: Image.Image | None, k: int = 3, grid: int = 8) -> list[dict[str, object]]:
     """Top-``k`` grid cells by mean absolute difference, as ``{"description", "box_2d"}``.
 
     ``box_2d`` is ``[ymin, xmin, ymax, xmax]`` on 0–1000 (the paper's convention).
@@ -276,7 +274,10 @@ def find_differences(
 
 # -- other vision models' box conventions ----------------------------------------------
 
-def qwen25_input_size(width: int, height: int, factor: int = 28, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280) -> tuple[int, int]:
+
+def qwen25_input_size(
+    width: int, height: int, factor: int = 28, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280
+) -> tuple[int, int]:
     """Qwen2.5-VL's ``smart_resize`` (transformers' Qwen2VLImageProcessor defaults): (width, height) the model sees."""
     h_bar = max(factor, round(height / factor) * factor)
     w_bar = max(factor, round(width / factor) * factor)
@@ -291,7 +292,9 @@ def qwen25_input_size(width: int, height: int, factor: int = 28, min_pixels: int
     return w_bar, h_bar
 
 
-def convert_differences(differences: list[dict[str, object]], convention: str, width: int, height: int) -> list[dict[str, object]]:
+def convert_differences(
+    differences: list[dict[str, object]], convention: str, width: int, height: int
+) -> list[dict[str, object]]:
     """Rewrite ``box_2d`` answers the way another model family would write them.
 
     * ``"qwen2.5-vl"``: ``bbox_2d`` = ``[x1, y1, x2, y2]`` in pixels of :func:`qwen25_input_size` of image 1;

@@ -24,7 +24,9 @@ class FashionEditClient:
     """``client.generator.generate(...)``, ``client.editor.edit(...)``, ``client.analyzer``, ``client.scorer``."""
 
     def __init__(self, settings: ClientSettings | None = None, **overrides: Any) -> None:
-        self.settings = (settings or ClientSettings()).model_copy(update=overrides) if overrides else (settings or ClientSettings())
+        self.settings = (
+            (settings or ClientSettings()).model_copy(update=overrides) if overrides else (settings or ClientSettings())
+        )
         self.generator = GeneratorClient(self.settings)
         self.editor = EditorClient(self.settings)
         self.analyzer = AnalyzerClient(self.settings)

@@ -51,7 +51,9 @@ from .dataset.cli import dataset_app  # noqa: E402
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(bench_app, name="bench")
 
-DirOption = typer.Option(None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]")
+DirOption = typer.Option(
+    None, "--dir", envvar="FASHIONEDIT_SESSIONS_DIR", help="Sessions folder [default: ~/.local/share/fashionedit/sessions]"
+)
 
 
 def _settings(sessions_dir: Path | None = None) -> ClientSettings:
@@ -77,7 +79,9 @@ def _loopback_port(url: str) -> int | None:
 @handle_errors
 def up(
     offline: bool = typer.Option(False, "--offline", help="Force the offline profile even if weights or keys are configured"),
-    port_base: int | None = typer.Option(None, help="Ports port_base..+3 [default: the ports of FASHIONEDIT_<SERVICE>_URL, else 3001-3004]"),
+    port_base: int | None = typer.Option(
+        None, help="Ports port_base..+3 [default: the ports of FASHIONEDIT_<SERVICE>_URL, else 3001-3004]"
+    ),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 exposes the services to the network)"),
     run_dir: Path | None = typer.Option(None, help="Where logs go [default: ./fashionedit-runs/<timestamp>]"),
     service: list[str] | None = typer.Option(None, "--service", help="Start only these (repeatable)"),
@@ -155,7 +159,12 @@ def _designs(settings: ClientSettings, progress: Any = None) -> DesignSessions:
 def run_script_rounds(designs: DesignSessions, session: Session, rounds: list[ScriptRound]) -> Session:
     for item in rounds:
         session = designs.add_round(
-            session, item.instruction, references=item.references, target_box=item.target_box, suggestion=item.suggestion, seed=item.seed
+            session,
+            item.instruction,
+            references=item.references,
+            target_box=item.target_box,
+            suggestion=item.suggestion,
+            seed=item.seed,
         )
     return session
 
@@ -212,9 +221,18 @@ def session_new(
     with RichProgressBar(console) as progress:
         designs = _designs(settings, progress)
         session = designs.start(
-            prompt, candidates=n, pick=chosen, target=target or plan.target, seed=seed if seed is not None else plan.seed,
-            width=width, height=height, name=name or plan.name, negative_prompt=plan.negative_prompt,
-            steps=plan.steps, guidance_scale=plan.guidance_scale, analyze_k=plan.analyze_k,
+            prompt,
+            candidates=n,
+            pick=chosen,
+            target=target or plan.target,
+            seed=seed if seed is not None else plan.seed,
+            width=width,
+            height=height,
+            name=name or plan.name,
+            negative_prompt=plan.negative_prompt,
+            steps=plan.steps,
+            guidance_scale=plan.guidance_scale,
+            analyze_k=plan.analyze_k,
         )
     if session.draft.chosen is None and _interactive():
         choice = _ask_pick(designs.store, session)
@@ -447,7 +465,9 @@ def session_export(
 @app.command()
 @handle_errors
 def studio(
-    host: str = typer.Option("127.0.0.1", envvar="FASHIONEDIT_STUDIO_HOST", help="Interface to bind (0.0.0.0 exposes the studio)"),
+    host: str = typer.Option(
+        "127.0.0.1", envvar="FASHIONEDIT_STUDIO_HOST", help="Interface to bind (0.0.0.0 exposes the studio)"
+    ),
     port: int = typer.Option(3000, envvar="FASHIONEDIT_STUDIO_PORT", help="Port of the studio's page"),
     sessions_dir: Path | None = DirOption,
 ) -> None:
@@ -462,9 +482,13 @@ def studio(
 @app.command()
 @handle_errors
 def demo(
-    out: Path = typer.Option(Path("fashionedit-demo"), "--out", "-o", help="Folder for the session, the HTML page and service logs"),
+    out: Path = typer.Option(
+        Path("fashionedit-demo"), "--out", "-o", help="Folder for the session, the HTML page and service logs"
+    ),
     size: int = typer.Option(512, help="Design size in pixels (multiple of 16)"),
-    offline: bool = typer.Option(False, "--offline", help="Start missing services on the offline profile even if weights/keys are set"),
+    offline: bool = typer.Option(
+        False, "--offline", help="Start missing services on the offline profile even if weights/keys are set"
+    ),
     keep_services: bool = typer.Option(False, help="Leave services this command started running (Ctrl-C stops them)"),
     startup_timeout: float = typer.Option(600.0, help="Seconds to wait for services to load"),
 ) -> None:
@@ -476,7 +500,9 @@ def demo(
     """
     from .demo import run_demo
 
-    result = run_demo(out, size=size, offline=offline, keep_services=keep_services, startup_timeout_s=startup_timeout, console=console)
+    result = run_demo(
+        out, size=size, offline=offline, keep_services=keep_services, startup_timeout_s=startup_timeout, console=console
+    )
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -80,7 +80,9 @@ def run_demo(
                 "installed here to start it; run `bash scripts/setup.sh` or point FASHIONEDIT_<SERVICE>_URL at a running one"
             )
         ports = {name: _loopback_free_port(settings.urls(name)[0]) for name in to_start}
-        stack = LocalServices(out / "services", services=to_start, ports=ports, offline=offline, startup_timeout_s=startup_timeout_s)
+        stack = LocalServices(
+            out / "services", services=to_start, ports=ports, offline=offline, startup_timeout_s=startup_timeout_s
+        )
         console.print(f"starting {', '.join(to_start)} here; logs in {stack.run_dir}")
         console.print(describe_profiles(stack.profiles()))
         start_services(console, stack)
@@ -111,7 +113,11 @@ def run_demo(
             for item in plan.rounds:
                 try:
                     session = designs.add_round(
-                        session, item.instruction, references=item.references, target_box=item.target_box, suggestion=item.suggestion,
+                        session,
+                        item.instruction,
+                        references=item.references,
+                        target_box=item.target_box,
+                        suggestion=item.suggestion,
                         seed=item.seed,
                     )
                 except FashionEditError as exc:

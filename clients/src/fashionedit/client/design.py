@@ -90,7 +90,9 @@ def parse_box(value: Box2D | Sequence[float] | str | None) -> Box2D | None:
                 f"[ymin, xmin, ymax, xmax] on 0-1000, so did you mean {_swapped(numbers, low, high)}?"
             )
         if numbers[low] == numbers[high]:
-            raise BoxError(f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, xmax]")
+            raise BoxError(
+                f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, xmax]"
+            )
     return Box2D((numbers[0], numbers[1], numbers[2], numbers[3]))
 
 
@@ -165,7 +167,9 @@ class DesignSessions:
     ) -> Session:
         """Create a session and generate its draft candidates. With one candidate it is picked."""
         # Validate against the contract before anything is written.
-        GenerateRequest(prompt=prompt, negative_prompt=negative_prompt, seed=seed, width=width, height=height, num_images=candidates)
+        GenerateRequest(
+            prompt=prompt, negative_prompt=negative_prompt, seed=seed, width=width, height=height, num_images=candidates
+        )
         if pick is not None and not 0 <= pick < candidates:
             raise ValueError(f"pick must be between 0 and {candidates - 1}")
         draft = Draft(
@@ -246,7 +250,9 @@ class DesignSessions:
                 del session.rounds[blocking.index - 1 :]
             index = len(session.rounds) + 1
             box = parse_box(target_box)
-            sources = [read_image_file(path, "reference image") for path in references]  # every file checked before anything is saved
+            sources = [
+                read_image_file(path, "reference image") for path in references
+            ]  # every file checked before anything is saved
             refs: list[StoredImage] = []
             if suggestion is not None:
                 chosen = self._suggestion(session, index - 1, suggestion)
@@ -258,9 +264,20 @@ class DesignSessions:
                 raise ValueError("a round needs an instruction (or --suggestion N)")
             instruction = TypeAdapter(Prompt).validate_python(instruction)  # the contract's own rule, before anything is saved
             for number, (path, payload) in enumerate(zip(references, sources, strict=True)):
-                refs.append(self.store.put_image(session, self.store.free_stem(session, f"r{index}-ref{number}"), payload, source=str(path)))
+                refs.append(
+                    self.store.put_image(
+                        session, self.store.free_stem(session, f"r{index}-ref{number}"), payload, source=str(path)
+                    )
+                )
             session.rounds.append(
-                Round(index=index, instruction=instruction.strip(), references=refs, target_box=box, from_suggestion=suggestion, seed=seed)
+                Round(
+                    index=index,
+                    instruction=instruction.strip(),
+                    references=refs,
+                    target_box=box,
+                    from_suggestion=suggestion,
+                    seed=seed,
+                )
             )
             self.store.save(session)
             return self.resume(session) if run else session
@@ -329,7 +346,9 @@ class DesignSessions:
         """Remove the last round, whatever its state; the design goes back to the round before it."""
         with self.store.lock(session.id):
             if not session.rounds:
-                raise SessionStateError("nothing to undo: the session has no rounds (the draft stays; `session pick` picks another)")
+                raise SessionStateError(
+                    "nothing to undo: the session has no rounds (the draft stays; `session pick` picks another)"
+                )
             session.rounds.pop()
             self.store.save(session)
             return session
@@ -381,7 +400,9 @@ class DesignSessions:
             return self._copy_stored(session, chosen.crop, stem)
         target = self.store.read_payload(session, session.target).to_pil()
         exact = target.crop(chosen.box_2d.to_pixels(*target.size))
-        return self.store.put_image(session, stem, ImagePayload.from_pil(exact), source=f"{session.target.path} inside box {chosen.box_2d}")
+        return self.store.put_image(
+            session, stem, ImagePayload.from_pil(exact), source=f"{session.target.path} inside box {chosen.box_2d}"
+        )
 
     def _copy_stored(self, session: Session, image: StoredImage, stem: str) -> StoredImage:
         payload = self.store.read_payload(session, image)
@@ -448,10 +469,17 @@ class DesignSessions:
             self.store.save(session)
             raise
         draft.candidates = [
-            Candidate(image=self.store.put_image(session, self.store.free_stem(session, f"draft-c{number}"), item.image), seed=item.seed)
+            Candidate(
+                image=self.store.put_image(session, self.store.free_stem(session, f"draft-c{number}"), item.image), seed=item.seed
+            )
             for number, item in enumerate(response.images)
         ]
-        draft.model, draft.timings, draft.prompt_truncation, draft.error = response.model, response.timings, response.prompt_truncation, None
+        draft.model, draft.timings, draft.prompt_truncation, draft.error = (
+            response.model,
+            response.timings,
+            response.prompt_truncation,
+            None,
+        )
         draft.warnings = _prefixed("generator", response.warnings)
         if response.prompt_truncation is not None:
             cut = response.prompt_truncation
@@ -516,11 +544,17 @@ class DesignSessions:
                 request=ScoreRequest(pairs=[ScorePair(id=label, generated=design_payload, reference=target)])
             )
             guidance.scores = Scores(
-                pair=scored.scores[0], metrics=scored.metrics, psnr_rule=scored.psnr_rule, model=scored.model, timings=scored.timings
+                pair=scored.scores[0],
+                metrics=scored.metrics,
+                psnr_rule=scored.psnr_rule,
+                model=scored.model,
+                timings=scored.timings,
             )
             for status in scored.metrics:
                 if not status.available:
-                    guidance.warnings.append(f"scorer: {status.metric.value.upper()} not computed: {status.reason or 'unavailable'}")
+                    guidance.warnings.append(
+                        f"scorer: {status.metric.value.upper()} not computed: {status.reason or 'unavailable'}"
+                    )
                 elif status.random_weights:
                     guidance.warnings.append(f"scorer: {status.metric.value.upper()} uses random weights: not a model score")
             guidance.warnings += _prefixed("scorer", getattr(scored, "warnings", None) or [])
@@ -542,8 +576,12 @@ class DesignSessions:
                     if difference.crop is not None
                     else None
                 )
-                suggestions.append(Suggestion(number=number, description=difference.description, box_2d=difference.box_2d, crop=crop))
-            guidance.analysis = Analysis(suggestions=suggestions, repairs=analyzed.repairs, model=analyzed.model, timings=analyzed.timings)
+                suggestions.append(
+                    Suggestion(number=number, description=difference.description, box_2d=difference.box_2d, crop=crop)
+                )
+            guidance.analysis = Analysis(
+                suggestions=suggestions, repairs=analyzed.repairs, model=analyzed.model, timings=analyzed.timings
+            )
             guidance.warnings += _prefixed("analyzer", [repair.message for repair in analyzed.repairs])
             guidance.warnings += _prefixed("analyzer", getattr(analyzed, "warnings", None) or [])
         except APIError as exc:
@@ -561,7 +599,9 @@ def _client_notes(service: str, model: ModelInfo, said: Sequence[str], change: C
     """What the client itself can tell from a response: random-weight models, and an edit that redrew everything."""
     notes = []
     if model.random_weights and not any("random" in w for w in said):
-        notes.append(f"client: the {service} answered from a random-weight test model ({model.model_id}): its picture is not a design")
+        notes.append(
+            f"client: the {service} answered from a random-weight test model ({model.model_id}): its picture is not a design"
+        )
     if change is not None and change.changed_fraction >= REDRAWN_FRACTION:
         notes.append(
             f"client: the edit changed {change.changed_fraction:.1%} of the pixels, background included: "

@@ -83,7 +83,9 @@ def _box_div(box: Box2D | None, css_class: str = "box", title: str = "target box
     return f'<div class="{css_class}" style="{style}" title="{_e(title)} {list(box.root)}"></div>'
 
 
-def _figure(images: _Images, image: StoredImage, caption: str, *, box: Box2D | None = None, small: bool = False, chosen: bool = False) -> str:
+def _figure(
+    images: _Images, image: StoredImage, caption: str, *, box: Box2D | None = None, small: bool = False, chosen: bool = False
+) -> str:
     classes = "chosen" if chosen else ""
     frame = "frame small" if small else "frame"
     return (
@@ -110,7 +112,12 @@ def _scores_table(guidance: Guidance | None) -> str:
     pair = scores.pair
     rows = []
     unavailable = {status.metric.value: status.reason or "unavailable" for status in scores.metrics if not status.available}
-    for metric, value, fmt in (("psnr", pair.psnr, "{:.2f} dB"), ("clip", pair.clip, "{:.2f}"), ("ssim", pair.ssim, "{:.4f}"), ("lpips", pair.lpips, "{:.4f}")):
+    for metric, value, fmt in (
+        ("psnr", pair.psnr, "{:.2f} dB"),
+        ("clip", pair.clip, "{:.2f}"),
+        ("ssim", pair.ssim, "{:.4f}"),
+        ("lpips", pair.lpips, "{:.4f}"),
+    ):
         if value is not None:
             extra = ""
             if metric == "clip" and pair.above_threshold is not None:
@@ -161,11 +168,21 @@ def _round_html(images: _Images, session: Session, round_: Round) -> str:
     figures = []
     source = session.step_image(round_.index - 1)
     if source is not None:
-        figures.append(_figure(images, source, f"input: round {round_.index - 1} design" if round_.index > 1 else "input: picked draft"))
+        figures.append(
+            _figure(images, source, f"input: round {round_.index - 1} design" if round_.index > 1 else "input: picked draft")
+        )
     for number, reference in enumerate(round_.references):
-        figures.append(_figure(images, reference, f"reference {number + 1}" + (f" ({_e(Path(reference.source).name)})" if reference.source else "")))
+        figures.append(
+            _figure(
+                images,
+                reference,
+                f"reference {number + 1}" + (f" ({_e(Path(reference.source).name)})" if reference.source else ""),
+            )
+        )
     if round_.output is not None:
-        figures.append(_figure(images, round_.output, f"round {round_.index} result", box=round_.applied_box or round_.target_box))
+        figures.append(
+            _figure(images, round_.output, f"round {round_.index} result", box=round_.applied_box or round_.target_box)
+        )
     suggestion = f" (suggestion {round_.from_suggestion} of round {round_.index - 1})" if round_.from_suggestion else ""
     details = []
     if round_.target_box is not None:
@@ -186,7 +203,11 @@ def _round_html(images: _Images, session: Session, round_: Round) -> str:
         + (f'<div class="prompt">prompt sent: {_e(round_.prompt)}</div>' if round_.prompt else "")
         + (f'<div class="meta">{_e(" · ".join(details))}</div>' if details else "")
         + (f'<div class="error">{_e(round_.error)}</div>' if round_.error else "")
-        + (f'<div class="noop"><strong>no-op</strong>: {_e(round_.change.no_op_reason)}</div>' if round_.no_op and round_.change else "")
+        + (
+            f'<div class="noop"><strong>no-op</strong>: {_e(round_.change.no_op_reason)}</div>'
+            if round_.no_op and round_.change
+            else ""
+        )
         + warnings_html(round_.warnings)
         + f'<div class="row">{"".join(figures)}</div>{_guidance_html(images, round_.guidance, round_.index)}</section>'
     )
@@ -210,7 +231,9 @@ def render_html(store: SessionStore, session: Session, out: Path, *, images: Ima
 
     draft = session.draft
     candidates = "".join(
-        _figure(imgs, c.image, f"candidate {n} · seed {c.seed}" + (" · picked" if n == draft.chosen else ""), chosen=n == draft.chosen)
+        _figure(
+            imgs, c.image, f"candidate {n} · seed {c.seed}" + (" · picked" if n == draft.chosen else ""), chosen=n == draft.chosen
+        )
         for n, c in enumerate(draft.candidates)
     )
     target = _figure(imgs, session.target, "target / inspiration") if session.target else ""

@@ -217,9 +217,23 @@ class LocalServices:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             for process in self.processes.values():
-                argv = [sys.executable, "-m", "bentoml", "serve", process.target, "--host", self.host, "--port", str(process.port)]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "bentoml",
+                    "serve",
+                    process.target,
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(process.port),
+                ]
                 process.proc = subprocess.Popen(
-                    argv, env=self.environment(process.name), cwd=self.run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    argv,
+                    env=self.environment(process.name),
+                    cwd=self.run_dir,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,  # own process group: stop() reaches BentoML's workers too
                 )

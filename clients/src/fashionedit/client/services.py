@@ -47,7 +47,9 @@ def _with_payloads(fields: dict[str, Any], singles: Sequence[str] = (), lists: S
     return out
 
 
-def _request(model: type[BaseModel], request: Any, fields: dict[str, Any], singles: Sequence[str] = (), lists: Sequence[str] = ()) -> Any:
+def _request(
+    model: type[BaseModel], request: Any, fields: dict[str, Any], singles: Sequence[str] = (), lists: Sequence[str] = ()
+) -> Any:
     if request is not None and fields:
         raise TypeError("pass either a request model or keyword fields, not both")
     if request is None:
@@ -79,7 +81,9 @@ def score_request(pairs: Iterable[Any] | None = None, request: ScoreRequest | No
 class _SyncBase:
     service: ClassVar[ServiceName]
 
-    def __init__(self, settings: ClientSettings | None = None, *, urls: Sequence[str] | str | None = None, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self, settings: ClientSettings | None = None, *, urls: Sequence[str] | str | None = None, http: httpx.Client | None = None
+    ) -> None:
         settings = settings or ClientSettings()
         if urls is not None:
             settings = settings.model_copy(update={f"{self.service}_url": split_urls(urls)})
@@ -170,7 +174,9 @@ class GeneratorClient(_SyncBase):
     service = "generator"
 
     def generate(self, request: GenerateRequest | dict | None = None, **fields: Any) -> GenerateResponse:
-        return self.transport.post("/v1/generate", _request(GenerateRequest, request, fields), GenerateResponse, operation="generate")
+        return self.transport.post(
+            "/v1/generate", _request(GenerateRequest, request, fields), GenerateResponse, operation="generate"
+        )
 
 
 class EditorClient(_SyncBase):
@@ -223,5 +229,7 @@ class AsyncAnalyzerClient(_AsyncBase):
 class AsyncScorerClient(_AsyncBase):
     service = "scorer"
 
-    async def score(self, pairs: Iterable[Any] | None = None, *, request: ScoreRequest | None = None, **fields: Any) -> ScoreResponse:
+    async def score(
+        self, pairs: Iterable[Any] | None = None, *, request: ScoreRequest | None = None, **fields: Any
+    ) -> ScoreResponse:
         return await self.transport.post("/v1/score", score_request(pairs, request, **fields), ScoreResponse, operation="score")

@@ -97,7 +97,9 @@ class Guidance(SessionModel):
     scores: Scores | None = None
     analysis: Analysis | None = None
     errors: list[str] = Field(default_factory=list, description="Guidance steps that failed (the design is kept)")
-    warnings: list[str] = Field(default_factory=list, description="What the scorer and analyzer reported, e.g. metrics not computed")
+    warnings: list[str] = Field(
+        default_factory=list, description="What the scorer and analyzer reported, e.g. metrics not computed"
+    )
 
 
 class Draft(SessionModel):
@@ -163,7 +165,9 @@ class Round(SessionModel):
     applied_box: Box2D | None = None
     guidance: Guidance | None = None
     error: str | None = None
-    warnings: list[str] = Field(default_factory=list, description="Every warning the services returned for this round, by service")
+    warnings: list[str] = Field(
+        default_factory=list, description="Every warning the services returned for this round, by service"
+    )
     change: Change | None = Field(default=None, description="Pixels the edit changed; no_op when (almost) none did")
     attempts: int = 0
     created_at: datetime = Field(default_factory=_now)
@@ -265,12 +269,13 @@ class Session(SessionModel):
     @property
     def pending_draft(self) -> bool:
         """The draft has no candidates yet, or its guidance against the target is missing."""
-        return not self.draft.candidates or (self.draft.chosen is not None and self.target is not None and self.draft.guidance is None)
+        return not self.draft.candidates or (
+            self.draft.chosen is not None and self.target is not None and self.draft.guidance is None
+        )
 
     @property
     def pending(self) -> bool:
         return self.pending_draft or any(r.status is not RoundStatus.DONE for r in self.rounds)
-
 
     def blocking_round(self) -> Round | None:
         """The last round when it is failed or pending: it must be retried, dropped or undone before a new round."""
@@ -413,7 +418,12 @@ class SessionStore:
         atomic_write_bytes(self.folder(session.id) / relative, data)
         width, height = payload.size
         return StoredImage(
-            path=relative, sha256=hashlib.sha256(data).hexdigest(), width=width, height=height, format=payload.format, source=source
+            path=relative,
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=width,
+            height=height,
+            format=payload.format,
+            source=source,
         )
 
     def free_stem(self, session: Session, stem: str) -> str:

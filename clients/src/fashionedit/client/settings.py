@@ -50,7 +50,9 @@ def default_sessions_dir() -> Path:
 class ClientSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FASHIONEDIT_", env_file=".env", extra="ignore", populate_by_name=True)
 
-    generator_url: UrlList = Field(default=["http://127.0.0.1:3001"], description="FASHIONEDIT_GENERATOR_URL: one or more, comma-separated")
+    generator_url: UrlList = Field(
+        default=["http://127.0.0.1:3001"], description="FASHIONEDIT_GENERATOR_URL: one or more, comma-separated"
+    )
     editor_url: UrlList = Field(default=["http://127.0.0.1:3002"], description="FASHIONEDIT_EDITOR_URL")
     analyzer_url: UrlList = Field(default=["http://127.0.0.1:3003"], description="FASHIONEDIT_ANALYZER_URL")
     scorer_url: UrlList = Field(default=["http://127.0.0.1:3004"], description="FASHIONEDIT_SCORER_URL")

@@ -259,7 +259,9 @@ class AsyncTransport:
         # Idle connections expire before the server's keep-alive (uvicorn: 5 s) closes them, so a request never
         # goes out on a connection the server is closing at that instant (ReadError / reset under load).
         limits = httpx.Limits(
-            max_connections=self.max_concurrency + 4, max_keepalive_connections=self.max_concurrency, keepalive_expiry=KEEPALIVE_EXPIRY_S
+            max_connections=self.max_concurrency + 4,
+            max_keepalive_connections=self.max_concurrency,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
         self.http = client or httpx.AsyncClient(headers=_headers(settings.token()), limits=limits, follow_redirects=False)
 

@@ -77,16 +77,24 @@ def session_table(store: SessionStore, session: Session) -> Table:
     psnr, clip = _scores_text(session.draft.guidance)
     draft_state = "[green]done[/]" if session.draft.chosen is not None and not session.pending_draft else "[yellow]pending[/]"
     table.add_row(
-        "0", _draft_kind(session) + "\n" + model_label(session.draft.model, short=True), draft_state,
-        escape(_short(session.draft.prompt, 90)), psnr, clip,
+        "0",
+        _draft_kind(session) + "\n" + model_label(session.draft.model, short=True),
+        draft_state,
+        escape(_short(session.draft.prompt, 90)),
+        psnr,
+        clip,
     )
     for round_ in session.rounds:
         psnr, clip = _scores_text(round_.guidance)
         kind = "text+image" if round_.references else "text"
         box = f"\nbox {[round(v) for v in round_.target_box.root]}" if round_.target_box else ""
         table.add_row(
-            str(round_.index), kind + "\n" + model_label(round_.model, short=True), round_state(round_),
-            escape(_short(round_.instruction, 90)) + box, psnr, clip,
+            str(round_.index),
+            kind + "\n" + model_label(round_.model, short=True),
+            round_state(round_),
+            escape(_short(round_.instruction, 90)) + box,
+            psnr,
+            clip,
         )
     return table
 
@@ -139,7 +147,9 @@ def print_session(console: Console, store: SessionStore, session: Session) -> No
         console.print(f"Proposed next edits from the target ({model_label(guidance.analysis.model)}):")
         for suggestion in guidance.analysis.suggestions:
             box = [round(v) for v in suggestion.box_2d.root]
-            console.print(f"  {suggestion.number}. {escape(suggestion.description)}  box_2d {box}  (round --suggestion {suggestion.number})")
+            console.print(
+                f"  {suggestion.number}. {escape(suggestion.description)}  box_2d {box}  (round --suggestion {suggestion.number})"
+            )
     if guidance:
         for error in guidance.errors:
             console.print(f"[yellow]{escape(error)}[/]")
@@ -188,7 +198,9 @@ def print_services(console: Console, client: FashionEditClient) -> dict[str, Ser
             infos[name] = exc
     console.print(services_table(infos, {name: svc.urls for name, svc in client.services().items()}))
     if any(isinstance(i, ServiceInfo) and i.model and i.model.offline for i in infos.values()):
-        console.print(f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)")
+        console.print(
+            f"[bold yellow]{OFFLINE_LABEL}[/]: results do not come from the paper's models (see docs/client.md to configure them)"
+        )
     return infos
 
 
@@ -205,5 +217,8 @@ def start_services(console: Console, stack: LocalServices) -> None:
 
 
 def describe_profiles(profiles: dict[str, str]) -> str:
-    parts = [f"{name}: {OFFLINE_LABEL if profile == 'offline' else 'configured (FASHIONEDIT_' + name.upper() + '_*)'}" for name, profile in profiles.items()]
+    parts = [
+        f"{name}: {OFFLINE_LABEL if profile == 'offline' else 'configured (FASHIONEDIT_' + name.upper() + '_*)'}"
+        for name, profile in profiles.items()
+    ]
     return "profiles: " + ", ".join(parts)

@@ -221,13 +221,11 @@ def repair_box(
     try:
         numbers = _to_floats(values)
     except (TypeError, ValueError) as exc:
-        return BoxRepairResult(None, [Repair(code=RepairCode.DROPPED_INVALID, message=f"unreadable box {values!r}: {exc}", item=item)])
+        return BoxRepairResult(
+            None, [Repair(code=RepairCode.DROPPED_INVALID, message=f"unreadable box {values!r}: {exc}", item=item)]
+        )
 
-    if (
-        convention in (BoxConvention.YX_1000, BoxConvention.XY_1000)
-        and image_size is not None
-        and max(numbers) > SCALE
-    ):
+    if convention in (BoxConvention.YX_1000, BoxConvention.XY_1000) and image_size is not None and max(numbers) > SCALE:
         # Asked for 0-1000 but got pixels (a common VLM slip): convert using the image size.
         pixel_convention = BoxConvention.YX_PIXELS if convention is BoxConvention.YX_1000 else BoxConvention.XY_PIXELS
         converted = convert_to_box2d_values(numbers, pixel_convention, image_size=image_size)
@@ -249,18 +247,26 @@ def repair_box(
     if ymin > ymax or xmin > xmax:
         ymin, ymax = min(ymin, ymax), max(ymin, ymax)
         xmin, xmax = min(xmin, xmax), max(xmin, xmax)
-        repairs.append(Repair(code=RepairCode.REORDERED, message="corners were reversed; swapped to [ymin, xmin, ymax, xmax]", item=item))
+        repairs.append(
+            Repair(code=RepairCode.REORDERED, message="corners were reversed; swapped to [ymin, xmin, ymax, xmax]", item=item)
+        )
 
     clamped = [min(max(v, 0.0), SCALE) for v in (ymin, xmin, ymax, xmax)]
     if clamped != [ymin, xmin, ymax, xmax]:
         repairs.append(
-            Repair(code=RepairCode.CLAMPED, message=f"clamped {[round(v, 2) for v in (ymin, xmin, ymax, xmax)]} to 0-1000", item=item)
+            Repair(
+                code=RepairCode.CLAMPED, message=f"clamped {[round(v, 2) for v in (ymin, xmin, ymax, xmax)]} to 0-1000", item=item
+            )
         )
     ymin, xmin, ymax, xmax = clamped
 
     if ymax - ymin < min_side or xmax - xmin < min_side:
         repairs.append(
-            Repair(code=RepairCode.DROPPED_ZERO_AREA, message=f"box {[round(v, 2) for v in clamped]} has zero area; dropped", item=item)
+            Repair(
+                code=RepairCode.DROPPED_ZERO_AREA,
+                message=f"box {[round(v, 2) for v in clamped]} has zero area; dropped",
+                item=item,
+            )
         )
         return BoxRepairResult(None, repairs)
     return BoxRepairResult(Box2D((ymin, xmin, ymax, xmax)), repairs)

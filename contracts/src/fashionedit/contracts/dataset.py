@@ -44,7 +44,9 @@ class DatasetSample(Contract):
     draft_seed: int | None = None
     draft_clip: float | None = Field(default=None, description="Draft vs original CLIP x100, as used for selection")
     draft_psnr: float | None = Field(default=None, description="Draft vs original PSNR (dB) from the selection scoring")
-    published_clip: float | None = Field(default=None, description="The score the selection list gave this image (list selection only)")
+    published_clip: float | None = Field(
+        default=None, description="The score the selection list gave this image (list selection only)"
+    )
     differences: list[DatasetDifference] = Field(default_factory=list)
 
 
@@ -81,7 +83,8 @@ class DatasetManifest(Contract):
     selection: SelectionInfo
     split: SplitInfo
     drafts: dict[str, Any] = Field(
-        default_factory=dict, description="How drafts were made: generator settings (steps, guidance, size, seeds) or the folder they came from"
+        default_factory=dict,
+        description="How drafts were made: generator settings (steps, guidance, size, seeds) or the folder they came from",
     )
     k: int = Field(default=3, ge=1, description="Differences per sample (the paper: 3)")
     differences_source: str = Field(

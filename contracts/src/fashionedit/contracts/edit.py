@@ -58,7 +58,9 @@ class EditRequest(Contract):
     )
     target_box: Box2D | None = Field(default=None, description="Where the change belongs, box_2d on 0-1000")
     seed: Seed | None = None
-    size: str | None = Field(default=None, pattern=r"^(auto|\d{2,4}x\d{2,4})$", description="Output size, e.g. '1024x1024' or 'auto'")
+    size: str | None = Field(
+        default=None, pattern=r"^(auto|\d{2,4}x\d{2,4})$", description="Output size, e.g. '1024x1024' or 'auto'"
+    )
     quality: Literal["auto", "low", "medium", "high"] | None = None
     input_fidelity: Literal["low", "high"] | None = None
     backend: str | None = Field(default=None, description="Backend override, where the service allows one")

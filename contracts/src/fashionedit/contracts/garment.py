@@ -210,7 +210,9 @@ class UpperGarment(Contract):
     fabric: Fabric | None = None
     pattern: Pattern | None = None
     pattern_color: ColorName | None = Field(default=None, description="Colour of the stripes, flowers, print or second block")
-    graphic_size: GraphicSize | None = Field(default=None, description="A graphic print's size; None draws the large centre print")
+    graphic_size: GraphicSize | None = Field(
+        default=None, description="A graphic print's size; None draws the large centre print"
+    )
     collar_color: ColorName | None = Field(default=None, description="A contrast colour for the collar, lapels or neckband")
     buttons: Buttons | None = None
     pockets: Pockets | None = None

@@ -87,7 +87,7 @@ def _b64decode(text: str, limits: ImageLimits) -> bytes:
     if text.startswith("data:"):
         match = _DATA_URL.match(text)
         if match:
-            text = text[match.end():]
+            text = text[match.end() :]
     # base64 inflates by 4/3: refuse oversized payloads before decoding them.
     if len(text) > limits.max_encoded_bytes * 4 // 3 + 4096:
         raise ImageDecodeError(
@@ -117,8 +117,7 @@ def inspect_image_bytes(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> tu
     """Check format and size from the header only. Returns ``(format, width, height)``."""
     if len(data) > limits.max_encoded_bytes:
         raise ImageDecodeError(
-            f"image is {len(data)} bytes, over the {limits.max_encoded_bytes} byte limit; "
-            "send a smaller or more compressed image"
+            f"image is {len(data)} bytes, over the {limits.max_encoded_bytes} byte limit; send a smaller or more compressed image"
         )
     fmt = sniff_format(data)
     if fmt is None:

@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     rendered = render_all()
     directory: Path = args.directory
     if args.check:
-        stale = [name for name, text in rendered.items() if not (directory / name).is_file() or (directory / name).read_text() != text]
+        stale = [
+            name for name, text in rendered.items() if not (directory / name).is_file() or (directory / name).read_text() != text
+        ]
         extra = sorted(p.name for p in directory.glob("*.json") if p.name not in rendered) if directory.is_dir() else []
         if stale or extra:
             print(f"schemas out of date: {stale + extra}; run python -m fashionedit.contracts.schema_export", file=sys.stderr)

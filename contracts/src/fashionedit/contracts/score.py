@@ -29,7 +29,9 @@ class ScorePair(Contract):
 class ScoreRequest(Contract):
     pairs: list[ScorePair] = Field(min_length=1, max_length=MAX_PAIRS_PER_REQUEST)
     metrics: list[Metric] = Field(default_factory=lambda: [Metric.CLIP, Metric.PSNR], min_length=1)
-    clip_threshold: float = Field(default=DEFAULT_CLIP_THRESHOLD, gt=0.0, lt=1.0, description="CLIP* counts cosines strictly above this")
+    clip_threshold: float = Field(
+        default=DEFAULT_CLIP_THRESHOLD, gt=0.0, lt=1.0, description="CLIP* counts cosines strictly above this"
+    )
 
     @model_validator(mode="after")
     def _unique_metrics(self) -> ScoreRequest:
@@ -45,7 +47,9 @@ class PairScore(Contract):
     psnr: float | None = Field(default=None, description="dB, 256x256 bilinear, uint8, peak 255")
     ssim: float | None = None
     lpips: float | None = None
-    identical: bool | None = Field(default=None, description="The two images are pixel-identical at 256x256 (MSE 0); see psnr_rule")
+    identical: bool | None = Field(
+        default=None, description="The two images are pixel-identical at 256x256 (MSE 0); see psnr_rule"
+    )
 
 
 class ScoreAggregate(Contract):
@@ -56,7 +60,9 @@ class ScoreAggregate(Contract):
     ssim: float | None = None
     lpips: float | None = None
     clip_n: int | None = Field(default=None, description="Pairs in the CLIP mean and the CLIP* denominator")
-    psnr_n: int | None = Field(default=None, description="Pairs in the mean PSNR (fewer than n only when psnr_rule excludes identical pairs)")
+    psnr_n: int | None = Field(
+        default=None, description="Pairs in the mean PSNR (fewer than n only when psnr_rule excludes identical pairs)"
+    )
 
 
 class MetricStatus(Contract):

@@ -59,13 +59,19 @@ def table_rows(
         latest[(record.item_id, record.family, record.round)] = record
     split_labels = split_labels or {}
     rows = []
-    specs = [(f, 0) for f in INIT_FAMILIES if f in expected] + [(f, r) for f in EDIT_FAMILIES if f in expected for r in range(1, rounds + 1)]
+    specs = [(f, 0) for f in INIT_FAMILIES if f in expected] + [
+        (f, r) for f in EDIT_FAMILIES if f in expected for r in range(1, rounds + 1)
+    ]
     for family, round_ in specs:
         group = [r for (_, fam, rnd), r in sorted(latest.items()) if fam == family and rnd == round_]
         ok = [r for r in group if r.status == "ok" and r.scores is not None]
         failed = sum(1 for r in group if r.status == "failed")
         statuses = {r.clip_status for r in ok}
-        clip_status = "no_data" if not ok else ("ok" if statuses == {"ok"} else "random_weights" if "random_weights" in statuses else "unavailable")
+        clip_status = (
+            "no_data"
+            if not ok
+            else ("ok" if statuses == {"ok"} else "random_weights" if "random_weights" in statuses else "unavailable")
+        )
         clip = clip_star = None
         if clip_status == "ok":
             cosines = [r.scores.clip_cosine if r.scores.clip_cosine is not None else r.scores.clip / 100 for r in ok]  # type: ignore[union-attr,operator]
@@ -80,15 +86,27 @@ def table_rows(
             note = CLIP_TEXT[clip_status]
         elif clip_status == "ok" and len(ok) < expected[family]:
             missing = expected[family] - len(ok)
-            note = (f"CLIP* is over all {expected[family]} expected items: {missing} without a score ({failed} failed"
-                    f"{f', {missing - failed} not run' if missing > failed else ''}) count as not above {clip_threshold:g}; "
-                    f"CLIP and PSNR are over the {len(ok)} scored")
-        rows.append(Table1Row(
-            method=label, prompt="text+image" if family == "BUG" else "text",
-            split=split_labels.get(family, "train+val" if family in INIT_FAMILIES else "val"),
-            n=len(ok), n_failed=failed, n_expected=expected[family], clip=clip, clip_star=clip_star, clip_status=clip_status,
-            psnr=psnr, model=", ".join(m for m, _ in models.most_common() if m) or None, note=note,
-        ))
+            note = (
+                f"CLIP* is over all {expected[family]} expected items: {missing} without a score ({failed} failed"
+                f"{f', {missing - failed} not run' if missing > failed else ''}) count as not above {clip_threshold:g}; "
+                f"CLIP and PSNR are over the {len(ok)} scored"
+            )
+        rows.append(
+            Table1Row(
+                method=label,
+                prompt="text+image" if family == "BUG" else "text",
+                split=split_labels.get(family, "train+val" if family in INIT_FAMILIES else "val"),
+                n=len(ok),
+                n_failed=failed,
+                n_expected=expected[family],
+                clip=clip,
+                clip_star=clip_star,
+                clip_status=clip_status,
+                psnr=psnr,
+                model=", ".join(m for m, _ in models.most_common() if m) or None,
+                note=note,
+            )
+        )
     return rows
 
 
@@ -117,9 +135,11 @@ def markdown_table(report: BenchmarkReport) -> str:
             f"{_fmt(row.clip_star, clip_status)} | {_fmt(row.psnr)} | {row.model or '-'} |"
         )
     out.append("")
-    out.append(f"CLIP: mean cosine x100 vs the original, over the scored items; CLIP*: % of the expected items (n_expected, as the "
-               f"paper's % of val images) with cosine > {report.metadata.clip_threshold:g}, a failed item counting as not above; "
-               "PSNR: mean dB (cv2.PSNR, 256x256 bilinear, cv2.imread decoding), over the scored items.")
+    out.append(
+        f"CLIP: mean cosine x100 vs the original, over the scored items; CLIP*: % of the expected items (n_expected, as the "
+        f"paper's % of val images) with cosine > {report.metadata.clip_threshold:g}, a failed item counting as not above; "
+        "PSNR: mean dB (cv2.PSNR, 256x256 bilinear, cv2.imread decoding), over the scored items."
+    )
     for row in report.rows:
         if row.note and row.note not in CLIP_TEXT.values():
             out.append(f"{row.method}: {row.note}.")
@@ -127,8 +147,10 @@ def markdown_table(report: BenchmarkReport) -> str:
         out.append(f"CLIP columns: {report.clip_note}.")
     out.extend(report.notes)
     if report.metadata.offline:
-        out.append(f"Results on the {OFFLINE_LABEL}: the services ran without the paper's models (run.json names each one's "
-                   "backend and model); they test the machinery, not the paper's models.")
+        out.append(
+            f"Results on the {OFFLINE_LABEL}: the services ran without the paper's models (run.json names each one's "
+            "backend and model); they test the machinery, not the paper's models."
+        )
     return "\n".join(out) + "\n"
 
 
@@ -138,10 +160,21 @@ def csv_table(report: BenchmarkReport) -> str:
     writer.writerow(["method", "prompt", "split", "n", "n_failed", "n_expected", "clip", "clip_star", "psnr", "model", "label"])
     for row in report.rows:
         clip_status = None if row.clip_status == "ok" else row.clip_status
-        writer.writerow([
-            row.method, row.prompt, row.split, row.n, row.n_failed, row.n_expected, _fmt(row.clip, clip_status),
-            _fmt(row.clip_star, clip_status), _fmt(row.psnr), row.model or "", report.label,
-        ])
+        writer.writerow(
+            [
+                row.method,
+                row.prompt,
+                row.split,
+                row.n,
+                row.n_failed,
+                row.n_expected,
+                _fmt(row.clip, clip_status),
+                _fmt(row.clip_star, clip_status),
+                _fmt(row.psnr),
+                row.model or "",
+                report.label,
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -157,31 +190,55 @@ def build_report(run_dir: str | Path) -> tuple[BenchmarkReport, RunConfig, Datas
     plan = runner.planned()
     planned_ids = {family: {s.id for s in samples} for family, samples in plan.items()}
     records = {k: r for k, r in load_records(run_dir).items() if r.item_id in planned_ids.get(r.family, ())}
-    rows = table_rows(records.values(), {f: len(s) for f, s in plan.items()}, rounds=config.rounds, clip_threshold=meta.clip_threshold,
-                      split_labels={f: "+".join(config.init_splits if f in INIT_FAMILIES else config.edit_splits) for f in plan})
+    rows = table_rows(
+        records.values(),
+        {f: len(s) for f, s in plan.items()},
+        rounds=config.rounds,
+        clip_threshold=meta.clip_threshold,
+        split_labels={f: "+".join(config.init_splits if f in INIT_FAMILIES else config.edit_splits) for f in plan},
+    )
     for family in config.methods:
         if family == "SD2" and family not in plan:
-            rows.insert(0, Table1Row(method="SD2", prompt="text", split="+".join(config.init_splits), n=0, n_expected=0,
-                                     note="not run: no SD2 generator given (--sd2-generator-url)"))
+            rows.insert(
+                0,
+                Table1Row(
+                    method="SD2",
+                    prompt="text",
+                    split="+".join(config.init_splits),
+                    n=0,
+                    n_expected=0,
+                    note="not run: no SD2 generator given (--sd2-generator-url)",
+                ),
+            )
     statuses = {r.clip_status for r in rows if r.n}
     clip_note = None
     if statuses and statuses != {"ok"}:
         clip_note = CLIP_TEXT["random_weights" if "random_weights" in statuses else "unavailable"]
     counts = Counter(r.status for r in records.values())
     manifest = runner.dataset.manifest
-    notes = [f"Dataset: {manifest.num_samples} samples ({manifest.split.train} train / {manifest.split.val} val), "
-             f"selection {manifest.selection.method}, differences from {manifest.differences_source}."]
+    notes = [
+        f"Dataset: {manifest.num_samples} samples ({manifest.split.train} train / {manifest.split.val} val), "
+        f"selection {manifest.selection.method}, differences from {manifest.differences_source}."
+    ]
     if "from_folder" in manifest.drafts:
-        notes.append(f"SD3 row: the dataset's drafts came from a folder ({Path(manifest.drafts['from_folder']).name}), not from a generator.")
+        notes.append(
+            f"SD3 row: the dataset's drafts came from a folder ({Path(manifest.drafts['from_folder']).name}), not from a generator."
+        )
     carried = sum(1 for r in records.values() if r.carried)
     if carried:
-        notes.append(f"{carried} rounds had no difference to apply (the item has fewer than {config.rounds}); "
-                     "their previous output was carried forward unchanged and scored again.")
-    report = BenchmarkReport(metadata=meta, rows=rows, label=report_label(meta), clip_note=clip_note, counts=dict(counts), notes=notes)
+        notes.append(
+            f"{carried} rounds had no difference to apply (the item has fewer than {config.rounds}); "
+            "their previous output was carried forward unchanged and scored again."
+        )
+    report = BenchmarkReport(
+        metadata=meta, rows=rows, label=report_label(meta), clip_note=clip_note, counts=dict(counts), notes=notes
+    )
     return report, config, runner.dataset, records
 
 
-def write_report(run_dir: str | Path, out_stem: str | Path | None = None, *, sheets: bool = True) -> tuple[BenchmarkReport, dict[str, Path]]:
+def write_report(
+    run_dir: str | Path, out_stem: str | Path | None = None, *, sheets: bool = True
+) -> tuple[BenchmarkReport, dict[str, Path]]:
     """Write ``table1.md``, ``table1.csv`` and ``table1.json`` (or ``<out_stem>.*``) and the contact sheets."""
     run_dir = Path(run_dir)
     report, config, dataset, records = build_report(run_dir)
@@ -247,10 +304,20 @@ def write_contact_sheets(run_dir: Path, report: BenchmarkReport, config: RunConf
             cells = [f"<th>{family}</th>"]
             for round_ in range(1, config.rounds + 1):
                 record = records.get((item_id, family, round_))
-                image = f"<img class='main' src='{rel(run_dir / record.output)}'>" if record and record.output and record.status == "ok" else ""
+                image = (
+                    f"<img class='main' src='{rel(run_dir / record.output)}'>"
+                    if record and record.output and record.status == "ok"
+                    else ""
+                )
                 instruction = html.escape(record.instruction or "") if record else ""
-                ref = f"<img class='ref' src='{rel(dataset.path(record.reference))}' title='reference'>" if record and record.reference else ""
-                cells.append(f"<td><div class='label'>{family}({round_})</div>{image}<div>“{instruction}”</div>{ref}{_scores_html(record)}</td>")
+                ref = (
+                    f"<img class='ref' src='{rel(dataset.path(record.reference))}' title='reference'>"
+                    if record and record.reference
+                    else ""
+                )
+                cells.append(
+                    f"<td><div class='label'>{family}({round_})</div>{image}<div>“{instruction}”</div>{ref}{_scores_html(record)}</td>"
+                )
             body.append("<tr>" + "".join(cells) + "</tr>")
         page = (
             f"<!doctype html><meta charset='utf-8'><title>{html.escape(item_id)}</title><style>{_CSS}</style>{banner}"
@@ -260,6 +327,9 @@ def write_contact_sheets(run_dir: Path, report: BenchmarkReport, config: RunConf
         atomic_write_text(folder / f"{item_id}.html", page)
         index_rows.append(f"<li><a href='{html.escape(item_id)}.html'>{html.escape(item_id)}</a></li>")
     table_html = "<pre>" + html.escape(markdown_table(report)) + "</pre>"
-    atomic_write_text(folder / "index.html", f"<!doctype html><meta charset='utf-8'><title>FashionEdit benchmark</title><style>{_CSS}</style>"
-                      f"{banner}<h2>Contact sheets</h2>{table_html}<ul>{''.join(index_rows)}</ul>")
+    atomic_write_text(
+        folder / "index.html",
+        f"<!doctype html><meta charset='utf-8'><title>FashionEdit benchmark</title><style>{_CSS}</style>"
+        f"{banner}<h2>Contact sheets</h2>{table_html}<ul>{''.join(index_rows)}</ul>",
+    )
     return folder / "index.html"

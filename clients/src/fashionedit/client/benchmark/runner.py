@@ -57,18 +57,24 @@ class RunConfig(BaseModel):
     methods: list[Family] = Field(default_factory=lambda: list[Family](["SD2", "SD3", "Vanilla", "BUG"]))
     rounds: int = Field(default=3, ge=1, le=10, description="Editing rounds R (the paper: 3)")
     concurrency: int = Field(
-        default=16, ge=1, le=1024,
+        default=16,
+        ge=1,
+        le=1024,
         description="Calls in flight per service (the SDK spreads them over the replicas); twice as many steps are in flight, "
         "so one step's scoring never holds an editor slot",
     )
     item_attempts: int = Field(
-        default=3, ge=1, le=10,
+        default=3,
+        ge=1,
+        le=10,
         description="Tries per step after a local fault (file I/O); a service error is final (its retries are done)",
     )
     retry_backoff_s: float = Field(default=1.0, ge=0)
     seed: int = Field(default=0, ge=0, description="Edit and SD2 seeds derive from it and the step")
     clip_threshold: float = Field(default=DEFAULT_CLIP_THRESHOLD, gt=0, lt=1)
-    init_splits: list[str] = Field(default_factory=lambda: ["train", "val"], description="Splits of the SD rows (the paper: train+val)")
+    init_splits: list[str] = Field(
+        default_factory=lambda: ["train", "val"], description="Splits of the SD rows (the paper: train+val)"
+    )
     edit_splits: list[str] = Field(default_factory=lambda: ["val"], description="Splits of the editing rows (the paper: val)")
     limit: int | None = Field(default=None, ge=1, description="Only the first N items (sorted ids) of each split selection")
     box: Literal["never", "bug", "all"] = Field(
@@ -76,8 +82,12 @@ class RunConfig(BaseModel):
         description="Send the difference's box as target_box: never (the paper's exact calls: no mask, no box), on BUG rounds "
         "(an OpenAI editor then adds input_image_mask; local editors place the crop there), or on all rounds",
     )
-    edit_size: str | None = Field(default=None, description="Editor output size, e.g. 1024x1024; unset: the editor keeps the input size")
-    sd2_generator_url: list[str] | None = Field(default=None, description="Generator replicas serving SD2 (the SD2 row); unset: no SD2 row")
+    edit_size: str | None = Field(
+        default=None, description="Editor output size, e.g. 1024x1024; unset: the editor keeps the input size"
+    )
+    sd2_generator_url: list[str] | None = Field(
+        default=None, description="Generator replicas serving SD2 (the SD2 row); unset: no SD2 row"
+    )
     missing_difference: Literal["fail", "carry"] = Field(
         default="fail",
         description="An item with fewer differences than rounds: 'fail' those rounds, or 'carry' the previous output unchanged "
@@ -123,8 +133,14 @@ class ServicesChanged(ValueError):
 
 
 class BenchmarkRunner:
-    def __init__(self, config: RunConfig, settings: ClientSettings | None = None, *, progress: Progress | None = None,
-                 allow_changed_services: bool = False) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        settings: ClientSettings | None = None,
+        *,
+        progress: Progress | None = None,
+        allow_changed_services: bool = False,
+    ) -> None:
         self.config = config
         self.settings = settings or ClientSettings()
         self.progress = progress or NoProgress()
@@ -167,7 +183,8 @@ class BenchmarkRunner:
         if path.exists():
             previous = RunMetadata.model_validate_json(path.read_text())
             changed = sorted(
-                name for name in set(previous.services) | set(services)
+                name
+                for name in set(previous.services) | set(services)
                 if _identity(previous.services.get(name)) != _identity(services.get(name))
             )
             if changed and not self.allow_changed_services:
@@ -175,18 +192,44 @@ class BenchmarkRunner:
                     f"the run in {self.out} was started with other models for {', '.join(changed)}; resuming would mix them in one "
                     "table. Point the client at the same services, use a new --out, or pass --allow-changed-services"
                 )
-            content = ("dataset", "rounds", "seed", "clip_threshold", "box", "edit_size", "init_splits", "edit_splits", "missing_difference")
+            content = (
+                "dataset",
+                "rounds",
+                "seed",
+                "clip_threshold",
+                "box",
+                "edit_size",
+                "init_splits",
+                "edit_splits",
+                "missing_difference",
+            )
             changed_cfg = [k for k in content if previous.config.get(k) != config.get(k)]
             if changed_cfg:
-                raise ValueError(f"the run in {self.out} was made with other settings ({', '.join(changed_cfg)}); use a new --out")
-            meta = previous.model_copy(update={"resumed": [*previous.resumed, now], "config": config, "concurrency": self.config.concurrency,
-                                               "services": {**previous.services, **services}, "finished_at": None})
+                raise ValueError(
+                    f"the run in {self.out} was made with other settings ({', '.join(changed_cfg)}); use a new --out"
+                )
+            meta = previous.model_copy(
+                update={
+                    "resumed": [*previous.resumed, now],
+                    "config": config,
+                    "concurrency": self.config.concurrency,
+                    "services": {**previous.services, **services},
+                    "finished_at": None,
+                }
+            )
         else:
             meta = RunMetadata(
-                run_id=hashlib.sha256(f"{self.out.resolve()}:{now.isoformat()}".encode()).hexdigest()[:12], started_at=now,
-                dataset=str(self.config.dataset), manifest_sha256=self.dataset.sha256(), seed=self.config.seed,
-                concurrency=self.config.concurrency, clip_threshold=self.config.clip_threshold, config=config, services=services,
-                versions=package_versions(), offline=offline,
+                run_id=hashlib.sha256(f"{self.out.resolve()}:{now.isoformat()}".encode()).hexdigest()[:12],
+                started_at=now,
+                dataset=str(self.config.dataset),
+                manifest_sha256=self.dataset.sha256(),
+                seed=self.config.seed,
+                concurrency=self.config.concurrency,
+                clip_threshold=self.config.clip_threshold,
+                config=config,
+                services=services,
+                versions=package_versions(),
+                offline=offline,
             )
         atomic_write_text(path, meta.model_dump_json(indent=2) + "\n")
         return meta
@@ -197,14 +240,19 @@ class BenchmarkRunner:
             return {}
         response = await client.scorer.score(
             [(sample.id, output, ImagePayload.from_path(self.dataset.path(sample.original)))],
-            metrics=["clip", "psnr"], clip_threshold=self.config.clip_threshold,
+            metrics=["clip", "psnr"],
+            clip_threshold=self.config.clip_threshold,
         )
         pair: PairScore = response.scores[0]
         status = next((m for m in response.metrics if m.metric.value == "clip"), None)
         if status is None or not status.available or pair.clip is None:
             return {"scores": pair, "clip_status": "unavailable", "clip_note": status.reason if status else "CLIP not reported"}
         if status.random_weights:
-            return {"scores": pair, "clip_status": "random_weights", "clip_note": "random CLIP weights (test only): not a CLIP score"}
+            return {
+                "scores": pair,
+                "clip_status": "random_weights",
+                "clip_note": "random CLIP weights (test only): not a CLIP score",
+            }
         return {"scores": pair, "clip_status": "ok"}
 
     async def _finish(self, record: RoundRecord) -> None:
@@ -222,22 +270,38 @@ class BenchmarkRunner:
         except AttemptsExhausted as exc:
             return {}, describe_error(exc.error), exc.attempts, (time.perf_counter() - started) * 1000
 
-    async def _init_step(self, client: AsyncFashionEditClient, sd2: AsyncGeneratorClient | None, family: str, sample: DatasetSample) -> None:
+    async def _init_step(
+        self, client: AsyncFashionEditClient, sd2: AsyncGeneratorClient | None, family: str, sample: DatasetSample
+    ) -> None:
         async def work() -> dict[str, Any]:
             if family == "SD3":
                 draft = ImagePayload.from_path(self.dataset.path(sample.draft))
                 return {"output": None, "model": self.dataset.manifest.generator, **await self._score(client, draft, sample)}
             assert sd2 is not None
             size = self.dataset.manifest.drafts.get("width", 1024)
-            response = await sd2.generate(prompt=sample.caption, negative_prompt="", seed=step_seed(self.config.seed, sample.id, "SD2"),
-                                          width=size, height=size, steps=28, guidance=7.0)
+            response = await sd2.generate(
+                prompt=sample.caption,
+                negative_prompt="",
+                seed=step_seed(self.config.seed, sample.id, "SD2"),
+                width=size,
+                height=size,
+                steps=28,
+                guidance=7.0,
+            )
             image = response.images[0].image
             output = f"images/SD2/{sample.id}.png"
             await asyncio.to_thread(atomic_write_bytes, self.out / output, image.to_bytes())
             return {"output": output, "model": response.model, **await self._score(client, image, sample)}
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, 0), work)
-        base = {"item_id": sample.id, "family": family, "round": 0, "split": sample.split, "attempts": attempts, "elapsed_ms": elapsed}
+        base = {
+            "item_id": sample.id,
+            "family": family,
+            "round": 0,
+            "split": sample.split,
+            "attempts": attempts,
+            "elapsed_ms": elapsed,
+        }
         if error is not None:
             await self._finish(RoundRecord(**base, status="failed", error=error))
         else:
@@ -248,7 +312,9 @@ class BenchmarkRunner:
             return self.dataset.path(sample.draft)
         return self.out / edit_output(family, sample.id, round_ - 1)
 
-    async def _edit_step(self, pool: WorkPool, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int) -> None:
+    async def _edit_step(
+        self, pool: WorkPool, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int
+    ) -> None:
         cfg = self.config
         base = {"item_id": sample.id, "family": family, "round": round_, "split": sample.split}
         differences = {d.index: d for d in sample.differences}
@@ -257,13 +323,17 @@ class BenchmarkRunner:
             await self._carry(pool, client, family, sample, round_)
             return
         if difference is None:
-            await self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"the dataset has no difference {round_} for this item"))
+            await self._finish(
+                RoundRecord(**base, status="failed", attempts=0, error=f"the dataset has no difference {round_} for this item")
+            )
             await self._skip_rest(family, sample, round_)
             return
         template = BUG_PROMPT if family == "BUG" else VANILLA_PROMPT
         reference = difference.crop if family == "BUG" else None
         if family == "BUG" and reference is None:
-            await self._finish(RoundRecord(**base, status="failed", attempts=0, error=f"difference {round_} has no reference crop"))
+            await self._finish(
+                RoundRecord(**base, status="failed", attempts=0, error=f"difference {round_} has no reference crop")
+            )
             await self._skip_rest(family, sample, round_)
             return
         send_box = cfg.box == "all" or (cfg.box == "bug" and family == "BUG")
@@ -283,11 +353,20 @@ class BenchmarkRunner:
                 request["size"] = cfg.edit_size
             response = await client.editor.edit(**request)
             await asyncio.to_thread(atomic_write_bytes, self.out / output, response.image.to_bytes())
-            return {"output": output, "prompt": response.prompt, "model": response.model, **await self._score(client, response.image, sample)}
+            return {
+                "output": output,
+                "prompt": response.prompt,
+                "model": response.model,
+                **await self._score(client, response.image, sample),
+            }
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, round_), work)
         record = RoundRecord(
-            **base, instruction=difference.description, reference=reference, attempts=attempts, elapsed_ms=elapsed,
+            **base,
+            instruction=difference.description,
+            reference=reference,
+            attempts=attempts,
+            elapsed_ms=elapsed,
             prompt=compose_prompt(template, difference.description),
         )
         if error is not None:
@@ -298,7 +377,9 @@ class BenchmarkRunner:
         if round_ < cfg.rounds:
             pool.submit((round_ + 1, family, sample.id), self._edit_closure(client, family, sample, round_ + 1))
 
-    async def _carry(self, pool: WorkPool, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int) -> None:
+    async def _carry(
+        self, pool: WorkPool, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int
+    ) -> None:
         output = edit_output(family, sample.id, round_)
 
         async def work() -> dict[str, Any]:
@@ -307,8 +388,15 @@ class BenchmarkRunner:
             return {"output": output, **await self._score(client, ImagePayload.from_bytes(data), sample)}
 
         fields, error, attempts, elapsed = await self._run_step((sample.id, family, round_), work)
-        base = {"item_id": sample.id, "family": family, "round": round_, "split": sample.split, "attempts": attempts, "elapsed_ms": elapsed,
-                "carried": True}
+        base = {
+            "item_id": sample.id,
+            "family": family,
+            "round": round_,
+            "split": sample.split,
+            "attempts": attempts,
+            "elapsed_ms": elapsed,
+            "carried": True,
+        }
         if error is not None:
             await self._finish(RoundRecord(**base, status="failed", error=error))
             await self._skip_rest(family, sample, round_)
@@ -320,8 +408,17 @@ class BenchmarkRunner:
     async def _skip_rest(self, family: str, sample: DatasetSample, failed_round: int) -> None:
         """Later rounds cannot run without this one: record them as failed so the table counts them."""
         for later in range(failed_round + 1, self.config.rounds + 1):
-            await self._finish(RoundRecord(item_id=sample.id, family=family, round=later, split=sample.split, status="failed", attempts=0,
-                                     error=f"not run: round {failed_round} failed"))
+            await self._finish(
+                RoundRecord(
+                    item_id=sample.id,
+                    family=family,
+                    round=later,
+                    split=sample.split,
+                    status="failed",
+                    attempts=0,
+                    error=f"not run: round {failed_round} failed",
+                )
+            )
 
     def _edit_closure(self, client: AsyncFashionEditClient, family: str, sample: DatasetSample, round_: int):
         async def step(pool: WorkPool) -> None:
@@ -340,7 +437,11 @@ class BenchmarkRunner:
         cfg = self.config
         done = {key for key, record in load_records(self.out).items() if record.status == "ok"}
         plan = self.planned()
-        sd2 = AsyncGeneratorClient(self.settings, urls=cfg.sd2_generator_url, max_concurrency=cfg.concurrency) if cfg.sd2_generator_url else None
+        sd2 = (
+            AsyncGeneratorClient(self.settings, urls=cfg.sd2_generator_url, max_concurrency=cfg.concurrency)
+            if cfg.sd2_generator_url
+            else None
+        )
         async with AsyncFashionEditClient(self.settings, max_concurrency=cfg.concurrency) as client:
             try:
                 meta = await self._metadata(client, sd2)
@@ -383,9 +484,20 @@ def edit_output(family: str, item_id: str, round_: int) -> str:
 def _identity(info: ModelInfo | None) -> tuple[Any, ...] | None:
     if info is None:
         return None
-    return info.backend, info.model_id, info.weights.name if info.weights else None, info.weights.sha256 if info.weights else None, info.random_weights
+    return (
+        info.backend,
+        info.model_id,
+        info.weights.name if info.weights else None,
+        info.weights.sha256 if info.weights else None,
+        info.random_weights,
+    )
 
 
-def run_benchmark(config: RunConfig, settings: ClientSettings | None = None, *, progress: Progress | None = None,
-                  allow_changed_services: bool = False) -> RunMetadata:
+def run_benchmark(
+    config: RunConfig,
+    settings: ClientSettings | None = None,
+    *,
+    progress: Progress | None = None,
+    allow_changed_services: bool = False,
+) -> RunMetadata:
     return asyncio.run(BenchmarkRunner(config, settings, progress=progress, allow_changed_services=allow_changed_services).run())

@@ -64,7 +64,9 @@ class BuildConfig(BaseModel):
     rank_by: Literal["clip", "psnr"] = Field(default="clip", description="Score top_n ranks by (the paper: clip)")
     selection_list: Path | None = Field(default=None, description="A list in the captions_top.json format (selection=list)")
     limit: int | None = Field(default=None, ge=1, description="Only the first N candidates in sorted order (trial builds)")
-    drafts_from: Path | None = Field(default=None, description="Take drafts (<stem>.png) from this folder instead of generating them")
+    drafts_from: Path | None = Field(
+        default=None, description="Take drafts (<stem>.png) from this folder instead of generating them"
+    )
     draft_size: int = Field(default=1024, ge=64, le=2048, description="Generated draft width and height (the paper: 1024)")
     steps: int = Field(default=28, ge=1, le=150)
     guidance: float = Field(default=7.0, ge=0.0, le=30.0)
@@ -88,16 +90,25 @@ class BuildConfig(BaseModel):
     val_size: int | None = Field(default=None, ge=0, description="Val samples; default 1,000 of 11,546 or the same proportion")
     concurrency: int = Field(default=8, ge=1, le=1024)
     item_attempts: int = Field(
-        default=3, ge=1, le=10,
+        default=3,
+        ge=1,
+        le=10,
         description="Tries per item and stage after a local fault (file I/O); a service error is final (its retries are done)",
     )
 
     def content_key(self) -> dict[str, Any]:
         """The fields whose change makes earlier work in ``.work`` invalid."""
         return {
-            "source": str(self.source.resolve()), "drafts_from": str(self.drafts_from.resolve()) if self.drafts_from else None,
-            "draft_size": self.draft_size, "steps": self.steps, "guidance": self.guidance, "negative_prompt": self.negative_prompt,
-            "seed": self.seed, "image_size": self.image_size, "resize_mode": self.resize_mode, "k": self.k,
+            "source": str(self.source.resolve()),
+            "drafts_from": str(self.drafts_from.resolve()) if self.drafts_from else None,
+            "draft_size": self.draft_size,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "negative_prompt": self.negative_prompt,
+            "seed": self.seed,
+            "image_size": self.image_size,
+            "resize_mode": self.resize_mode,
+            "k": self.k,
             "differences_from": str(self.differences_from.resolve()) if self.differences_from else None,
         }
 
@@ -187,6 +198,7 @@ class DatasetBuilder:
         cfg = self.config
 
         for item in todo:
+
             async def step(_: WorkPool, item: SourceItem = item) -> None:
                 if cfg.drafts_from is not None:
                     source = cfg.drafts_from / f"{item.id}.png"
@@ -201,8 +213,13 @@ class DatasetBuilder:
 
                 async def call() -> bytes:
                     response = await client.generator.generate(
-                        prompt=item.caption, negative_prompt=cfg.negative_prompt, seed=seed, width=cfg.draft_size,
-                        height=cfg.draft_size, steps=cfg.steps, guidance=cfg.guidance,
+                        prompt=item.caption,
+                        negative_prompt=cfg.negative_prompt,
+                        seed=seed,
+                        width=cfg.draft_size,
+                        height=cfg.draft_size,
+                        steps=cfg.steps,
+                        guidance=cfg.guidance,
                     )
                     return response.images[0].image.to_bytes()
 
@@ -226,6 +243,7 @@ class DatasetBuilder:
         pool = WorkPool(self.config.concurrency)
 
         for item in todo:
+
             async def step(_: WorkPool, item: SourceItem = item) -> None:
                 async def call() -> ScoreRecord:
                     response = await client.scorer.score(
@@ -254,6 +272,7 @@ class DatasetBuilder:
         truth = load_ground_truth(cfg.differences_from) if cfg.differences_from else None
 
         for item in todo:
+
             async def step(_: WorkPool, item: SourceItem = item) -> None:
                 original = square_png(item.image, cfg.image_size, cfg.resize_mode)
                 draft = square_png(self.raw_draft_path(item.id), cfg.image_size, cfg.resize_mode)
@@ -265,7 +284,10 @@ class DatasetBuilder:
 
                 async def call() -> Any:
                     return await client.analyzer.analyze(
-                        original=ImagePayload.from_bytes(original), generated=ImagePayload.from_bytes(draft), k=cfg.k, include_crops=True
+                        original=ImagePayload.from_bytes(original),
+                        generated=ImagePayload.from_bytes(draft),
+                        k=cfg.k,
+                        include_crops=True,
                     )
 
                 try:
@@ -279,7 +301,9 @@ class DatasetBuilder:
                     if difference.crop is not None:
                         crop = f"crops/{item.id}_{index}.png"
                         atomic_write_bytes(self.out / crop, difference.crop.to_bytes())
-                    differences.append(DatasetDifference(index=index, description=difference.description, box_2d=difference.box_2d, crop=crop))
+                    differences.append(
+                        DatasetDifference(index=index, description=difference.description, box_2d=difference.box_2d, crop=crop)
+                    )
                 self.analysis_log.append(AnalysisRecord(id=item.id, differences=differences))
                 self.progress.advance()
 
@@ -323,8 +347,13 @@ class DatasetBuilder:
             kept = sorted(i for i in candidates if i in published)
             available = {item.id for item in items}
             info = SelectionInfo(
-                method="list", list_path=cfg.selection_list.name, list_sha256=sha256_file(cfg.selection_list), list_entries=len(published),
-                list_missing=sum(1 for i in published if i not in available), candidates=len(candidates), kept=len(kept),
+                method="list",
+                list_path=cfg.selection_list.name,
+                list_sha256=sha256_file(cfg.selection_list),
+                list_entries=len(published),
+                list_missing=sum(1 for i in published if i not in available),
+                candidates=len(candidates),
+                kept=len(kept),
             )
         else:
             kept = sorted(candidates)
@@ -349,7 +378,9 @@ class DatasetBuilder:
         if cfg.limit is not None:
             items = items[: cfg.limit]
         if not items:
-            raise ValueError(f"no images with captions to build from in {cfg.source}" + (" that are on the list" if published else ""))
+            raise ValueError(
+                f"no images with captions to build from in {cfg.source}" + (" that are on the list" if published else "")
+            )
         by_id = {item.id: item for item in items}
 
         async with AsyncFashionEditClient(self.settings, max_concurrency=cfg.concurrency) as client:
@@ -363,15 +394,27 @@ class DatasetBuilder:
         drafts = {r.id: r for r in self.drafts_log.read(DraftRecord)}
         analyses = {r.id: r for r in self.analysis_log.read(AnalysisRecord)}
         require_k = cfg.require_k if cfg.require_k is not None else cfg.selection != "list"
-        plan = plan_split(kept_ids, {i: len(a.differences) for i, a in analyses.items()}, k=cfg.k, require_k=require_k,
-                          val_size=cfg.val_size, seed=cfg.split_seed)
+        plan = plan_split(
+            kept_ids,
+            {i: len(a.differences) for i, a in analyses.items()},
+            k=cfg.k,
+            require_k=require_k,
+            val_size=cfg.val_size,
+            seed=cfg.split_seed,
+        )
         final_ids, split = plan.final_ids, plan.split
         selection = selection.model_copy(update={"dropped": plan.dropped})
         samples = [
             DatasetSample(
-                id=item_id, split=split[item_id], caption=by_id[item_id].caption, original=f"originals/{item_id}.png",
-                draft=f"drafts/{item_id}.png", draft_seed=drafts[item_id].seed, draft_clip=scores[item_id].clip,
-                draft_psnr=scores[item_id].psnr, published_clip=published.get(item_id) if published else None,
+                id=item_id,
+                split=split[item_id],
+                caption=by_id[item_id].caption,
+                original=f"originals/{item_id}.png",
+                draft=f"drafts/{item_id}.png",
+                draft_seed=drafts[item_id].seed,
+                draft_clip=scores[item_id].clip,
+                draft_psnr=scores[item_id].psnr,
+                published_clip=published.get(item_id) if published else None,
                 differences=analyses[item_id].differences,
             )
             for item_id in final_ids
@@ -379,22 +422,41 @@ class DatasetBuilder:
         draft_settings: dict[str, Any] = (
             {"from_folder": str(cfg.drafts_from)}
             if cfg.drafts_from
-            else {"steps": cfg.steps, "guidance": cfg.guidance, "negative_prompt": cfg.negative_prompt, "width": cfg.draft_size,
-                  "height": cfg.draft_size, "seed": cfg.seed, "seed_rule": "crc32(f'{seed}:{id}') & 0x7fffffff"}
+            else {
+                "steps": cfg.steps,
+                "guidance": cfg.guidance,
+                "negative_prompt": cfg.negative_prompt,
+                "width": cfg.draft_size,
+                "height": cfg.draft_size,
+                "seed": cfg.seed,
+                "seed_rule": "crc32(f'{seed}:{id}') & 0x7fffffff",
+            }
         )
         models = [m for m in infos.values() if m is not None]
         manifest = DatasetManifest(
-            source=str(cfg.source), image_size=cfg.image_size, resize_mode=cfg.resize_mode, selection=selection,
-            split=plan.info, drafts=draft_settings, k=cfg.k,
-            generator=infos.get("generator"), analyzer=infos.get("analyzer"), scorer=infos.get("scorer"),
+            source=str(cfg.source),
+            image_size=cfg.image_size,
+            resize_mode=cfg.resize_mode,
+            selection=selection,
+            split=plan.info,
+            drafts=draft_settings,
+            k=cfg.k,
+            generator=infos.get("generator"),
+            analyzer=infos.get("analyzer"),
+            scorer=infos.get("scorer"),
             differences_source=f"ground truth: {cfg.differences_from.name}" if cfg.differences_from else "analyzer",
-            offline=any(m.offline or m.random_weights for m in models), num_samples=len(samples),
+            offline=any(m.offline or m.random_weights for m in models),
+            num_samples=len(samples),
         )
         write_dataset(self.out, manifest, samples)
         return BuildResult(out=self.out, manifest=manifest, failed=dict(self.failed))
 
     async def _infos(self, client: AsyncFashionEditClient) -> dict[str, ModelInfo | None]:
-        names = ["scorer"] + ([] if self.config.differences_from else ["analyzer"]) + ([] if self.config.drafts_from else ["generator"])
+        names = (
+            ["scorer"]
+            + ([] if self.config.differences_from else ["analyzer"])
+            + ([] if self.config.drafts_from else ["generator"])
+        )
         infos = await asyncio.gather(*(client.services()[name].info() for name in names))
         return {name: info.model for name, info in zip(names, infos, strict=True)}
 
@@ -406,8 +468,9 @@ class SplitPlan(BaseModel):
     info: SplitInfo
 
 
-def plan_split(kept_ids: list[str], difference_counts: dict[str, int], *, k: int, require_k: bool, val_size: int | None,
-               seed: int) -> SplitPlan:
+def plan_split(
+    kept_ids: list[str], difference_counts: dict[str, int], *, k: int, require_k: bool, val_size: int | None, seed: int
+) -> SplitPlan:
     """The seeded split of the selection, then what is left out; the split is never re-drawn around a dropped item.
 
     ``difference_counts`` has an entry per analysed item (missing: its analysis failed). With a published list of
@@ -437,9 +500,11 @@ def plan_split(kept_ids: list[str], difference_counts: dict[str, int], *, k: int
     if short:
         rule += f"; {short} samples kept with fewer than {k} differences (the runner's --missing-difference decides their later rounds)"
     if dropped:
-        rule += (f"; drawn over the {len(kept_ids)} selected ({len(kept_ids) - val} train / {val} val), then "
-                 f"{dropped_by_split['train']} train and {dropped_by_split['val']} val samples were left out "
-                 f"({', '.join(f'{n} {r}' for r, n in sorted(dropped.items()))})")
+        rule += (
+            f"; drawn over the {len(kept_ids)} selected ({len(kept_ids) - val} train / {val} val), then "
+            f"{dropped_by_split['train']} train and {dropped_by_split['val']} val samples were left out "
+            f"({', '.join(f'{n} {r}' for r, n in sorted(dropped.items()))})"
+        )
     val_final = val - dropped_by_split["val"]
     info = SplitInfo(seed=seed, train=len(final_ids) - val_final, val=val_final, rule=rule)
     return SplitPlan(final_ids=final_ids, split={i: split[i] for i in final_ids}, dropped=dropped, info=info)
@@ -456,7 +521,9 @@ def score_fields(response: Any) -> dict[str, Any]:
     return {"clip": pair.clip, "clip_status": "ok", "psnr": pair.psnr}
 
 
-def build_dataset(config: BuildConfig, settings: ClientSettings | None = None, *, progress: Progress | None = None) -> BuildResult:
+def build_dataset(
+    config: BuildConfig, settings: ClientSettings | None = None, *, progress: Progress | None = None
+) -> BuildResult:
     """Synchronous entry point: ``asyncio.run`` of :meth:`DatasetBuilder.run`."""
     return asyncio.run(DatasetBuilder(config, settings, progress=progress).run())
 
@@ -471,9 +538,15 @@ def load_ground_truth(path: str | Path) -> dict[str, list[dict[str, Any]]]:
             try:
                 entry = json.loads(line)
                 out[str(entry["id"])] = [
-                    {"index": int(d.get("index", i)), "description": str(d["description"]), "box_2d": [float(v) for v in d["box_2d"]]}
+                    {
+                        "index": int(d.get("index", i)),
+                        "description": str(d["description"]),
+                        "box_2d": [float(v) for v in d["box_2d"]],
+                    }
                     for i, d in enumerate(entry.get("differences", []), start=1)
                 ]
             except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"{path} line {number}: expected {{id, differences: [{{description, box_2d}}]}} ({exc})") from exc
+                raise ValueError(
+                    f"{path} line {number}: expected {{id, differences: [{{description, box_2d}}]}} ({exc})"
+                ) from exc
     return out

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-NAME_RE = re.compile(r"^(?P<gender>MEN|WOMEN)-(?P<category>[A-Za-z_]+)-id_(?P<id>\d{8})-(?P<outfit>\d{2})_(?P<view_no>\d+)_(?P<view>[a-z]+)$")
+NAME_RE = re.compile(
+    r"^(?P<gender>MEN|WOMEN)-(?P<category>[A-Za-z_]+)-id_(?P<id>\d{8})-(?P<outfit>\d{2})_(?P<view_no>\d+)_(?P<view>[a-z]+)$"
+)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
@@ -42,7 +44,7 @@ def scan_source(folder: str | Path, *, strict_names: bool = False) -> tuple[list
     except json.JSONDecodeError as exc:
         raise ValueError(f"{captions_path} is not valid JSON: {exc}") from exc
     if not isinstance(captions, dict):
-        raise ValueError(f"{captions_path} must be an object {{\"<name>.jpg\": \"<caption>\"}}")
+        raise ValueError(f'{captions_path} must be an object {{"<name>.jpg": "<caption>"}}')
     by_stem = {Path(name).stem: str(text) for name, text in captions.items()}
     images = {p.stem: p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
     skipped = {"no_caption": 0, "no_image": 0, "empty_caption": 0, "bad_name": 0}

@@ -39,7 +39,9 @@ def square_png(source: bytes | str | Path, side: int, mode: ResizeMode = "pad") 
     return buffer.getvalue()
 
 
-def square_box(box: tuple[float, float, float, float], size: tuple[int, int], mode: ResizeMode) -> tuple[float, float, float, float]:
+def square_box(
+    box: tuple[float, float, float, float], size: tuple[int, int], mode: ResizeMode
+) -> tuple[float, float, float, float]:
     """A ``box_2d`` (0-1000) of an image of ``size`` as the same region of its square resize."""
     ymin, xmin, ymax, xmax = box
     width, height = size

@@ -22,7 +22,7 @@ def load_selection_list(path: str | Path) -> dict[str, float]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not data:
-        raise ValueError(f"{path} must be a non-empty object {{\"<stem>.png\": \"<score percent>\"}} (the captions_top.json format)")
+        raise ValueError(f'{path} must be a non-empty object {{"<stem>.png": "<score percent>"}} (the captions_top.json format)')
     out: dict[str, float] = {}
     for name, value in data.items():
         try:

@@ -185,7 +185,9 @@ def _instruction(value: Any, *, required: bool) -> str | None:
 @overload
 def _int(body: dict[str, Any], key: str, default: int, *, low: int | None = None, high: int | None = None) -> int: ...
 @overload
-def _int(body: dict[str, Any], key: str, default: None = None, *, low: int | None = None, high: int | None = None) -> int | None: ...
+def _int(
+    body: dict[str, Any], key: str, default: None = None, *, low: int | None = None, high: int | None = None
+) -> int | None: ...
 def _int(
     body: dict[str, Any], key: str, default: int | None = None, *, low: int | None = None, high: int | None = None
 ) -> int | None:

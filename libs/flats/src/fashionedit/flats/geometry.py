@@ -41,8 +41,18 @@ RGB = tuple[int, int, int]
 
 OUTER_TYPES = {UpperType.JACKET, UpperType.BLAZER, UpperType.COAT, UpperType.CARDIGAN}
 SLEEVE_LENGTH = {SleeveLength.SHORT: 0.24, SleeveLength.MEDIUM: 0.5, SleeveLength.LONG: 0.86}
-LOWER_LENGTH = {LowerLength.THREE_POINT: 0.42, LowerLength.MEDIUM_SHORT: 0.62, LowerLength.THREE_QUARTER: 0.86, LowerLength.LONG: 1.06}
-DRESS_LENGTH = {LowerLength.THREE_POINT: 1.05, LowerLength.MEDIUM_SHORT: 1.3, LowerLength.THREE_QUARTER: 1.6, LowerLength.LONG: 1.95}
+LOWER_LENGTH = {
+    LowerLength.THREE_POINT: 0.42,
+    LowerLength.MEDIUM_SHORT: 0.62,
+    LowerLength.THREE_QUARTER: 0.86,
+    LowerLength.LONG: 1.06,
+}
+DRESS_LENGTH = {
+    LowerLength.THREE_POINT: 1.05,
+    LowerLength.MEDIUM_SHORT: 1.3,
+    LowerLength.THREE_QUARTER: 1.6,
+    LowerLength.LONG: 1.95,
+}
 DRESS_WAIST = 0.45
 SLEEVE_ANGLE = math.radians(62)
 NECK_HALF = 0.15
@@ -151,8 +161,11 @@ def _side(x_hem: float, women: bool) -> list[Point]:
 def _hem_edge(hem: HemStyle, y: float, half: float) -> list[Point]:
     """Bottom edge from the viewer's right to the left."""
     if hem is HemStyle.CURVED:
-        return [(half, y - 0.06)] + [(half * math.cos(t), y - 0.06 + 0.09 * math.sin(t)) for t in
-                                     [math.pi * i / 16 for i in range(1, 16)]] + [(-half, y - 0.06)]
+        return (
+            [(half, y - 0.06)]
+            + [(half * math.cos(t), y - 0.06 + 0.09 * math.sin(t)) for t in [math.pi * i / 16 for i in range(1, 16)]]
+            + [(-half, y - 0.06)]
+        )
     if hem is HemStyle.RUFFLED:
         pts: list[Point] = []
         n = 9
@@ -194,7 +207,9 @@ def upper_parts(
                 k = 0.1
                 c1 = (s_end[0] + (s[0] - s_end[0]) * k, s_end[1] + (s[1] - s_end[1]) * k)
                 c2 = (a_end[0] + (a[0] - a_end[0]) * k, a_end[1] + (a[1] - a_end[1]) * k)
-                shapes.append(Shape("line", t.pts([(side * c1[0], c1[1]), (side * c2[0], c2[1])]), outline=OUTLINE, width=0.6, closed=False))
+                shapes.append(
+                    Shape("line", t.pts([(side * c1[0], c1[1]), (side * c2[0], c2[1])]), outline=OUTLINE, width=0.6, closed=False)
+                )
             parts.append(Part(name, shapes))
 
     # body: shoulders, sides, hem; the neckline cut is part of the body outline
@@ -228,7 +243,9 @@ def upper_parts(
     if upper.type in OUTER_TYPES:
         body_shapes.append(Shape("line", t.pts([(0.0, 0.36), (0.0, bottom_y - 0.02)]), outline=OUTLINE, width=0.6, closed=False))
     if dress:
-        body_shapes.append(Shape("line", t.pts([(0.30, DRESS_WAIST), (-0.30, DRESS_WAIST)]), outline=OUTLINE, width=0.6, closed=False))
+        body_shapes.append(
+            Shape("line", t.pts([(0.30, DRESS_WAIST), (-0.30, DRESS_WAIST)]), outline=OUTLINE, width=0.6, closed=False)
+        )
     parts.append(Part("body", body_shapes))
 
     # hem details (inside the hem band)
@@ -240,9 +257,20 @@ def upper_parts(
         n = 24
         for i in range(1, n):
             x = -hx + 2 * hx * i / n
-            hem_shapes.append(Shape("line", t.pts([(x, band_top + 0.01), (x, bottom_y - 0.01)]), outline=OUTLINE, width=0.35, closed=False))
+            hem_shapes.append(
+                Shape("line", t.pts([(x, band_top + 0.01), (x, bottom_y - 0.01)]), outline=OUTLINE, width=0.35, closed=False)
+            )
     elif hem is HemStyle.STRAIGHT:
-        hem_shapes.append(Shape("line", t.pts([(half - 0.02, bottom_y - 0.03), (-half + 0.02, bottom_y - 0.03)]), outline=OUTLINE, width=0.4, dash=True, closed=False))
+        hem_shapes.append(
+            Shape(
+                "line",
+                t.pts([(half - 0.02, bottom_y - 0.03), (-half + 0.02, bottom_y - 0.03)]),
+                outline=OUTLINE,
+                width=0.4,
+                dash=True,
+                closed=False,
+            )
+        )
     elif hem is HemStyle.CURVED:
         edge = [(x, y - 0.03) for x, y in _hem_edge(hem, bottom_y, half - 0.02)]
         hem_shapes.append(Shape("line", t.pts(edge), outline=OUTLINE, width=0.4, dash=True, closed=False))
@@ -250,7 +278,9 @@ def upper_parts(
         n = 9
         for i in range(1, n):
             x = half - 2 * half * i / n
-            hem_shapes.append(Shape("line", t.pts([(x, bottom_y - 0.06), (x, bottom_y + 0.02)]), outline=OUTLINE, width=0.35, closed=False))
+            hem_shapes.append(
+                Shape("line", t.pts([(x, bottom_y - 0.06), (x, bottom_y + 0.02)]), outline=OUTLINE, width=0.35, closed=False)
+            )
     parts.append(Part("hem", hem_shapes))
 
     # neckline details and collars (drawn over the body)
@@ -261,15 +291,24 @@ def upper_parts(
         depth = 0.34 if upper.type in OUTER_TYPES else 0.22
         for side in (1, -1):
             wing = [(side * NECK_HALF * 0.55, -0.035), (side * (NECK_HALF + 0.05), -0.02), (side * (NECK_HALF + 0.12), 0.11)]
-            wing = wing + ([(side * (NECK_HALF + 0.06), 0.14)] if upper.type in OUTER_TYPES else []) + [(side * 0.02, depth), (side * NECK_HALF * 0.8, 0.03)]
+            wing = (
+                wing
+                + ([(side * (NECK_HALF + 0.06), 0.14)] if upper.type in OUTER_TYPES else [])
+                + [(side * 0.02, depth), (side * NECK_HALF * 0.8, 0.03)]
+            )
             collar_shapes.append(Shape("polygon", t.pts(wing), fill=cfill, outline=OUTLINE, width=0.8))
     elif neck is Neckline.STAND:
-        band = [(NECK_HALF * 1.02, 0.02), (NECK_HALF * 0.95, -0.07)] + _arc(0, -0.07, NECK_HALF * 0.95, 0.02, 0, math.pi)[1:-1] + \
-               [(-NECK_HALF * 0.95, -0.07), (-NECK_HALF * 1.02, 0.02)] + _arc(0, 0.02, NECK_HALF * 1.02, 0.06, math.pi, 0)[1:-1]
+        band = (
+            [(NECK_HALF * 1.02, 0.02), (NECK_HALF * 0.95, -0.07)]
+            + _arc(0, -0.07, NECK_HALF * 0.95, 0.02, 0, math.pi)[1:-1]
+            + [(-NECK_HALF * 0.95, -0.07), (-NECK_HALF * 1.02, 0.02)]
+            + _arc(0, 0.02, NECK_HALF * 1.02, 0.06, math.pi, 0)[1:-1]
+        )
         collar_shapes.append(Shape("polygon", t.pts(band), fill=cfill, outline=OUTLINE, width=0.8))
     elif neck is Neckline.TURTLENECK:
-        tube = [(NECK_HALF * 1.05, 0.03), (NECK_HALF * 1.0, -0.13), (-NECK_HALF * 1.0, -0.13), (-NECK_HALF * 1.05, 0.03)] + \
-               _arc(0, 0.03, NECK_HALF * 1.05, 0.03, math.pi, 0)[1:-1]
+        tube = [(NECK_HALF * 1.05, 0.03), (NECK_HALF * 1.0, -0.13), (-NECK_HALF * 1.0, -0.13), (-NECK_HALF * 1.05, 0.03)] + _arc(
+            0, 0.03, NECK_HALF * 1.05, 0.03, math.pi, 0
+        )[1:-1]
         collar_shapes.append(Shape("polygon", t.pts(tube), fill=cfill, outline=OUTLINE, width=0.8))
         for i in range(1, 10):
             x = -NECK_HALF + 2 * NECK_HALF * i / 10
@@ -301,15 +340,30 @@ def upper_parts(
                 rect = [(cx - w / 2, cy - 0.015), (cx + w / 2, cy - 0.015), (cx + w / 2, cy + 0.015), (cx - w / 2, cy + 0.015)]
                 pocket_shapes.append(Shape("polygon", t.pts(rect), fill="shade:upper", outline=OUTLINE, width=0.6))
                 continue
-            bag = [(cx - w / 2, cy - h / 2), (cx + w / 2, cy - h / 2), (cx + w / 2, cy + h / 2 - 0.02), (cx, cy + h / 2),
-                   (cx - w / 2, cy + h / 2 - 0.02)]
+            bag = [
+                (cx - w / 2, cy - h / 2),
+                (cx + w / 2, cy - h / 2),
+                (cx + w / 2, cy + h / 2 - 0.02),
+                (cx, cy + h / 2),
+                (cx - w / 2, cy + h / 2 - 0.02),
+            ]
             pocket_shapes.append(Shape("polygon", t.pts(bag), fill="upper", outline=OUTLINE, width=0.7))
-            inner = [(cx - w / 2 + 0.012, cy - h / 2 + 0.012), (cx + w / 2 - 0.012, cy - h / 2 + 0.012),
-                     (cx + w / 2 - 0.012, cy + h / 2 - 0.028), (cx, cy + h / 2 - 0.012), (cx - w / 2 + 0.012, cy + h / 2 - 0.028)]
+            inner = [
+                (cx - w / 2 + 0.012, cy - h / 2 + 0.012),
+                (cx + w / 2 - 0.012, cy - h / 2 + 0.012),
+                (cx + w / 2 - 0.012, cy + h / 2 - 0.028),
+                (cx, cy + h / 2 - 0.012),
+                (cx - w / 2 + 0.012, cy + h / 2 - 0.028),
+            ]
             pocket_shapes.append(Shape("line", t.pts(inner + [inner[0]]), outline=OUTLINE, width=0.35, dash=True, closed=False))
             if kind is PocketKind.FLAP:
-                flap = [(cx - w / 2 - 0.008, cy - h / 2 - 0.01), (cx + w / 2 + 0.008, cy - h / 2 - 0.01),
-                        (cx + w / 2 + 0.008, cy - h / 2 + 0.045), (cx, cy - h / 2 + 0.065), (cx - w / 2 - 0.008, cy - h / 2 + 0.045)]
+                flap = [
+                    (cx - w / 2 - 0.008, cy - h / 2 - 0.01),
+                    (cx + w / 2 + 0.008, cy - h / 2 - 0.01),
+                    (cx + w / 2 + 0.008, cy - h / 2 + 0.045),
+                    (cx, cy - h / 2 + 0.065),
+                    (cx - w / 2 - 0.008, cy - h / 2 + 0.045),
+                ]
                 pocket_shapes.append(Shape("polygon", t.pts(flap), fill="upper", outline=OUTLINE, width=0.7))
         parts.append(Part("pockets", pocket_shapes))
 
@@ -333,14 +387,22 @@ def upper_parts(
                 spots.append((0.1 if col == 0 else -0.1, 0.38 + (end - 0.38) * (row + 0.5) / rows))
         else:
             if upper.type not in OUTER_TYPES:
-                button_shapes.append(Shape("line", t.pts([(0.035, 0.3), (0.035, bottom_y - 0.02)]), outline=OUTLINE, width=0.4, closed=False))
-                button_shapes.append(Shape("line", t.pts([(-0.035, 0.3), (-0.035, bottom_y - 0.02)]), outline=OUTLINE, width=0.4, closed=False))
+                button_shapes.append(
+                    Shape("line", t.pts([(0.035, 0.3), (0.035, bottom_y - 0.02)]), outline=OUTLINE, width=0.4, closed=False)
+                )
+                button_shapes.append(
+                    Shape("line", t.pts([(-0.035, 0.3), (-0.035, bottom_y - 0.02)]), outline=OUTLINE, width=0.4, closed=False)
+                )
             spots = [(0.0, 0.36 + (end - 0.36) * (i + 0.5) / n) for i in range(n)]
         for cx, cy in spots:
-            button_shapes.append(Shape("ellipse", t.pts([(cx - r, cy - r), (cx + r, cy + r)]), fill=button_rgb, outline=OUTLINE, width=0.6))
+            button_shapes.append(
+                Shape("ellipse", t.pts([(cx - r, cy - r), (cx + r, cy + r)]), fill=button_rgb, outline=OUTLINE, width=0.6)
+            )
             hole = r * 0.25
             for hx in (-r * 0.35, r * 0.35):
-                button_shapes.append(Shape("ellipse", t.pts([(cx + hx - hole, cy - hole), (cx + hx + hole, cy + hole)]), fill=OUTLINE))
+                button_shapes.append(
+                    Shape("ellipse", t.pts([(cx + hx - hole, cy - hole), (cx + hx + hole, cy + hole)]), fill=OUTLINE)
+                )
         parts.append(Part("buttons", button_shapes))
     return parts
 
@@ -354,24 +416,55 @@ def lower_parts(lower: LowerGarment, t: Transform) -> list[Part]:
         flare = lambda y: 0.34 + 0.26 * (y - 0.07)  # noqa: E731
         outline = [(0.34, 0.07), (flare(length), length), (-flare(length), length), (-0.34, 0.07)]
         shapes.append(Shape("polygon", t.pts(outline), fill="lower", outline=OUTLINE))
-        shapes.append(Shape("line", t.pts([(flare(length) - 0.02, length - 0.03), (-flare(length) + 0.02, length - 0.03)]),
-                            outline=OUTLINE, width=0.4, dash=True, closed=False))
+        shapes.append(
+            Shape(
+                "line",
+                t.pts([(flare(length) - 0.02, length - 0.03), (-flare(length) + 0.02, length - 0.03)]),
+                outline=OUTLINE,
+                width=0.4,
+                dash=True,
+                closed=False,
+            )
+        )
     else:
         narrow = kind is LowerType.LEGGINGS
         outer = (lambda y: 0.36 - 0.10 * (y - 0.25)) if narrow else (lambda y: 0.36 - 0.04 * (y - 0.25))  # noqa: E731
         inner = (lambda y: 0.03 + 0.02 * (y - 0.3)) if narrow else (lambda y: 0.025 + 0.015 * (y - 0.3))  # noqa: E731
         crotch = 0.3
-        outline = [(0.34, 0.07), (0.36, 0.25), (outer(length), length), (inner(length), length), (0.0, crotch),
-                   (-inner(length), length), (-outer(length), length), (-0.36, 0.25), (-0.34, 0.07)]
+        outline = [
+            (0.34, 0.07),
+            (0.36, 0.25),
+            (outer(length), length),
+            (inner(length), length),
+            (0.0, crotch),
+            (-inner(length), length),
+            (-outer(length), length),
+            (-0.36, 0.25),
+            (-0.34, 0.07),
+        ]
         shapes.append(Shape("polygon", t.pts(outline), fill="lower", outline=OUTLINE))
         if not narrow:
             shapes.append(Shape("line", t.pts([(0.0, 0.07), (0.0, 0.2), (0.04, 0.24)]), outline=OUTLINE, width=0.5, closed=False))
-            shapes.append(Shape("line", t.pts([(0.06, 0.07), (0.06, 0.2), (0.02, 0.235)]), outline=OUTLINE, width=0.4, dash=True, closed=False))
+            shapes.append(
+                Shape(
+                    "line", t.pts([(0.06, 0.07), (0.06, 0.2), (0.02, 0.235)]), outline=OUTLINE, width=0.4, dash=True, closed=False
+                )
+            )
             for side in (1, -1):
-                shapes.append(Shape("line", t.pts([(side * 0.24, 0.07), (side * 0.35, 0.19)]), outline=OUTLINE, width=0.5, closed=False))
+                shapes.append(
+                    Shape("line", t.pts([(side * 0.24, 0.07), (side * 0.35, 0.19)]), outline=OUTLINE, width=0.5, closed=False)
+                )
         for side in (1, -1):
-            shapes.append(Shape("line", t.pts([(side * (outer(length) - 0.01), length - 0.03), (side * (inner(length) + 0.01), length - 0.03)]),
-                                outline=OUTLINE, width=0.4, dash=True, closed=False))
+            shapes.append(
+                Shape(
+                    "line",
+                    t.pts([(side * (outer(length) - 0.01), length - 0.03), (side * (inner(length) + 0.01), length - 0.03)]),
+                    outline=OUTLINE,
+                    width=0.4,
+                    dash=True,
+                    closed=False,
+                )
+            )
     shapes.append(Shape("polygon", t.pts(band), fill="lower", outline=OUTLINE, width=0.8))
     for x in (-0.22, 0.0, 0.22):
         loop = [(x - 0.012, -0.005), (x + 0.012, -0.005), (x + 0.012, 0.075), (x - 0.012, 0.075)]
@@ -383,14 +476,19 @@ def belt_part(belt_rgb: RGB, t: Transform, y0: float, half: float) -> Part:
     band = [(half, y0), (half, y0 + 0.06), (-half, y0 + 0.06), (-half, y0)]
     buckle = [(0.05, y0 - 0.01), (0.05, y0 + 0.07), (-0.05, y0 + 0.07), (-0.05, y0 - 0.01)]
     inner = [(0.03, y0 + 0.01), (0.03, y0 + 0.05), (-0.03, y0 + 0.05), (-0.03, y0 + 0.01)]
-    return Part("belt", [
-        Shape("polygon", t.pts(band), fill=belt_rgb, outline=OUTLINE, width=0.8),
-        Shape("polygon", t.pts(buckle), fill=(200, 180, 110), outline=OUTLINE, width=0.7),
-        Shape("polygon", t.pts(inner), fill=belt_rgb, outline=OUTLINE, width=0.5),
-    ])
+    return Part(
+        "belt",
+        [
+            Shape("polygon", t.pts(band), fill=belt_rgb, outline=OUTLINE, width=0.8),
+            Shape("polygon", t.pts(buckle), fill=(200, 180, 110), outline=OUTLINE, width=0.7),
+            Shape("polygon", t.pts(inner), fill=belt_rgb, outline=OUTLINE, width=0.5),
+        ],
+    )
 
 
-def graphic_center(attrs: GarmentAttributes, upper_t: Transform | None, lower_t: Transform | None) -> dict[str, tuple[Point, float]]:
+def graphic_center(
+    attrs: GarmentAttributes, upper_t: Transform | None, lower_t: Transform | None
+) -> dict[str, tuple[Point, float]]:
     """Where the graphic print of each garment sits (centre, radius in pixels)."""
     out: dict[str, tuple[Point, float]] = {}
     if attrs.upper is not None and upper_t is not None:
@@ -403,7 +501,9 @@ def graphic_center(attrs: GarmentAttributes, upper_t: Transform | None, lower_t:
     return out
 
 
-def color_block_line(attrs: GarmentAttributes, upper_t: Transform | None, lower_t: Transform | None) -> dict[str, tuple[str, float]]:
+def color_block_line(
+    attrs: GarmentAttributes, upper_t: Transform | None, lower_t: Transform | None
+) -> dict[str, tuple[str, float]]:
     """Colour block: below a line (upper) or on the viewer's left half (lower), in canvas pixels."""
     out: dict[str, tuple[str, float]] = {}
     if upper_t is not None:

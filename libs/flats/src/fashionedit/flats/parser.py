@@ -42,7 +42,9 @@ class ParseResult(BaseModel):
     ignored_words: list[str] = Field(
         default_factory=list, description="Known words for things a flat does not draw (accessories: 'ring', 'hat', 'wrist')"
     )
-    notes: list[str] = Field(default_factory=list, description="Words drawn as the nearest thing a flat has ('hoodie' as a sweater)")
+    notes: list[str] = Field(
+        default_factory=list, description="Words drawn as the nearest thing a flat has ('hoodie' as a sweater)"
+    )
 
 
 class AttributeChange(BaseModel):
@@ -90,10 +92,32 @@ class Phrase:
 
 _SENTENCE_SPLIT = re.compile(r"[.;!?\n]+")
 _WORD = re.compile(r"[a-z]+|\d+")
-_PLURAL_PATTERN_NOUNS = {("stripes",), ("flowers",), ("florals",), ("checks",), ("graphics",), ("print",), ("prints",), ("logo",),
-                         ("logos",), ("embroidery",), ("motif",), ("motifs",)}
+_PLURAL_PATTERN_NOUNS = {
+    ("stripes",),
+    ("flowers",),
+    ("florals",),
+    ("checks",),
+    ("graphics",),
+    ("print",),
+    ("prints",),
+    ("logo",),
+    ("logos",),
+    ("embroidery",),
+    ("motif",),
+    ("motifs",),
+}
 #: Pattern words that name a print, which can be small (a chest logo) or large (a centre print).
-_GRAPHIC_NOUNS = {("print",), ("prints",), ("logo",), ("logos",), ("embroidery",), ("motif",), ("motifs",), ("graphic",), ("graphics",)}
+_GRAPHIC_NOUNS = {
+    ("print",),
+    ("prints",),
+    ("logo",),
+    ("logos",),
+    ("embroidery",),
+    ("motif",),
+    ("motifs",),
+    ("graphic",),
+    ("graphics",),
+}
 
 
 def _normalise(text: str) -> str:
@@ -112,7 +136,7 @@ def segment(text: str) -> tuple[list[list[Phrase]], list[str]]:
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-                key = tuple(words[i:i + n])
+                key = tuple(words[i : i + n])
                 if key in PHRASES:
                     phrases.append(Phrase(len(phrases), key, list(PHRASES[key])))
                     i += n
@@ -132,8 +156,20 @@ def segment(text: str) -> tuple[list[list[Phrase]], list[str]]:
 
 
 # -- building attributes from phrases -------------------------------------------------------------
-_VALUE_KINDS = ("graphic_size", "pattern_color", "color", "fabric", "pattern", "neckline", "sleeve", "length", "hem",
-                "button_place", "pocket_kind", "pocket_place")
+_VALUE_KINDS = (
+    "graphic_size",
+    "pattern_color",
+    "color",
+    "fabric",
+    "pattern",
+    "neckline",
+    "sleeve",
+    "length",
+    "hem",
+    "button_place",
+    "pocket_kind",
+    "pocket_place",
+)
 _DETAIL_RUN_KINDS = {
     "buttons": {"number", "color", "button_place", "remove"},
     "pockets": {"number", "pocket_kind", "pocket_place", "remove"},
@@ -223,7 +259,12 @@ class _Builder:
                 if phrase.value("pocket_place") is PocketPlacement.CHEST and not _is(pending, last_graphic, "graphic_size"):
                     pending.append(Phrase(k, phrase.words, [Tag("graphic_size", GraphicSize.SMALL)]))
                 continue
-            if "pattern" in kinds and phrase.words in (("print",), ("prints",)) and k > 0 and phrases[k - 1].tag("pattern") is not None:
+            if (
+                "pattern" in kinds
+                and phrase.words in (("print",), ("prints",))
+                and k > 0
+                and phrases[k - 1].tag("pattern") is not None
+            ):
                 # "floral print": the noun of the pattern just named; "a blue graphic print": blue is the print's
                 if phrases[k - 1].value("pattern") is Pattern.GRAPHIC and _is(pending, k - 2, "color"):
                     _retag(pending, k - 2, Tag("pattern_color", next(p for p in pending if p.index == k - 2).value("color")))
@@ -374,7 +415,10 @@ def parse_caption(text: str) -> ParseResult:
         ignored += [p.text for p in phrases if p.tag("accessory") is not None and p.text not in ignored]
         notes += [p.value("approx") for p in phrases if p.tag("approx") is not None and p.value("approx") not in notes]
     return ParseResult(
-        attributes=builder.attributes(), unknown_words=_unknown_plus_unused(unknown, builder.unused), ignored_words=ignored, notes=notes
+        attributes=builder.attributes(),
+        unknown_words=_unknown_plus_unused(unknown, builder.unused),
+        ignored_words=ignored,
+        notes=notes,
     )
 
 
@@ -399,8 +443,13 @@ def part_for_field(field_path: str) -> str:
     if len(parts) == 1:
         return "upper"
     return {
-        "sleeve": "sleeves", "neckline": "neckline", "collar_color": "collar", "buttons": "buttons",
-        "pockets": "pockets", "hem": "hem", "length": "skirt",
+        "sleeve": "sleeves",
+        "neckline": "neckline",
+        "collar_color": "collar",
+        "buttons": "buttons",
+        "pockets": "pockets",
+        "hem": "hem",
+        "length": "skirt",
     }.get(parts[1], "upper")
 
 
@@ -422,7 +471,7 @@ def diff_attributes(old: GarmentAttributes, new: GarmentAttributes) -> list[Attr
 def _split_at_to(phrases: list[Phrase]) -> int | None:
     """Index of the last 'to'/'into' that has a value after it ("change the sleeves to long")."""
     for phrase in reversed(phrases):
-        if phrase.tag("to") is not None and any(p.kinds() & _VALUE_OR_TYPE for p in phrases[phrase.index + 1:]):
+        if phrase.tag("to") is not None and any(p.kinds() & _VALUE_OR_TYPE for p in phrases[phrase.index + 1 :]):
             return phrase.index
     return None
 
@@ -449,7 +498,12 @@ def _merge(current: GarmentAttributes, patch: GarmentAttributes, adding: bool) -
         if piece == "belt" and adding and "present" not in said[piece]:
             target["present"] = True
         data[piece] = target
-    if data.get("upper") and data["upper"].get("type") == UpperType.DRESS and current.upper and current.upper.type != UpperType.DRESS:
+    if (
+        data.get("upper")
+        and data["upper"].get("type") == UpperType.DRESS
+        and current.upper
+        and current.upper.type != UpperType.DRESS
+    ):
         data["lower"] = None  # a dress replaces the outfit's lower garment
     return GarmentAttributes.model_validate(data)
 
@@ -465,7 +519,9 @@ REFERENCE_WORDS = re.compile(
     re.IGNORECASE,
 )
 #: "make it a dress", "turn the shirt into a coat": the garment type named after the article is the new value.
-_MAKE_IT_A = re.compile(r"\b(?:make|turn|change|switch)\s+(?:it|this|the\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:into\s+|to\s+)?(?:a|an)\b", re.I)
+_MAKE_IT_A = re.compile(
+    r"\b(?:make|turn|change|switch)\s+(?:it|this|the\s+[a-z]+(?:\s+[a-z]+)?)\s+(?:into\s+|to\s+)?(?:a|an)\b", re.I
+)
 _COLLARED = (Neckline.LAPEL, Neckline.STAND, Neckline.TURTLENECK)
 
 
@@ -507,7 +563,7 @@ def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: 
 
     to_at = _split_at_to(phrases)
     target_part = phrases if to_at is None else phrases[:to_at]
-    value_part = phrases if to_at is None else phrases[to_at + 1:]
+    value_part = phrases if to_at is None else phrases[to_at + 1 :]
     removing = any(p.tag("remove") is not None and p.words in {tuple(w.split()) for w in REMOVE_WORDS} for p in phrases)
     adding = any(p.tag("add") is not None for p in phrases)
 
@@ -532,7 +588,9 @@ def parse_instruction(text: str, current: GarmentAttributes, *, with_reference: 
         builder.sentence(value_part, skip_types=to_at is None and not _MAKE_IT_A.search(text))
         if builder.upper is not None and piece == "lower" and not any(p.tag("upper_type") for p in value_part):
             # values about the lower garment that landed on the upper by default
-            builder.upper = {k: v for k, v in builder.upper.items() if k in ("sleeve", "neckline", "hem", "buttons", "pockets", "collar_color")} or None
+            builder.upper = {
+                k: v for k, v in builder.upper.items() if k in ("sleeve", "neckline", "hem", "buttons", "pockets", "collar_color")
+            } or None
         unknown = _unknown_plus_unused(unknown, builder.unused)
         patch = builder.attributes()
         patch_said = _said(patch)

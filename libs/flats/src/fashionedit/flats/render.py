@@ -124,7 +124,11 @@ class Plan:
                 return None
             return (min(b[0] for b in found), min(b[1] for b in found), max(b[2] for b in found), max(b[3] for b in found))
 
-        upper_names = [n for n in ("left_sleeve", "right_sleeve", "body", "hem", "neckline", "collar", "pockets", "buttons", "skirt") if n in boxes]
+        upper_names = [
+            n
+            for n in ("left_sleeve", "right_sleeve", "body", "hem", "neckline", "collar", "pockets", "buttons", "skirt")
+            if n in boxes
+        ]
         derived = {
             "sleeves": union("left_sleeve", "right_sleeve"),
             "neckline": union("neckline", "collar"),
@@ -157,7 +161,9 @@ def part_boxes(attrs: GarmentAttributes, size: tuple[int, int] = DEFAULT_SIZE) -
     return {name: _clamp_box(box, *plan.size) for name, box in plan.pixel_boxes().items()}
 
 
-def change_box(old: GarmentAttributes, new: GarmentAttributes, parts: list[str], size: tuple[int, int] = DEFAULT_SIZE) -> Box2D | None:
+def change_box(
+    old: GarmentAttributes, new: GarmentAttributes, parts: list[str], size: tuple[int, int] = DEFAULT_SIZE
+) -> Box2D | None:
     """The region a change of ``old`` into ``new`` can touch: the named parts of both, joined."""
     found = []
     for attrs in (old, new):
@@ -252,8 +258,16 @@ def texture_cache_bytes() -> int:
     return _canvas_cache_bytes
 
 
-def _draw_pattern(img: Image.Image, origin: tuple[int, int], pattern: Pattern, rgb: tuple[int, int, int], side: float,
-                  graphic: tuple[tuple[float, float], float] | None, block: tuple[str, float] | None, piece: str) -> None:
+def _draw_pattern(
+    img: Image.Image,
+    origin: tuple[int, int],
+    pattern: Pattern,
+    rgb: tuple[int, int, int],
+    side: float,
+    graphic: tuple[tuple[float, float], float] | None,
+    block: tuple[str, float] | None,
+    piece: str,
+) -> None:
     """Pattern marks in canvas coordinates (``origin`` is where ``img`` sits on the canvas)."""
     draw = ImageDraw.Draw(img)
     ox, oy = origin
@@ -331,7 +345,9 @@ def _dashed(draw: ImageDraw.ImageDraw, pts: list[tuple[float, float]], width: in
             step = min(carry, seg - pos)
             if on:
                 a, b = pos / seg, (pos + step) / seg
-                draw.line([(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)], fill=fill, width=width)
+                draw.line(
+                    [(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)], fill=fill, width=width
+                )
             pos += step
             carry -= step
             if carry <= 1e-9:
@@ -349,7 +365,7 @@ def _piece_fill(plan: Plan, piece: str, box: tuple[int, int, int, int], k: int, 
     if pattern is not Pattern.PURE_COLOR:
         pattern_rgb = COLOR_RGB[garment.pattern_color or contrast_color(color)]
         graphic = graphic_center(plan.attrs, plan.upper_t, plan.lower_t).get(piece)
-        graphic = (((graphic[0][0] * k, graphic[0][1] * k), graphic[1] * k) if graphic else None)
+        graphic = ((graphic[0][0] * k, graphic[0][1] * k), graphic[1] * k) if graphic else None
         block = color_block_line(plan.attrs, plan.upper_t, plan.lower_t).get(piece)
         block = (block[0], block[1] * k) if block else None
         _draw_pattern(img, (x0, y0), pattern, pattern_rgb, plan.frame.side * k, graphic, block, piece)

@@ -85,7 +85,12 @@ from .vocabulary import (
 
 DIFFERENCE_KINDS = ("color", "sleeve", "buttons", "pockets", "pattern", "neckline")
 DEFAULT_IMAGE_SIZE = (750, 1101)
-LOWER_CATEGORY = {LowerType.TROUSERS: "Pants", LowerType.SHORTS: "Shorts", LowerType.SKIRT: "Skirts", LowerType.LEGGINGS: "Leggings"}
+LOWER_CATEGORY = {
+    LowerType.TROUSERS: "Pants",
+    LowerType.SHORTS: "Shorts",
+    LowerType.SKIRT: "Skirts",
+    LowerType.LEGGINGS: "Leggings",
+}
 
 
 class PlantedDifference(BaseModel):
@@ -172,8 +177,11 @@ def plant_difference(attrs: GarmentAttributes, kind: str, rng: random.Random) ->
             else:
                 new_buttons = buttons.model_copy(update={"count": rng.choice([n for n in range(1, 9) if n != buttons.count])})
         else:
-            new_buttons = Buttons(count=rng.randint(3, 6), color=rng.choice(list(ColorName)),
-                          placement=rng.choice([ButtonPlacement.CENTER_FRONT, ButtonPlacement.DOUBLE_BREASTED]))
+            new_buttons = Buttons(
+                count=rng.randint(3, 6),
+                color=rng.choice(list(ColorName)),
+                placement=rng.choice([ButtonPlacement.CENTER_FRONT, ButtonPlacement.DOUBLE_BREASTED]),
+            )
         return _set_upper(attrs, buttons=new_buttons), "upper.buttons", ["buttons"]
     if kind == "pockets":
         pockets = upper.pockets or Pockets(count=0)
@@ -184,7 +192,9 @@ def plant_difference(attrs: GarmentAttributes, kind: str, rng: random.Random) ->
             else:
                 new_pockets = pockets.model_copy(update={"kind": rng.choice([k for k in PocketKind if k is not pockets.kind])})
         else:
-            new_pockets = Pockets(count=rng.choice([1, 2]), kind=rng.choice(list(PocketKind)), placement=rng.choice(list(PocketPlacement)))
+            new_pockets = Pockets(
+                count=rng.choice([1, 2]), kind=rng.choice(list(PocketKind)), placement=rng.choice(list(PocketPlacement))
+            )
         return _set_upper(attrs, pockets=new_pockets), "upper.pockets", ["pockets"]
     raise ValueError(f"unknown difference kind {kind!r}; expected one of {DIFFERENCE_KINDS}")
 
@@ -198,8 +208,13 @@ def changed_pixels_box(original_pixels: np.ndarray, changed: GarmentAttributes, 
     return Box2D.from_pixels((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), *size)
 
 
-def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int, int],
-                original_pixels: np.ndarray | None = None, wanted: int | None = None) -> tuple[GarmentAttributes, list[PlantedDifference]]:
+def make_sample(
+    original: GarmentAttributes,
+    rng: random.Random,
+    size: tuple[int, int],
+    original_pixels: np.ndarray | None = None,
+    wanted: int | None = None,
+) -> tuple[GarmentAttributes, list[PlantedDifference]]:
     """A draft with ``wanted`` (default 1-3) planted differences of distinct kinds, and their descriptions and boxes."""
     if original_pixels is None:
         original_pixels = np.asarray(render_flat(original, size))
@@ -231,11 +246,19 @@ def make_sample(original: GarmentAttributes, rng: random.Random, size: tuple[int
             if head == "pattern":
                 changes["pattern_color"] = single.upper.pattern_color
             draft = _set_upper(draft, **changes)
-        differences.append(PlantedDifference(
-            index=len(differences) + 1, kind=kind, field=field, description=describe_field(original, field),
-            box_2d=box, part_box_2d=part_box, parts=parts,
-            original_value=_json(_get(original, field)), draft_value=_json(_get(single, field)),
-        ))
+        differences.append(
+            PlantedDifference(
+                index=len(differences) + 1,
+                kind=kind,
+                field=field,
+                description=describe_field(original, field),
+                box_2d=box,
+                part_box_2d=part_box,
+                parts=parts,
+                original_value=_json(_get(original, field)),
+                draft_value=_json(_get(single, field)),
+            )
+        )
     return draft, differences
 
 
@@ -276,8 +299,9 @@ def _where(cx: float, cy: float, body: Box2D) -> str:
     return f"{vertical}, {horizontal}"
 
 
-def plant_motif(original: GarmentAttributes, pixels: np.ndarray, rng: random.Random,
-                size: tuple[int, int]) -> tuple[np.ndarray, PlantedDifference] | None:
+def plant_motif(
+    original: GarmentAttributes, pixels: np.ndarray, rng: random.Random, size: tuple[int, int]
+) -> tuple[np.ndarray, PlantedDifference] | None:
     """``pixels`` with a random motif on the garment, and its difference (index 0: the caller numbers it); None if no room."""
     boxes = part_boxes(original, size)
     body = boxes.get("body") or boxes.get("upper") or boxes.get("lower")
@@ -292,24 +316,33 @@ def plant_motif(original: GarmentAttributes, pixels: np.ndarray, rng: random.Ran
         if x1 - x0 <= side + 2 or y1 - y0 <= side + 2:
             return None
         x, y = rng.randint(x0 + 1, x1 - side - 1), rng.randint(y0 + 1, y1 - side - 1)
-        under = pixels[y:y + side, x:x + side]
+        under = pixels[y : y + side, x : x + side]
         if (under == np.array(BACKGROUND, dtype=np.uint8)).all(axis=2).any():
             continue  # only on the garment itself
         changed = pixels.copy()
-        changed[y:y + side, x:x + side][mask] = motif[mask]
+        changed[y : y + side, x : x + side][mask] = motif[mask]
         moved = (changed != pixels).any(axis=2)
         ys, xs = np.nonzero(moved)
         if len(ys) < side:  # the motif's colours happen to match the fabric: try another
             continue
         box = Box2D.from_pixels((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), width, height)
-        noun = original.upper.type.value if original.upper is not None and original.upper.type is not None else (
-            original.lower.type.value if original.lower is not None and original.lower.type is not None else "garment")
+        noun = (
+            original.upper.type.value
+            if original.upper is not None and original.upper.type is not None
+            else (original.lower.type.value if original.lower is not None and original.lower.type is not None else "garment")
+        )
         where = _where((x + side / 2) / width * 1000, (y + side / 2) / height * 1000, body)  # on body's 0-1000 grid
         description = f"The {noun} has a small {MOTIF_STYLES[style]} {where}."
         return changed, PlantedDifference(
-            index=1, kind="motif", field="pixels.motif", description=description, box_2d=box, part_box_2d=box,
+            index=1,
+            kind="motif",
+            field="pixels.motif",
+            description=description,
+            box_2d=box,
+            part_box_2d=box,
             parts=["body" if "body" in boxes else "upper" if "upper" in boxes else "lower"],
-            original_value={"style": style, "x": x, "y": y, "side": side}, draft_value=None,
+            original_value={"style": style, "x": x, "y": y, "side": side},
+            draft_value=None,
         )
     return None
 
@@ -359,8 +392,14 @@ def texture_labels(attrs: GarmentAttributes, table: dict, na: int, field: str) -
 
 
 # -- the dataset ------------------------------------------------------------------------------
-def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
-                            jpeg_quality: int = 95, motif_rate: float = 0.0) -> SyntheticSummary:
+def write_synthetic_dataset(
+    out_dir: str | Path,
+    n: int,
+    seed: int,
+    image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
+    jpeg_quality: int = 95,
+    motif_rate: float = 0.0,
+) -> SyntheticSummary:
     """Write ``n`` samples (originals, drafts, captions, labels, ground truth) under ``out_dir``; seeded, reproducible.
 
     ``motif_rate``: the share of samples whose original also carries a motif the draft lacks (see the module doc).
@@ -400,10 +439,18 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
         atomic_write_bytes(out / "drafts" / f"{stem}.png", to_png_bytes(render_flat(draft, image_size)))
         for difference in differences:
             counts[difference.kind] += 1
-        truth_lines.append(GroundTruthLine(
-            id=stem, image=f"images/{name}", caption=caption, draft=f"drafts/{stem}.png", draft_caption=caption_from_attributes(draft),
-            original_attributes=original, draft_attributes=draft, differences=differences,
-        ).model_dump_json(exclude_none=True))
+        truth_lines.append(
+            GroundTruthLine(
+                id=stem,
+                image=f"images/{name}",
+                caption=caption,
+                draft=f"drafts/{stem}.png",
+                draft_caption=caption_from_attributes(draft),
+                original_attributes=original,
+                draft_attributes=draft,
+                differences=differences,
+            ).model_dump_json(exclude_none=True)
+        )
         shape_lines.append(" ".join([name, *map(str, shape_labels(original))]))
         fabric_lines.append(" ".join([name, *map(str, texture_labels(original, DF_FABRIC, DF_FABRIC_NA, "fabric"))]))
         pattern_lines.append(" ".join([name, *map(str, texture_labels(original, DF_PATTERN, DF_PATTERN_NA, "pattern"))]))
@@ -416,7 +463,9 @@ def write_synthetic_dataset(out_dir: str | Path, n: int, seed: int, image_size: 
     }
     for path, lines in labels.items():
         atomic_write_bytes(out / path, "".join(line + "\n" for line in lines).encode())
-    return SyntheticSummary(out_dir=str(out), n=n, seed=seed, image_size=image_size, labels=sorted(labels), differences_by_kind=counts)
+    return SyntheticSummary(
+        out_dir=str(out), n=n, seed=seed, image_size=image_size, labels=sorted(labels), differences_by_kind=counts
+    )
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -430,14 +479,20 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fashionedit.flats.synthetic", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m fashionedit.flats.synthetic", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="output folder (created)")
     parser.add_argument("--n", type=int, default=100, help="number of samples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=_size, default=DEFAULT_IMAGE_SIZE, help="WIDTHxHEIGHT of originals and drafts (750x1101)")
-    parser.add_argument("--motifs", type=float, default=0.0, metavar="RATE",
-                        help="share of samples whose original gets a motif words cannot carry (0: none, the default)")
+    parser.add_argument(
+        "--motifs",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of samples whose original gets a motif words cannot carry (0: none, the default)",
+    )
     args = parser.parse_args(argv)
     summary = write_synthetic_dataset(args.out, args.n, args.seed, args.size, motif_rate=args.motifs)
     print(summary.model_dump_json(indent=2))

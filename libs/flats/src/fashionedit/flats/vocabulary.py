@@ -151,12 +151,22 @@ GENERIC_LOWER_WORDS = ("bottoms", "lower clothing", "lower garment")
 
 #: Phrases that say the sleeve length outright.
 SLEEVE_WORDS: dict[str, SleeveLength] = {"sleeveless": SleeveLength.SLEEVELESS}
-for _word, _value in (("short", SleeveLength.SHORT), ("medium", SleeveLength.MEDIUM), ("long", SleeveLength.LONG),
-                      ("elbow", SleeveLength.MEDIUM), ("half", SleeveLength.MEDIUM), ("full", SleeveLength.LONG)):
+for _word, _value in (
+    ("short", SleeveLength.SHORT),
+    ("medium", SleeveLength.MEDIUM),
+    ("long", SleeveLength.LONG),
+    ("elbow", SleeveLength.MEDIUM),
+    ("half", SleeveLength.MEDIUM),
+    ("full", SleeveLength.LONG),
+):
     for _suffix in ("sleeve", "sleeves", "sleeved"):
         SLEEVE_WORDS[f"{_word} {_suffix}"] = _value
-SLEEVE_WORDS |= {"no sleeves": SleeveLength.SLEEVELESS, "without sleeves": SleeveLength.SLEEVELESS,
-                 "sleeves cut off": SleeveLength.SLEEVELESS, "cut off sleeves": SleeveLength.SLEEVELESS}
+SLEEVE_WORDS |= {
+    "no sleeves": SleeveLength.SLEEVELESS,
+    "without sleeves": SleeveLength.SLEEVELESS,
+    "sleeves cut off": SleeveLength.SLEEVELESS,
+    "cut off sleeves": SleeveLength.SLEEVELESS,
+}
 
 #: Length words; meaning depends on what they describe (sleeves or a lower garment / dress).
 #: value: (sleeve length, lower length), either may be None.
@@ -314,17 +324,51 @@ HEM_WORDS: dict[str, HemStyle] = {
 }
 
 WEARER_WORDS: dict[str, Wearer | None] = {
-    "gentleman": Wearer.MAN, "man": Wearer.MAN, "men": Wearer.MAN, "male": Wearer.MAN, "guy": Wearer.MAN,
-    "boy": Wearer.MAN, "mens": Wearer.MAN, "menswear": Wearer.MAN, "his": Wearer.MAN, "he": Wearer.MAN,
-    "lady": Wearer.WOMAN, "woman": Wearer.WOMAN, "women": Wearer.WOMAN, "female": Wearer.WOMAN,
-    "girl": Wearer.WOMAN, "womens": Wearer.WOMAN, "womenswear": Wearer.WOMAN, "her": Wearer.WOMAN,
+    "gentleman": Wearer.MAN,
+    "man": Wearer.MAN,
+    "men": Wearer.MAN,
+    "male": Wearer.MAN,
+    "guy": Wearer.MAN,
+    "boy": Wearer.MAN,
+    "mens": Wearer.MAN,
+    "menswear": Wearer.MAN,
+    "his": Wearer.MAN,
+    "he": Wearer.MAN,
+    "lady": Wearer.WOMAN,
+    "woman": Wearer.WOMAN,
+    "women": Wearer.WOMAN,
+    "female": Wearer.WOMAN,
+    "girl": Wearer.WOMAN,
+    "womens": Wearer.WOMAN,
+    "womenswear": Wearer.WOMAN,
+    "her": Wearer.WOMAN,
     "she": Wearer.WOMAN,
-    "person": None, "people": None, "someone": None, "model": None,
+    "person": None,
+    "people": None,
+    "someone": None,
+    "model": None,
 }
 
 NUMBER_WORDS: dict[str, int] = {
-    "no": 0, "zero": 0, "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "pair of": 2, "a pair of": 2, "three": 3,
-    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "no": 0,
+    "zero": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "pair of": 2,
+    "a pair of": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 COUNT_WORD = {n: w for w, n in NUMBER_WORDS.items() if w not in ("a", "an", "single", "pair of", "a pair of")}
 
@@ -353,9 +397,22 @@ ACCESSORY_WORDS = frozenset(
 )
 
 #: Size words: read for collars (not drawn, said in notes) and prints.
-SIZE_WORDS = {"wide": "large", "wider": "large", "broad": "large", "big": "large", "bigger": "large", "large": "large",
-              "larger": "large", "oversized": "large", "narrow": "small", "narrower": "small", "small": "small",
-              "smaller": "small", "tiny": "small", "little": "small"}
+SIZE_WORDS = {
+    "wide": "large",
+    "wider": "large",
+    "broad": "large",
+    "big": "large",
+    "bigger": "large",
+    "large": "large",
+    "larger": "large",
+    "oversized": "large",
+    "narrow": "small",
+    "narrower": "small",
+    "small": "small",
+    "smaller": "small",
+    "tiny": "small",
+    "little": "small",
+}
 
 #: Known words for what a flat does not draw beyond accessories: DeepFashion's "other/mixed" patterns and fabrics,
 #: fit and season words. Reported as not drawn, like accessories.
@@ -390,31 +447,61 @@ DF_LOWER_LENGTH = {LowerLength.THREE_POINT: 0, LowerLength.MEDIUM_SHORT: 1, Lowe
 DF_LOWER_LENGTH_NA = 4
 # The dataset README numbers necklines 0,1,2,4,5,6 (3 unused) with 7 for NA; turtleneck is a standing neck there.
 DF_NECKLINE = {
-    Neckline.V_SHAPE: 0, Neckline.SQUARE: 1, Neckline.ROUND: 2, Neckline.STAND: 4, Neckline.TURTLENECK: 4,
-    Neckline.LAPEL: 5, Neckline.SUSPENDERS: 6,
+    Neckline.V_SHAPE: 0,
+    Neckline.SQUARE: 1,
+    Neckline.ROUND: 2,
+    Neckline.STAND: 4,
+    Neckline.TURTLENECK: 4,
+    Neckline.LAPEL: 5,
+    Neckline.SUSPENDERS: 6,
 }
 DF_NECKLINE_NA = 7
-DF_FABRIC = {Fabric.DENIM: 0, Fabric.COTTON: 1, Fabric.LEATHER: 2, Fabric.FURRY: 3, Fabric.KNITTED: 4, Fabric.CHIFFON: 5,
-             Fabric.LINEN: 6, Fabric.WOOL: 6, Fabric.SILK: 6}
+DF_FABRIC = {
+    Fabric.DENIM: 0,
+    Fabric.COTTON: 1,
+    Fabric.LEATHER: 2,
+    Fabric.FURRY: 3,
+    Fabric.KNITTED: 4,
+    Fabric.CHIFFON: 5,
+    Fabric.LINEN: 6,
+    Fabric.WOOL: 6,
+    Fabric.SILK: 6,
+}
 DF_FABRIC_NA = 7
-DF_PATTERN = {Pattern.FLORAL: 0, Pattern.GRAPHIC: 1, Pattern.STRIPED: 2, Pattern.PURE_COLOR: 3, Pattern.LATTICE: 4,
-              Pattern.COLOR_BLOCK: 6}
+DF_PATTERN = {
+    Pattern.FLORAL: 0,
+    Pattern.GRAPHIC: 1,
+    Pattern.STRIPED: 2,
+    Pattern.PURE_COLOR: 3,
+    Pattern.LATTICE: 4,
+    Pattern.COLOR_BLOCK: 6,
+}
 DF_PATTERN_NA = 7
 #: Upper types DeepFashion counts as "outer clothing" (its fabric/pattern files have an outer column).
 OUTER_TYPES = frozenset({UpperType.CARDIGAN, UpperType.JACKET, UpperType.BLAZER, UpperType.COAT})
 
 # DeepFashion In-shop categories, used in file names: {MEN|WOMEN}-{Category}-id_...
 CATEGORY = {
-    (Wearer.MAN, UpperType.T_SHIRT): "Tees_Tanks", (Wearer.MAN, UpperType.TANK_TOP): "Tees_Tanks",
-    (Wearer.MAN, UpperType.SHIRT): "Shirts_Polos", (Wearer.MAN, UpperType.BLOUSE): "Shirts_Polos",
-    (Wearer.MAN, UpperType.SWEATER): "Sweaters", (Wearer.MAN, UpperType.CARDIGAN): "Sweaters",
-    (Wearer.MAN, UpperType.JACKET): "Jackets_Vests", (Wearer.MAN, UpperType.BLAZER): "Suiting",
-    (Wearer.MAN, UpperType.COAT): "Jackets_Vests", (Wearer.MAN, UpperType.DRESS): "Suiting",
-    (Wearer.WOMAN, UpperType.T_SHIRT): "Tees_Tanks", (Wearer.WOMAN, UpperType.TANK_TOP): "Tees_Tanks",
-    (Wearer.WOMAN, UpperType.SHIRT): "Blouses_Shirts", (Wearer.WOMAN, UpperType.BLOUSE): "Blouses_Shirts",
-    (Wearer.WOMAN, UpperType.SWEATER): "Sweaters", (Wearer.WOMAN, UpperType.CARDIGAN): "Cardigans",
-    (Wearer.WOMAN, UpperType.JACKET): "Jackets_Coats", (Wearer.WOMAN, UpperType.BLAZER): "Jackets_Coats",
-    (Wearer.WOMAN, UpperType.COAT): "Jackets_Coats", (Wearer.WOMAN, UpperType.DRESS): "Dresses",
+    (Wearer.MAN, UpperType.T_SHIRT): "Tees_Tanks",
+    (Wearer.MAN, UpperType.TANK_TOP): "Tees_Tanks",
+    (Wearer.MAN, UpperType.SHIRT): "Shirts_Polos",
+    (Wearer.MAN, UpperType.BLOUSE): "Shirts_Polos",
+    (Wearer.MAN, UpperType.SWEATER): "Sweaters",
+    (Wearer.MAN, UpperType.CARDIGAN): "Sweaters",
+    (Wearer.MAN, UpperType.JACKET): "Jackets_Vests",
+    (Wearer.MAN, UpperType.BLAZER): "Suiting",
+    (Wearer.MAN, UpperType.COAT): "Jackets_Vests",
+    (Wearer.MAN, UpperType.DRESS): "Suiting",
+    (Wearer.WOMAN, UpperType.T_SHIRT): "Tees_Tanks",
+    (Wearer.WOMAN, UpperType.TANK_TOP): "Tees_Tanks",
+    (Wearer.WOMAN, UpperType.SHIRT): "Blouses_Shirts",
+    (Wearer.WOMAN, UpperType.BLOUSE): "Blouses_Shirts",
+    (Wearer.WOMAN, UpperType.SWEATER): "Sweaters",
+    (Wearer.WOMAN, UpperType.CARDIGAN): "Cardigans",
+    (Wearer.WOMAN, UpperType.JACKET): "Jackets_Coats",
+    (Wearer.WOMAN, UpperType.BLAZER): "Jackets_Coats",
+    (Wearer.WOMAN, UpperType.COAT): "Jackets_Coats",
+    (Wearer.WOMAN, UpperType.DRESS): "Dresses",
 }
 
 

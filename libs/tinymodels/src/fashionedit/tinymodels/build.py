@@ -34,7 +34,14 @@ def _clip_tokenizer(tmp: Path, name: str, pad_token: str = "<|endoftext|>") -> A
     return CLIPTokenizer.from_pretrained(str(write_clip_tokenizer(tmp / name, pad_token=pad_token)))
 
 
-def build_sd3_pipeline(spec: str | SD3Spec = "sd3-tiny", *, seed: int = 0, with_t5: bool = False, torch_dtype: Any = None, workdir: str | Path | None = None) -> Any:
+def build_sd3_pipeline(
+    spec: str | SD3Spec = "sd3-tiny",
+    *,
+    seed: int = 0,
+    with_t5: bool = False,
+    torch_dtype: Any = None,
+    workdir: str | Path | None = None,
+) -> Any:
     """A ``StableDiffusion3Pipeline`` with random weights (T5 only if ``with_t5``: its tokenizer is trained here)."""
     import tempfile
 
@@ -87,8 +94,12 @@ def _build_t5(config: dict[str, Any], seed: int) -> tuple[Any, Any]:
         "a woman wearing a long-sleeve white blazer with a lapel neckline",
         "this gentleman is wearing a short-sleeve cotton shirt with pure color patterns and denim trousers",
     ]
-    tok.train_from_iterator(corpus, trainers.UnigramTrainer(vocab_size=200, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>"))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=256)
+    tok.train_from_iterator(
+        corpus, trainers.UnigramTrainer(vocab_size=200, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=256
+    )
     return encoder, tokenizer
 
 
@@ -108,11 +119,23 @@ def build_sd2_pipeline(spec: str | SD2Spec = "sd2-tiny", *, seed: int = 0, workd
     _seed(seed + 2)
     text_encoder = CLIPTextModel(CLIPTextConfig(**spec.text))
     scheduler = DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False, prediction_type="v_prediction", steps_offset=1
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        prediction_type="v_prediction",
+        steps_offset=1,
     )
     pipe = StableDiffusionPipeline(
-        unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=_clip_tokenizer(workdir, "tokenizer", pad_token="!"),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        unet=unet,
+        scheduler=scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=_clip_tokenizer(workdir, "tokenizer", pad_token="!"),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
     )
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -131,12 +154,22 @@ def save_sd3_pipeline(directory: str | Path, spec: str = "sd3-tiny", *, seed: in
     0.42 will not load a folder whose ``model_index.json`` lists ``[null, null]`` components unless the
     caller passes them explicitly (``text_encoder_3=None, tokenizer_3=None``), which is how T5 is dropped."""
     directory = Path(directory)
-    return save_pipeline(build_sd3_pipeline(spec, seed=seed, with_t5=with_t5, workdir=directory.parent / f".{directory.name}-tok"), directory, spec_name=spec, seed=seed)
+    return save_pipeline(
+        build_sd3_pipeline(spec, seed=seed, with_t5=with_t5, workdir=directory.parent / f".{directory.name}-tok"),
+        directory,
+        spec_name=spec,
+        seed=seed,
+    )
 
 
 def save_sd2_pipeline(directory: str | Path, spec: str = "sd2-tiny", *, seed: int = 0) -> Path:
     directory = Path(directory)
-    return save_pipeline(build_sd2_pipeline(spec, seed=seed, workdir=directory.parent / f".{directory.name}-tok"), directory, spec_name=spec, seed=seed)
+    return save_pipeline(
+        build_sd2_pipeline(spec, seed=seed, workdir=directory.parent / f".{directory.name}-tok"),
+        directory,
+        spec_name=spec,
+        seed=seed,
+    )
 
 
 def is_random_weights(directory: str | Path) -> bool:
@@ -144,6 +177,7 @@ def is_random_weights(directory: str | Path) -> bool:
 
 
 # -- CLIP ------------------------------------------------------------------------------
+
 
 def build_open_clip(spec: str | ClipSpec = "clip-tiny", *, seed: int = 0) -> Any:
     """An open_clip model with random weights (eval mode)."""

@@ -67,6 +67,7 @@ def _lenient(message: str, item: int | None = None) -> Repair:
 
 # -- text -> Python structure ---------------------------------------------------------------
 
+
 def _try_json(text: str) -> tuple[bool, Any]:
     try:
         return True, json.loads(text)
@@ -128,6 +129,7 @@ def load_structure(text: str) -> tuple[Any, list[Repair]]:
 
 # -- structure -> items -----------------------------------------------------------------------
 
+
 def _key(item: dict[str, Any], names: tuple[str, ...]) -> str | None:
     lowered = {str(k).lower().strip(): k for k in item}
     for name in names:
@@ -156,14 +158,20 @@ def find_items(value: Any) -> tuple[list[Any], list[Repair]]:
         if key is None:
             continue
         items = value[key]
-        repairs = [] if key == "differences" else [Repair(code=RepairCode.RENAMED_KEY, message=f"read the list under {key!r} as 'differences'")]
+        repairs = (
+            []
+            if key == "differences"
+            else [Repair(code=RepairCode.RENAMED_KEY, message=f"read the list under {key!r} as 'differences'")]
+        )
         if isinstance(items, (list, tuple)):
             return list(items), repairs
         if _looks_like_item(items):
             return [items], repairs + [_lenient(f"{key!r} held one object, not a list")]
     lists = [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
     if len(lists) == 1:
-        return value[lists[0]], [Repair(code=RepairCode.RENAMED_KEY, message=f"read the list under {lists[0]!r} as 'differences'")]
+        return value[lists[0]], [
+            Repair(code=RepairCode.RENAMED_KEY, message=f"read the list under {lists[0]!r} as 'differences'")
+        ]
     if _looks_like_item(value):
         return [value], [_lenient("a single difference object instead of a list")]
     raise UnreadableOutput(f"no list of differences in the answer (keys: {sorted(map(str, value))[:8]})")
@@ -212,14 +220,20 @@ def read_scale(numbers: list[float], convention: BoxConvention, item: int) -> tu
         return numbers, []
     if all(0.0 <= v <= 1.0 for v in numbers) and max(numbers) > 0:
         scaled = [v * 1000.0 for v in numbers]
-        return scaled, [Repair(code=RepairCode.CONVERTED, message=f"values {numbers} are all within 0-1; read as fractions, {scaled}", item=item)]
+        return scaled, [
+            Repair(
+                code=RepairCode.CONVERTED, message=f"values {numbers} are all within 0-1; read as fractions, {scaled}", item=item
+            )
+        ]
     if 1000.0 < max(numbers) <= OVERSHOOT_LIMIT:
         clamped = [min(v, 1000.0) for v in numbers]
-        return clamped, [Repair(
-            code=RepairCode.CLAMPED,
-            message=f"values {numbers} go slightly over 1000 (at most {OVERSHOOT_LIMIT:g}); clamped to 1000, not read as pixels",
-            item=item,
-        )]
+        return clamped, [
+            Repair(
+                code=RepairCode.CLAMPED,
+                message=f"values {numbers} go slightly over 1000 (at most {OVERSHOOT_LIMIT:g}); clamped to 1000, not read as pixels",
+                item=item,
+            )
+        ]
     return numbers, []
 
 
@@ -266,11 +280,17 @@ def parse_differences(
     differences: list[ParsedDifference] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            repairs.append(Repair(code=RepairCode.DROPPED_INVALID, message=f"item is a {type(item).__name__}, not an object", item=index))
+            repairs.append(
+                Repair(code=RepairCode.DROPPED_INVALID, message=f"item is a {type(item).__name__}, not an object", item=index)
+            )
             continue
         box_key = _key(item, BOX_KEYS)
         if box_key is None:
-            repairs.append(Repair(code=RepairCode.DROPPED_INVALID, message=f"item has no box (keys {sorted(map(str, item))[:6]})", item=index))
+            repairs.append(
+                Repair(
+                    code=RepairCode.DROPPED_INVALID, message=f"item has no box (keys {sorted(map(str, item))[:6]})", item=index
+                )
+            )
             continue
         if box_key != "box_2d":
             repairs.append(Repair(code=RepairCode.RENAMED_KEY, message=f"read {box_key!r} as 'box_2d'", item=index))
@@ -291,7 +311,9 @@ def parse_differences(
         differences.append(ParsedDifference(description, box))
 
     if not differences:
-        raise UnreadableOutput(f"none of the {len(items)} item(s) had a usable box: " + "; ".join(r.message for r in repairs[-3:]))
+        raise UnreadableOutput(
+            f"none of the {len(items)} item(s) had a usable box: " + "; ".join(r.message for r in repairs[-3:])
+        )
     if len(differences) > k:
         repairs.append(
             Repair(code=RepairCode.TRUNCATED, message=f"the model gave {len(differences)} usable differences; kept the first {k}")

@@ -31,7 +31,8 @@ class Backends:
             return self.by_name[name]
         except KeyError:
             raise InvalidInput.at(
-                ["backend"], f"backend {name!r} is not enabled here; enabled: {sorted(self.by_name)} (FASHIONEDIT_ANALYZER_EXTRA_BACKENDS)"
+                ["backend"],
+                f"backend {name!r} is not enabled here; enabled: {sorted(self.by_name)} (FASHIONEDIT_ANALYZER_EXTRA_BACKENDS)",
             ) from None
 
     def close(self) -> None:
@@ -59,7 +60,11 @@ class AnalyzerServing:
         differences = []
         with watch.stage("crops"):
             for item in result.differences:
-                crop = ImagePayload.from_pil(crop_original(original, item.box, readable=request.crop_window == "readable")) if request.include_crops else None
+                crop = (
+                    ImagePayload.from_pil(crop_original(original, item.box, readable=request.crop_window == "readable"))
+                    if request.include_crops
+                    else None
+                )
                 differences.append(Difference(description=item.description, box_2d=item.box, crop=crop))
         annotated = None
         if request.include_annotated:

@@ -65,14 +65,23 @@ class AnalyzerSettings(ServiceSettings):
         default="smart_resize",
         description="For pixel conventions: the image size the pixels refer to: the model's smart-resized input, or the original's size",
     )
-    vlm_patch_factor: int = Field(default=28, ge=1, description="smart_resize factor: 28 for Qwen2.5-VL (patch 14 x merge 2), 32 for Qwen3-VL")
-    vlm_min_pixels: int = Field(default=56 * 56, ge=1, description="smart_resize min_pixels (the server's image processor setting)")
-    vlm_max_pixels: int = Field(default=28 * 28 * 1280, ge=1, description="smart_resize max_pixels (the server's image processor setting)")
+    vlm_patch_factor: int = Field(
+        default=28, ge=1, description="smart_resize factor: 28 for Qwen2.5-VL (patch 14 x merge 2), 32 for Qwen3-VL"
+    )
+    vlm_min_pixels: int = Field(
+        default=56 * 56, ge=1, description="smart_resize min_pixels (the server's image processor setting)"
+    )
+    vlm_max_pixels: int = Field(
+        default=28 * 28 * 1280, ge=1, description="smart_resize max_pixels (the server's image processor setting)"
+    )
     vlm_response_format: Literal["text", "json_object"] = Field(
         default="text", description="response_format sent to the VLM server (vLLM supports json_object via guided decoding)"
     )
     vlm_temperature: float = Field(default=0.0, ge=0, le=2)
-    vlm_prompt: str | None = Field(default=None, description="Override the VLM prompt; {k}, {key} and {coordinates} are replaced by k, the box key and the coordinate format")
+    vlm_prompt: str | None = Field(
+        default=None,
+        description="Override the VLM prompt; {k}, {key} and {coordinates} are replaced by k, the box key and the coordinate format",
+    )
 
     # -- classical ----------------------------------------------------------------------------
     classical_work_side: int = Field(

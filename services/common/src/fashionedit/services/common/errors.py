@@ -131,7 +131,7 @@ def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[ErrorDetail]
         loc = [part for part in err.get("loc", ()) if part not in ("body",)]
         message = str(err.get("msg", "invalid value"))
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         details.append(ErrorDetail(loc=loc, message=message, type=err.get("type")))
     return details
 

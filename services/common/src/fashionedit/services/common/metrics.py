@@ -71,8 +71,12 @@ SPECS: dict[str, MetricSpec] = {
     for spec in (
         MetricSpec(REQUESTS_IN_FLIGHT, "gauge", "API requests admitted and not yet answered (summed over the pod's workers)"),
         MetricSpec(REQUESTS_IN_FLIGHT_LIMIT, "gauge", "Requests in flight before 503 overloaded (MAX_CONCURRENCY x workers)"),
-        MetricSpec(OVERLOADED, "counter", "503 overloaded replies, by reason: admission (too many in flight) or queue_full",
-                   (SERVICE_LABEL, "reason")),
+        MetricSpec(
+            OVERLOADED,
+            "counter",
+            "503 overloaded replies, by reason: admission (too many in flight) or queue_full",
+            (SERVICE_LABEL, "reason"),
+        ),
         MetricSpec(BATCH_QUEUE, "gauge", "Images waiting for the model in the batcher's queue (summed over the pod's workers)"),
         MetricSpec(BATCH_SIZE, "histogram", "Images per model call (pipeline call or CLIP forward)"),
         MetricSpec(BATCH_REJECTED, "counter", "Images refused because the batcher's queue was full"),

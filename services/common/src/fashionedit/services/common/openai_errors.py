@@ -52,7 +52,12 @@ def provider_text(text: Any) -> str:
 
 
 def map_openai_error(
-    exc: BaseException, *, provider: str, timeout_s: float, max_retries: int, key_hint: str = "the configured API key",
+    exc: BaseException,
+    *,
+    provider: str,
+    timeout_s: float,
+    max_retries: int,
+    key_hint: str = "the configured API key",
     bad_request_is_callers: bool = True,
 ) -> ServiceError:
     """One ``openai`` exception as the error the caller gets; the provider's own words are scrubbed."""

@@ -23,4 +23,6 @@ class Stopwatch:
             self.stages[name] = self.stages.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
 
     def timings(self) -> Timings:
-        return Timings(total_ms=(time.perf_counter() - self._start) * 1000.0, stages={k: round(v, 3) for k, v in self.stages.items()})
+        return Timings(
+            total_ms=(time.perf_counter() - self._start) * 1000.0, stages={k: round(v, 3) for k, v in self.stages.items()}
+        )

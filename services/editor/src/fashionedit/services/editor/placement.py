@@ -69,7 +69,9 @@ def _avoid_mask(shape: tuple[int, int], tw: int, th: int, avoid: list[PixelBox],
     return blocked
 
 
-def find_box(image: np.ndarray, reference: np.ndarray, *, scales: int = MATCH_SCALES, avoid: list[PixelBox] | None = None) -> Match:
+def find_box(
+    image: np.ndarray, reference: np.ndarray, *, scales: int = MATCH_SCALES, avoid: list[PixelBox] | None = None
+) -> Match:
     """Best box for ``reference`` in ``image`` (both HxWx3 uint8), over reference widths 5%-100% of the image.
 
     The reference keeps its aspect ratio. Scores are normalised cross-correlation in [-1, 1]; for a
@@ -79,7 +81,11 @@ def find_box(image: np.ndarray, reference: np.ndarray, *, scales: int = MATCH_SC
     """
     height, width = image.shape[:2]
     shrink = min(1.0, MATCH_MAX_SIDE / max(height, width))
-    small = cv2.resize(image, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA) if shrink < 1 else image
+    small = (
+        cv2.resize(image, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA)
+        if shrink < 1
+        else image
+    )
     sh, sw = small.shape[:2]
     small_f = small.astype(np.float32)
     ref_h, ref_w = reference.shape[:2]
@@ -106,8 +112,10 @@ def find_box(image: np.ndarray, reference: np.ndarray, *, scales: int = MATCH_SC
         if best is None or score >= best.score - 1e-3:
             x0, y0 = loc
             box = PixelBox(
-                int(np.floor(x0 / shrink)), int(np.floor(y0 / shrink)),
-                min(width, int(np.ceil((x0 + tw) / shrink))), min(height, int(np.ceil((y0 + th) / shrink))),
+                int(np.floor(x0 / shrink)),
+                int(np.floor(y0 / shrink)),
+                min(width, int(np.ceil((x0 + tw) / shrink))),
+                min(height, int(np.ceil((y0 + th) / shrink))),
             )
             best = Match(box, score)
     if best is None:  # reference far wider/taller than the image allows: use the whole image
@@ -160,13 +168,17 @@ def seam_weights(image: np.ndarray, patch: np.ndarray, box: PixelBox, band: int)
     fade = np.zeros((height, width), np.float32)
     image_h, image_w = image.shape[:2]
     if box.y0 > 0:
-        fade = np.maximum(fade, _edge_mismatch(patch[0], image[box.y0 - 1, box.x0:box.x1], band)[None, :] * falloff(rows))
+        fade = np.maximum(fade, _edge_mismatch(patch[0], image[box.y0 - 1, box.x0 : box.x1], band)[None, :] * falloff(rows))
     if box.y1 < image_h:
-        fade = np.maximum(fade, _edge_mismatch(patch[-1], image[box.y1, box.x0:box.x1], band)[None, :] * falloff(height - 1 - rows))
+        fade = np.maximum(
+            fade, _edge_mismatch(patch[-1], image[box.y1, box.x0 : box.x1], band)[None, :] * falloff(height - 1 - rows)
+        )
     if box.x0 > 0:
-        fade = np.maximum(fade, _edge_mismatch(patch[:, 0], image[box.y0:box.y1, box.x0 - 1], band)[:, None] * falloff(cols))
+        fade = np.maximum(fade, _edge_mismatch(patch[:, 0], image[box.y0 : box.y1, box.x0 - 1], band)[:, None] * falloff(cols))
     if box.x1 < image_w:
-        fade = np.maximum(fade, _edge_mismatch(patch[:, -1], image[box.y0:box.y1, box.x1], band)[:, None] * falloff(width - 1 - cols))
+        fade = np.maximum(
+            fade, _edge_mismatch(patch[:, -1], image[box.y0 : box.y1, box.x1], band)[:, None] * falloff(width - 1 - cols)
+        )
     return 1.0 - fade
 
 
@@ -176,8 +188,10 @@ def blend_into_box(image: np.ndarray, patch: np.ndarray, box: PixelBox, feather:
     band = int(round(feather * min(box.width, box.height)))
     weights = seam_weights(image, patch, box, band)[..., None]
     out = image.copy()
-    region = out[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
-    out[box.y0:box.y1, box.x0:box.x1] = np.clip(weights * patch.astype(np.float32) + (1 - weights) * region + 0.5, 0, 255).astype(np.uint8)
+    region = out[box.y0 : box.y1, box.x0 : box.x1].astype(np.float32)
+    out[box.y0 : box.y1, box.x0 : box.x1] = np.clip(
+        weights * patch.astype(np.float32) + (1 - weights) * region + 0.5, 0, 255
+    ).astype(np.uint8)
     return out
 
 
@@ -186,18 +200,20 @@ def _seamless(image: np.ndarray, patch: np.ndarray, box: PixelBox, mode: SeamMod
     pad = 4
     dst = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
     src = np.zeros_like(dst)
-    src[box.y0 + pad:box.y1 + pad, box.x0 + pad:box.x1 + pad] = patch
+    src[box.y0 + pad : box.y1 + pad, box.x0 + pad : box.x1 + pad] = patch
     mask = np.zeros(dst.shape[:2], np.uint8)
-    mask[box.y0 + pad:box.y1 + pad, box.x0 + pad:box.x1 + pad] = 255
+    mask[box.y0 + pad : box.y1 + pad, box.x0 + pad : box.x1 + pad] = 255
     center = ((box.x0 + box.x1) // 2 + pad, (box.y0 + box.y1) // 2 + pad)
     flag = cv2.NORMAL_CLONE if mode == "poisson" else cv2.MIXED_CLONE
     cloned = cv2.seamlessClone(src, dst, mask, center, flag)[pad:-pad, pad:-pad]
     out = image.copy()
-    out[box.y0:box.y1, box.x0:box.x1] = cloned[box.y0:box.y1, box.x0:box.x1]
+    out[box.y0 : box.y1, box.x0 : box.x1] = cloned[box.y0 : box.y1, box.x0 : box.x1]
     return out
 
 
-def place_reference(image: np.ndarray, reference: np.ndarray, box: PixelBox, *, seam: SeamMode = "feather", feather: float = 0.08) -> np.ndarray:
+def place_reference(
+    image: np.ndarray, reference: np.ndarray, box: PixelBox, *, seam: SeamMode = "feather", feather: float = 0.08
+) -> np.ndarray:
     """The design with ``reference`` placed into ``box`` (HxWx3 uint8 arrays); only the box changes."""
     patch = fit_reference(reference, box)
     if seam == "feather" or box.width < 3 or box.height < 3:
@@ -245,8 +261,15 @@ class Layer(NamedTuple):
     background: tuple[int, int, int] | None  # the reference background left out, if any
 
 
-def make_layer(image: np.ndarray, reference: np.ndarray, box: PixelBox, *, feather: float = 0.08, keep_aspect: bool = True,
-               remove_background: bool = True) -> Layer:
+def make_layer(
+    image: np.ndarray,
+    reference: np.ndarray,
+    box: PixelBox,
+    *,
+    feather: float = 0.08,
+    keep_aspect: bool = True,
+    remove_background: bool = True,
+) -> Layer:
     """The reference as a designer places it into ``box`` of ``image`` (HxWx3 uint8): an RGBA layer.
 
     Fitted inside the box with its aspect ratio kept (centred); its own plain background made
@@ -260,7 +283,7 @@ def make_layer(image: np.ndarray, reference: np.ndarray, box: PixelBox, *, feath
     if remove_background:
         found = plain_background(patch)
         if found is not None:
-            under = image[target.y0:target.y1, target.x0:target.x1].astype(np.float32)
+            under = image[target.y0 : target.y1, target.x0 : target.x1].astype(np.float32)
             ring = np.ones(patch.shape[:2], bool)
             ring[1:-1, 1:-1] = False
             step = float(np.abs(patch.astype(np.float32) - under).max(axis=-1)[ring].mean())
@@ -283,6 +306,8 @@ def lay(image: np.ndarray, layer: Layer) -> np.ndarray:
     box = layer.box
     out = image.copy()
     alpha = layer.rgba[..., 3:4].astype(np.float32) / 255.0
-    region = out[box.y0:box.y1, box.x0:box.x1].astype(np.float32)
-    out[box.y0:box.y1, box.x0:box.x1] = np.clip(alpha * layer.rgba[..., :3] + (1 - alpha) * region + 0.5, 0, 255).astype(np.uint8)
+    region = out[box.y0 : box.y1, box.x0 : box.x1].astype(np.float32)
+    out[box.y0 : box.y1, box.x0 : box.x1] = np.clip(alpha * layer.rgba[..., :3] + (1 - alpha) * region + 0.5, 0, 255).astype(
+        np.uint8
+    )
     return out

@@ -93,7 +93,9 @@ class SD3Editor:
         # Built, loaded through from_pretrained like real weights, then removed: nothing is left in /tmp, and
         # the identity is the spec's name (the build is seeded), the same on every start.
         with tempfile.TemporaryDirectory(prefix="fashionedit-editor-") as tmp:
-            log.warning("no SD3 weights configured and random weights allowed: building a tiny random-weight SD3 (noise, tests only)")
+            log.warning(
+                "no SD3 weights configured and random weights allowed: building a tiny random-weight SD3 (noise, tests only)"
+            )
             folder = save_sd3_pipeline(Path(tmp) / "sd3-tiny")
             return cls._from_folder(settings, str(folder), name=None)
 
@@ -104,7 +106,9 @@ class SD3Editor:
         random_weights = (Path(source) / RANDOM_WEIGHTS_MARKER).is_file()
         spec = _spec_name(source) if random_weights else None
         device, dtype = _device_and_dtype(settings)
-        img2img = StableDiffusion3Img2ImgPipeline.from_pretrained(source, torch_dtype=dtype, **_missing_components(source)).to(device)
+        img2img = StableDiffusion3Img2ImgPipeline.from_pretrained(source, torch_dtype=dtype, **_missing_components(source)).to(
+            device
+        )
         img2img.set_progress_bar_config(disable=True)
         inpaint = None
         if img2img.transformer.config.in_channels in (16, 33):
@@ -149,7 +153,9 @@ class SD3Editor:
         return torch.Generator(device="cpu").manual_seed(seed), seed
 
     # -- edits ---------------------------------------------------------------------------------------
-    def img2img_edit(self, image: Image.Image, prompt: str, *, strength: float, seed: int | None, out_size: tuple[int, int]) -> Image.Image:
+    def img2img_edit(
+        self, image: Image.Image, prompt: str, *, strength: float, seed: int | None, out_size: tuple[int, int]
+    ) -> Image.Image:
         """Text-as-prompt: the whole design through img2img, at the output size."""
         work = self._work_size(out_size)
         generator, _ = self._generator(seed)
@@ -165,7 +171,9 @@ class SD3Editor:
             ).images[0]
         return result.resize(out_size, Image.Resampling.BICUBIC) if result.size != out_size else result
 
-    def refine_box(self, image: Image.Image, box: PixelBox, prompt: str, *, strength: float, seed: int | None, feather: float) -> Image.Image:
+    def refine_box(
+        self, image: Image.Image, box: PixelBox, prompt: str, *, strength: float, seed: int | None, feather: float
+    ) -> Image.Image:
         """Harmonise a placed reference with SD3, changing only the pixels inside ``box``."""
         generator, _ = self._generator(seed)
         width, height = image.size
@@ -186,11 +194,13 @@ class SD3Editor:
                     generator=generator,
                 ).images[0]
             refined = result.resize(image.size, Image.Resampling.BICUBIC)
-            patch = np.asarray(refined)[box.y0:box.y1, box.x0:box.x1]
+            patch = np.asarray(refined)[box.y0 : box.y1, box.x0 : box.x1]
         else:
             # img2img on a crop around the box (context for the model), pasted back inside the box only.
             margin = max(box.width, box.height) // 4
-            crop = PixelBox(max(0, box.x0 - margin), max(0, box.y0 - margin), min(width, box.x1 + margin), min(height, box.y1 + margin))
+            crop = PixelBox(
+                max(0, box.x0 - margin), max(0, box.y0 - margin), min(width, box.x1 + margin), min(height, box.y1 + margin)
+            )
             region = image.crop(crop)
             work = self._work_size(region.size)
             with self.lock:
@@ -203,6 +213,6 @@ class SD3Editor:
                     generator=generator,
                 ).images[0]
             refined = np.asarray(result.resize(region.size, Image.Resampling.BICUBIC))
-            patch = refined[box.y0 - crop.y0:box.y1 - crop.y0, box.x0 - crop.x0:box.x1 - crop.x0]
+            patch = refined[box.y0 - crop.y0 : box.y1 - crop.y0, box.x0 - crop.x0 : box.x1 - crop.x0]
         out = blend_into_box(np.asarray(image.convert("RGB")), patch, box, feather)
         return Image.fromarray(out, "RGB")

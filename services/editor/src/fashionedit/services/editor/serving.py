@@ -61,7 +61,10 @@ class EditorServing:
         name = request.backend or self.settings.backend
         if name not in self.loaders:
             allowed = ", ".join(self.loaders)
-            raise InvalidInput.at(["backend"], f"backend {name!r} is not enabled here; choose one of: {allowed} (see FASHIONEDIT_EDITOR_ALLOWED_BACKENDS)")
+            raise InvalidInput.at(
+                ["backend"],
+                f"backend {name!r} is not enabled here; choose one of: {allowed} (see FASHIONEDIT_EDITOR_ALLOWED_BACKENDS)",
+            )
         return self.loaders[name].get()
 
     def check_inputs(self, request: EditRequest, backend: EditBackend) -> None:

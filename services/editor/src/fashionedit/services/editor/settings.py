@@ -30,7 +30,9 @@ class EditorSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FASHIONEDIT_EDITOR_", extra="ignore", populate_by_name=True)
 
     # -- which backend ------------------------------------------------------------------------
-    backend: str = Field(default="local", description="Default backend: local | openai-responses | openai-images | qwen-edit | flux-kontext")
+    backend: str = Field(
+        default="local", description="Default backend: local | openai-responses | openai-images | qwen-edit | flux-kontext"
+    )
     allowed_backends: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Further backends a request may pick with 'backend' (comma-separated); each is loaded at start-up",
@@ -55,20 +57,38 @@ class EditorSettings(ServiceSettings):
     )
     openai_api_key_file: Path | None = Field(default=None, description="File holding the API key (a mounted secret)")
     openai_base_url: str | None = Field(
-        default=None, validation_alias=_env("OPENAI_BASE_URL", "OPENAI_BASE_URL"), description="Provider base URL, e.g. https://api.openai.com/v1"
+        default=None,
+        validation_alias=_env("OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Provider base URL, e.g. https://api.openai.com/v1",
     )
     openai_timeout_s: float = Field(default=180.0, gt=0, description="Timeout of one provider request (each attempt)")
-    openai_max_retries: int = Field(default=2, ge=0, le=10, description="Retries on 408/409/429/5xx/timeouts (SDK backoff + jitter, honours Retry-After)")
+    openai_max_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries on 408/409/429/5xx/timeouts (SDK backoff + jitter, honours Retry-After)"
+    )
     openai_max_concurrency: int = Field(default=4, ge=1, description="Provider requests in flight per worker (per provider)")
-    openai_queue_timeout_s: float = Field(default=30.0, ge=0, description="How long a request waits for a provider slot before 503")
-    openai_max_references: int = Field(default=15, ge=1, le=MAX_REFERENCES, description="Most references sent (gpt-image-1 takes 16 images in all)")
-    openai_size: str | None = Field(default=None, description="Default output size (e.g. 1024x1024, auto); unset: the provider's default")
+    openai_queue_timeout_s: float = Field(
+        default=30.0, ge=0, description="How long a request waits for a provider slot before 503"
+    )
+    openai_max_references: int = Field(
+        default=15, ge=1, le=MAX_REFERENCES, description="Most references sent (gpt-image-1 takes 16 images in all)"
+    )
+    openai_size: str | None = Field(
+        default=None, description="Default output size (e.g. 1024x1024, auto); unset: the provider's default"
+    )
     openai_quality: Quality | None = Field(default=None, description="Default quality; unset: the provider's default")
-    openai_input_fidelity: Fidelity | None = Field(default=None, description="Default input_fidelity; unset: the provider's default")
+    openai_input_fidelity: Fidelity | None = Field(
+        default=None, description="Default input_fidelity; unset: the provider's default"
+    )
 
-    responses_model: str = Field(default="gpt-4.1-mini", description="openai-responses: the Responses API model (paper: gpt-4.1-mini)")
-    responses_image_model: str | None = Field(default=None, description="openai-responses: the image_generation tool's model; unset: provider default")
-    responses_force_tool: bool = Field(default=False, description="openai-responses: tool_choice forces image_generation (the paper leaves it to the model)")
+    responses_model: str = Field(
+        default="gpt-4.1-mini", description="openai-responses: the Responses API model (paper: gpt-4.1-mini)"
+    )
+    responses_image_model: str | None = Field(
+        default=None, description="openai-responses: the image_generation tool's model; unset: provider default"
+    )
+    responses_force_tool: bool = Field(
+        default=False, description="openai-responses: tool_choice forces image_generation (the paper leaves it to the model)"
+    )
     images_model: str = Field(default="gpt-image-1", description="openai-images: the images.edit model")
 
     # -- local --------------------------------------------------------------------------------------
@@ -94,13 +114,22 @@ class EditorSettings(ServiceSettings):
     local_seam: Literal["feather", "poisson", "mixed"] = Field(
         default="feather", description="Seam harmonisation: feathered alpha, or OpenCV seamlessClone (poisson/mixed)"
     )
-    local_feather: float = Field(default=0.08, ge=0.0, le=0.5, description="Feather band as a fraction of the box's shorter side, applied along sides where the reference would show a seam")
+    local_feather: float = Field(
+        default=0.08,
+        ge=0.0,
+        le=0.5,
+        description="Feather band as a fraction of the box's shorter side, applied along sides where the reference would show a seam",
+    )
     local_strength: float = Field(default=0.6, gt=0.0, le=1.0, description="img2img strength for text-as-prompt edits")
-    local_refine_strength: float = Field(default=0.35, gt=0.0, le=1.0, description="Strength of the SD3 refinement inside the box")
+    local_refine_strength: float = Field(
+        default=0.35, gt=0.0, le=1.0, description="Strength of the SD3 refinement inside the box"
+    )
     local_steps: int = Field(default=28, ge=1, le=150, description="Denoising steps (paper: 28)")
     local_guidance: float = Field(default=7.0, ge=0.0, le=30.0, description="Guidance scale (paper: 7.0)")
     local_device: str = Field(default="auto", description="torch device: auto | cpu | cuda | cuda:N")
-    local_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto", description="auto: fp16 on CUDA, fp32 on CPU")
+    local_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        default="auto", description="auto: fp16 on CUDA, fp32 on CPU"
+    )
     local_match_min_score: float = Field(
         default=0.3, ge=-1.0, le=1.0, description="Least template-matching score to accept a found box when none is given"
     )
@@ -111,18 +140,26 @@ class EditorSettings(ServiceSettings):
     )
     qwen_edit_revision: str | None = Field(default=None, description="qwen-edit: hub revision (branch, tag or commit)")
     qwen_edit_max_references: int = Field(
-        default=2, ge=1, le=MAX_REFERENCES, description="qwen-edit: most references per edit (the model is tuned for 1-3 images in all)"
+        default=2,
+        ge=1,
+        le=MAX_REFERENCES,
+        description="qwen-edit: most references per edit (the model is tuned for 1-3 images in all)",
     )
     qwen_edit_vae_area: int | None = Field(
         default=None, ge=64, description="qwen-edit: pixels each input image is encoded at; unset: the pipeline's 1024x1024"
     )
     flux_kontext_model: str | None = Field(
-        default=None, description="flux-kontext: diffusers folder or hub id in the HF cache, e.g. black-forest-labs/FLUX.1-Kontext-dev"
+        default=None,
+        description="flux-kontext: diffusers folder or hub id in the HF cache, e.g. black-forest-labs/FLUX.1-Kontext-dev",
     )
     flux_kontext_revision: str | None = Field(default=None, description="flux-kontext: hub revision (branch, tag or commit)")
     flux_kontext_max_sequence_length: int = Field(default=512, ge=16, le=512, description="flux-kontext: T5 prompt tokens")
-    open_edit_device: str = Field(default="auto", description="qwen-edit / flux-kontext: torch device: auto | cpu | cuda | cuda:N")
-    open_edit_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(default="auto", description="auto: bf16 on CUDA, fp32 on CPU")
+    open_edit_device: str = Field(
+        default="auto", description="qwen-edit / flux-kontext: torch device: auto | cpu | cuda | cuda:N"
+    )
+    open_edit_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        default="auto", description="auto: bf16 on CUDA, fp32 on CPU"
+    )
     open_edit_cpu_offload: Literal["none", "model", "sequential"] = Field(
         default="none",
         description="Keep weights in host memory (CUDA only): 'model' moves whole components to the GPU in turn, "

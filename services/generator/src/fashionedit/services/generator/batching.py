@@ -67,7 +67,13 @@ class _Pending:
 
 class MicroBatcher:
     def __init__(
-        self, run: RunBatch, *, max_batch_images: int = 1, wait_s: float = 0.0, name: str = "generator", max_queued_images: int | None = None
+        self,
+        run: RunBatch,
+        *,
+        max_batch_images: int = 1,
+        wait_s: float = 0.0,
+        name: str = "generator",
+        max_queued_images: int | None = None,
     ) -> None:
         if max_batch_images < 1:
             raise ValueError("max_batch_images must be at least 1")

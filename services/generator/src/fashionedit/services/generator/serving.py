@@ -74,7 +74,13 @@ class GeneratorServing:
         return backend, render, jobs
 
     def _respond(
-        self, request: GenerateRequest, backend: GeneratorBackend, jobs: list[ImageJob], images: list[Image.Image], stats: BatchStats, watch: Stopwatch
+        self,
+        request: GenerateRequest,
+        backend: GeneratorBackend,
+        jobs: list[ImageJob],
+        images: list[Image.Image],
+        stats: BatchStats,
+        watch: Stopwatch,
     ) -> GenerateResponse:
         with watch.stage("encode"):
             payloads = [ImagePayload.from_pil(image) for image in images]

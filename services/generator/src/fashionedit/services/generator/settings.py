@@ -48,17 +48,25 @@ class GeneratorSettings(ServiceSettings):
         description="SD3: load without the T5-XXL encoder (saves ~9 GiB; prompts are then read through CLIP's 77 tokens only)",
     )
     cpu_offload: Literal["none", "model", "sequential"] = Field(
-        default="none", description="accelerate CPU offload for small GPUs: model (moderate) or sequential (slowest, least memory); needs CUDA"
+        default="none",
+        description="accelerate CPU offload for small GPUs: model (moderate) or sequential (slowest, least memory); needs CUDA",
     )
     compile: bool = Field(default=False, description="torch.compile the denoiser (transformer or UNet); pays off after warm-up")
     compile_mode: str = Field(default="max-autotune-no-cudagraphs", description="torch.compile mode when compile is on")
-    channels_last_vae: bool = Field(default=False, description="Put the VAE in channels_last memory format (faster decode on GPUs)")
+    channels_last_vae: bool = Field(
+        default=False, description="Put the VAE in channels_last memory format (faster decode on GPUs)"
+    )
     warmup: bool = Field(
         default=False,
         description="Run one 2-step generation at the default size before reporting ready (pays torch.compile's cost before traffic)",
     )
-    tiny_spec: str = Field(default="sd3-tiny", description="tiny: fashionedit.tinymodels SD3 spec to build when model is unset (sd3-tiny or sd3-medium)")
-    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Where the tiny backend builds its random-weight pipeline")
+    tiny_spec: str = Field(
+        default="sd3-tiny",
+        description="tiny: fashionedit.tinymodels SD3 spec to build when model is unset (sd3-tiny or sd3-medium)",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir, description="Where the tiny backend builds its random-weight pipeline"
+    )
     max_batch_images: int = Field(
         default=1,
         ge=1,
@@ -77,7 +85,9 @@ class GeneratorSettings(ServiceSettings):
         description="Images waiting for the pipeline before new requests get 503 overloaded (bounds memory and waiting time)",
     )
     timeout_s: float = Field(
-        default=600.0, gt=0, description="Time budget per request; past it 504 timeout and its queued work is dropped (raise it for CPU-only SD3)"
+        default=600.0,
+        gt=0,
+        description="Time budget per request; past it 504 timeout and its queued work is dropped (raise it for CPU-only SD3)",
     )
 
     def model_for_backend(self) -> str | None:

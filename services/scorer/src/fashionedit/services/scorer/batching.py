@@ -115,7 +115,7 @@ class ForwardBatcher:
         timings = {**timings, "batch_images": float(len(stacked))}
         start = 0
         for batch, fut in live:
-            fut.set_result((embeddings[start:start + len(batch)], timings))
+            fut.set_result((embeddings[start : start + len(batch)], timings))
             start += len(batch)
 
     def close(self) -> None:

@@ -55,7 +55,7 @@ class ProcessorGeometry:
             # transformers pads with zeros around a too-small image; only reachable when crop > shortest edge.
             padded = np.zeros((max(height, crop_h), max(width, crop_w), resized.shape[2]), dtype=resized.dtype)
             top, left = (padded.shape[0] - height) // 2, (padded.shape[1] - width) // 2
-            padded[top:top + height, left:left + width] = resized
+            padded[top : top + height, left : left + width] = resized
             resized, height, width = padded, padded.shape[0], padded.shape[1]
         top, left = (height - crop_h) // 2, (width - crop_w) // 2
-        return resized[top:top + crop_h, left:left + crop_w]
+        return resized[top : top + crop_h, left : left + crop_w]

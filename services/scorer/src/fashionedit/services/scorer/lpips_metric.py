@@ -57,7 +57,9 @@ class LpipsMetric:
                 f"{path} is not torchvision's {settings.lpips_net} checkpoint (sha256 {sha[:8]}..., expected {prefix}...); "
                 "random test weights need FASHIONEDIT_SCORER_ALLOW_RANDOM_WEIGHTS=true"
             )
-        self.weights = WeightsIdentity(name=f"lpips-{settings.lpips_net}-v0.1 + {path.name}", sha256=sha, source="random" if self.random_weights else "local")
+        self.weights = WeightsIdentity(
+            name=f"lpips-{settings.lpips_net}-v0.1 + {path.name}", sha256=sha, source="random" if self.random_weights else "local"
+        )
         self.device = device
         self.model = lpips.LPIPS(net=settings.lpips_net, version="0.1", verbose=False).to(device).eval()
         self._torch = torch

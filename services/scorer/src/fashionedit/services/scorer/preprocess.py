@@ -62,7 +62,9 @@ def decode_opencv(payload: ImagePayload) -> np.ndarray:
     except cv2.error as exc:
         raise ImageDecodeError(f"image could not be decoded by OpenCV ({str(exc).strip()[:200]})") from exc
     if bgr is None:
-        raise ImageDecodeError("image could not be decoded by OpenCV (cv2.imdecode returned nothing); the file may be truncated or corrupt")
+        raise ImageDecodeError(
+            "image could not be decoded by OpenCV (cv2.imdecode returned nothing); the file may be truncated or corrupt"
+        )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

@@ -97,7 +97,9 @@ class ScorerServing:
             Metric.SSIM: MetricStatus(metric=Metric.SSIM, available=ssim_reason is None, reason=ssim_reason),
         }
         if isinstance(lpips, LpipsMetric):
-            out[Metric.LPIPS] = MetricStatus(metric=Metric.LPIPS, available=True, weights=lpips.weights, random_weights=lpips.random_weights)
+            out[Metric.LPIPS] = MetricStatus(
+                metric=Metric.LPIPS, available=True, weights=lpips.weights, random_weights=lpips.random_weights
+            )
         else:
             out[Metric.LPIPS] = MetricStatus(metric=Metric.LPIPS, available=False, reason=lpips.reason)
         return out
@@ -197,8 +199,8 @@ class ScorerServing:
                 lp = np.concatenate(
                     [
                         lpips(
-                            np.stack([p.generated.small for p in prepared[s:s + 64]]),
-                            np.stack([p.reference.small for p in prepared[s:s + 64]]),
+                            np.stack([p.generated.small for p in prepared[s : s + 64]]),
+                            np.stack([p.reference.small for p in prepared[s : s + 64]]),
                         )
                         for s in range(0, n, 64)
                     ]
@@ -289,7 +291,7 @@ class ScorerServing:
         for i, job in enumerate(jobs):
             prepared.append(self._wait(job))
             if clip is not None and clip.batcher is not None and ((i + 1) % chunk == 0 or i + 1 == len(jobs)):
-                part = prepared[len(embeds) * chunk:]
+                part = prepared[len(embeds) * chunk :]
                 # Interleaved [g0, r0, g1, r1, ...]: one forward for both sides.
                 batch = np.stack([img for p in part for img in (p.generated.clip_input(), p.reference.clip_input())])
                 embeds.append(clip.batcher.submit(batch))

@@ -105,7 +105,11 @@ class Measurements:
     def score(self, level: float = 1.0) -> np.ndarray:
         """Normalised difference: 1 = at threshold (times ``level``) on the strongest measure."""
         return np.maximum.reduce(
-            [self.delta_e / (DELTA_E_THRESHOLD * level), self.structure / (STRUCTURE_THRESHOLD * level), self.edges / (EDGE_THRESHOLD * level)]
+            [
+                self.delta_e / (DELTA_E_THRESHOLD * level),
+                self.structure / (STRUCTURE_THRESHOLD * level),
+                self.edges / (EDGE_THRESHOLD * level),
+            ]
         )
 
 
@@ -135,9 +139,15 @@ class Region:
 
     def joined(self, other: Region, *, mirrored: bool = False) -> Region:
         return Region(
-            min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1),
-            self.mask | other.mask, self.mass + other.mass, mirrored or self.mirrored or other.mirrored,
-            self.kind, max(self.residual, other.residual),
+            min(self.y0, other.y0),
+            min(self.x0, other.x0),
+            max(self.y1, other.y1),
+            max(self.x1, other.x1),
+            self.mask | other.mask,
+            self.mass + other.mass,
+            mirrored or self.mirrored or other.mirrored,
+            self.kind,
+            max(self.residual, other.residual),
         )
 
     def near(self, other: Region, reach: int) -> float:
@@ -193,7 +203,9 @@ def measure(original: Image.Image, generated: Image.Image, work_side: int) -> Me
     _, ssim_map = structural_similarity(grey_a, grey_b, data_range=255, full=True, win_size=max(3, win))
     structure = np.clip(1.0 - ssim_map, 0.0, 1.0).astype(np.float32)
     # SSIM is unstable where both images are flat and dark; only trust it where there is texture.
-    texture = np.maximum(cv2.blur(cv2.Laplacian(grey_a, cv2.CV_32F) ** 2, (7, 7)), cv2.blur(cv2.Laplacian(grey_b, cv2.CV_32F) ** 2, (7, 7)))
+    texture = np.maximum(
+        cv2.blur(cv2.Laplacian(grey_a, cv2.CV_32F) ** 2, (7, 7)), cv2.blur(cv2.Laplacian(grey_b, cv2.CV_32F) ** 2, (7, 7))
+    )
     structure[texture < 25.0] = 0.0
 
     edges_a = cv2.Canny(grey_a, 30, 80) > 0
@@ -323,7 +335,9 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
         if len(ys) < MIN_PIECE_PIXELS:
             continue
         ys, xs = ys + y, xs + x
-        look = np.concatenate([np.median(measured.lab_original[ys, xs], axis=0), np.median(measured.lab_generated[ys, xs], axis=0)])
+        look = np.concatenate(
+            [np.median(measured.lab_original[ys, xs], axis=0), np.median(measured.lab_generated[ys, xs], axis=0)]
+        )
         pieces.append(Piece(ys, xs, (int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1), look))
     parent = list(range(len(pieces)))
 
@@ -337,9 +351,19 @@ def group_pieces(measured: Measurements, over: np.ndarray, score: np.ndarray, *,
     extents = np.array([piece.extent for piece in pieces], dtype=np.int64)
     for i, a in enumerate(pieces):
         rest = boxes[i + 1 :]
-        box_gap = np.maximum.reduce([a.box[0] - rest[:, 2], rest[:, 0] - a.box[2], a.box[1] - rest[:, 3], rest[:, 1] - a.box[3], np.zeros(len(rest), np.int64)])
+        box_gap = np.maximum.reduce(
+            [
+                a.box[0] - rest[:, 2],
+                rest[:, 0] - a.box[2],
+                a.box[1] - rest[:, 3],
+                rest[:, 1] - a.box[3],
+                np.zeros(len(rest), np.int64),
+            ]
+        )
         # Repeated elements are spaced in proportion to their size (buttons several widths apart).
-        reach = np.maximum(alike_reach, np.minimum(np.round(ALIKE_SPACING * np.maximum(extents[i], extents[i + 1 :])), most_reach))
+        reach = np.maximum(
+            alike_reach, np.minimum(np.round(ALIKE_SPACING * np.maximum(extents[i], extents[i + 1 :])), most_reach)
+        )
         for offset in np.flatnonzero(box_gap <= reach):
             j = i + 1 + int(offset)
             b = pieces[j]
@@ -481,7 +505,9 @@ def pick(regions: list[Region], k: int, reach: int) -> list[Region]:
     return chosen
 
 
-def hidden_details(regions: list[Region], measured: Measurements, garment: np.ndarray, axis_x: float, min_area: int, reach: int) -> list[Region]:
+def hidden_details(
+    regions: list[Region], measured: Measurements, garment: np.ndarray, axis_x: float, min_area: int, reach: int
+) -> list[Region]:
     """Details changed under a large colour change (see ``details.py``), as regions of kind "detail"."""
     height, width = garment.shape
     taken = np.zeros_like(garment)
@@ -513,8 +539,9 @@ def hidden_details(regions: list[Region], measured: Measurements, garment: np.nd
     return merge_overlapping(merge_mirrored(found, axis_x, width, measured), reach)
 
 
-def refine_box(region: Region, original: Image.Image, generated: Image.Image, work_size: tuple[int, int],
-               strict: np.ndarray) -> Box2D:
+def refine_box(
+    region: Region, original: Image.Image, generated: Image.Image, work_size: tuple[int, int], strict: np.ndarray
+) -> Box2D:
     """The region's box at the original's full resolution: the tight box of the pixels that changed there.
 
     At the working size one pixel is several of the original's, so a button's box is off by a third of
@@ -549,6 +576,7 @@ def refine_box(region: Region, original: Image.Image, generated: Image.Image, wo
 
 
 # -- descriptions --------------------------------------------------------------------------------
+
 
 def _border_lab(lab: np.ndarray) -> np.ndarray:
     border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
@@ -680,8 +708,14 @@ def _median_lab(lab: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     return np.median(lab[mask], axis=0)
 
 
-def describe(region: Region, measured: Measurements, fg_original: np.ndarray, fg_generated: np.ndarray,
-             garment: tuple[int, int, int, int], fabric: str | None = None) -> str:
+def describe(
+    region: Region,
+    measured: Measurements,
+    fg_original: np.ndarray,
+    fg_generated: np.ndarray,
+    garment: tuple[int, int, int, int],
+    fabric: str | None = None,
+) -> str:
     """One sentence about what the ORIGINAL shows in this region, with the measured figures. ``fabric`` names the
     colour of the garment in the region's box (:func:`fabric_words`); measured at the working size when not given."""
     piece = garment_piece(region, fg_original | fg_generated)

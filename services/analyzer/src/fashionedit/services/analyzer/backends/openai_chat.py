@@ -66,7 +66,9 @@ class OpenAIChatBackend(ChatDifferenceBackend):
         )
         self.mode = settings.openai_response_format
 
-    def messages(self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int) -> list[dict[str, Any]]:
+    def messages(
+        self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int
+    ) -> list[dict[str, Any]]:
         return [
             {
                 "role": "user",

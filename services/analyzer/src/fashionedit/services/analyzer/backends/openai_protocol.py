@@ -79,7 +79,9 @@ class ChatDifferenceBackend(ABC):
 
     # -- what each backend decides --------------------------------------------------------------
     @abstractmethod
-    def messages(self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int) -> list[dict[str, Any]]:
+    def messages(
+        self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int
+    ) -> list[dict[str, Any]]:
         """The first request's messages."""
 
     @abstractmethod
@@ -160,8 +162,15 @@ class ChatDifferenceBackend(ABC):
         raise UpstreamError(f"{self.model} gave no readable differences in {attempts} attempt(s); last problem: {reason}")
 
     def _read(
-        self, completion: Any, usage: Usage, k: int, convention: BoxConvention, reference_size: tuple[int, int], attempt: int,
-        pair: ImagePair, watch: Stopwatch,
+        self,
+        completion: Any,
+        usage: Usage,
+        k: int,
+        convention: BoxConvention,
+        reference_size: tuple[int, int],
+        attempt: int,
+        pair: ImagePair,
+        watch: Stopwatch,
     ) -> tuple[str | None, str, BackendResult | None]:
         """(text, why it could not be used, result or None) of one completion."""
         original, generated = pair.original, pair.generated
@@ -189,13 +198,16 @@ class ChatDifferenceBackend(ABC):
                     if choice.finish_reason == "length":
                         reason += " (the answer was cut off: finish_reason=length)"
                 else:
-                    return text, reason, BackendResult(
-                        differences=parsed.differences,
-                        repairs=parsed.repairs,
-                        raw_text=text,
-                        attempts=attempt,
-                        usage=usage,
-                        size_rule=size_rule(original, generated, LMM_SIZE_RULE),
+                    return (
+                        text,
+                        reason,
+                        BackendResult(
+                            differences=parsed.differences,
+                            repairs=parsed.repairs,
+                            raw_text=text,
+                            attempts=attempt,
+                            usage=usage,
+                            size_rule=size_rule(original, generated, LMM_SIZE_RULE),
+                        ),
                     )
         return text, reason, None
-

@@ -72,7 +72,9 @@ class OpenAIVLMBackend(ChatDifferenceBackend):
         # Plain replacement, not str.format: prompts are full of JSON braces.
         return self.template.replace("{k}", str(k)).replace("{key}", self.key).replace("{coordinates}", self.coordinates)
 
-    def messages(self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int) -> list[dict[str, Any]]:
+    def messages(
+        self, original: ImagePayload | Image.Image, generated: ImagePayload | Image.Image, k: int
+    ) -> list[dict[str, Any]]:
         return [
             {
                 "role": "user",

@@ -92,10 +92,17 @@ class LocalBackend(EditBackend):
         )
 
     def _flats_info(self) -> ModelInfo:
-        return ModelInfo(backend=self.name, model_id="fashionedit-flats (parse instruction, re-render)", weights=WeightsIdentity(name="none", source="none"), offline=True)
+        return ModelInfo(
+            backend=self.name,
+            model_id="fashionedit-flats (parse instruction, re-render)",
+            weights=WeightsIdentity(name="none", source="none"),
+            offline=True,
+        )
 
     def _flats_and_placement_info(self) -> ModelInfo:
-        return self._classical_info().model_copy(update={"model_id": f"fashionedit-flats re-render + {self._classical_info().model_id}"})
+        return self._classical_info().model_copy(
+            update={"model_id": f"fashionedit-flats re-render + {self._classical_info().model_id}"}
+        )
 
     async def edit(self, job: EditJob) -> EditResult:
         return await asyncio.to_thread(self._edit, job)
@@ -225,32 +232,55 @@ class LocalBackend(EditBackend):
         with job.watch.stage("place"):
             if self.settings.local_seam == "feather" or box.width < 3 or box.height < 3:
                 layer = placement.make_layer(
-                    design, reference, box, feather=self.settings.local_feather,
-                    keep_aspect=self.settings.local_keep_aspect, remove_background=self.settings.local_remove_background,
+                    design,
+                    reference,
+                    box,
+                    feather=self.settings.local_feather,
+                    keep_aspect=self.settings.local_keep_aspect,
+                    remove_background=self.settings.local_remove_background,
                 )
                 placed_array = placement.lay(design, layer)
                 if layer.background is not None:
                     warnings.append(f"the reference's plain background (RGB {layer.background}) was left out")
             else:
                 # Poisson blending adapts the colours to the surroundings over the whole box.
-                fitted = placement.fit_inside((reference.shape[1], reference.shape[0]), box) if self.settings.local_keep_aspect else box
+                fitted = (
+                    placement.fit_inside((reference.shape[1], reference.shape[0]), box)
+                    if self.settings.local_keep_aspect
+                    else box
+                )
                 placed_array = placement.place_reference(
                     design, reference, fitted, seam=self.settings.local_seam, feather=self.settings.local_feather
                 )
-                layer = placement.Layer(np.dstack([placed_array[fitted.y0:fitted.y1, fitted.x0:fitted.x1],
-                                                   np.full((fitted.height, fitted.width), 255, np.uint8)]), fitted, None)
+                layer = placement.Layer(
+                    np.dstack(
+                        [
+                            placed_array[fitted.y0 : fitted.y1, fitted.x0 : fitted.x1],
+                            np.full((fitted.height, fitted.width), 255, np.uint8),
+                        ]
+                    ),
+                    fitted,
+                    None,
+                )
             placed = Image.fromarray(placed_array, "RGB")
         model = self._flats_and_placement_info() if text_changes else self._classical_info()
         if self._use_sd3_refine():
             with job.watch.stage("refine"):
                 placed = self.sd3.refine_box(
-                    placed, box, job.instruction, strength=self.settings.local_refine_strength, seed=job.seed, feather=self.settings.local_feather
+                    placed,
+                    box,
+                    job.instruction,
+                    strength=self.settings.local_refine_strength,
+                    seed=job.seed,
+                    feather=self.settings.local_feather,
                 )
             model = self.sd3.model_info()
             if self.sd3.random_weights:
-                warnings.append("RANDOM WEIGHTS: the inside of the box was refined by a tiny random-weight SD3 (LOCAL_REFINE=sd3); "
-                                "it is noise, not a design")
-            refined = np.asarray(placed)[layer.box.y0:layer.box.y1, layer.box.x0:layer.box.x1]
+                warnings.append(
+                    "RANDOM WEIGHTS: the inside of the box was refined by a tiny random-weight SD3 (LOCAL_REFINE=sd3); "
+                    "it is noise, not a design"
+                )
+            refined = np.asarray(placed)[layer.box.y0 : layer.box.y1, layer.box.x0 : layer.box.x1]
             layer = placement.Layer(np.dstack([refined, layer.rgba[..., 3]]), layer.box, layer.background)
         state = self._add_layer(state, layer, job.instruction, (width, height))
         if text_changes:
@@ -272,7 +302,11 @@ class LocalBackend(EditBackend):
         box = Box2D.from_pixels(tuple(layer.box), *size)
         anchor, anchor_box = layers.anchor_for(box, state.attributes, size)
         placed = layers.PlacedLayer(
-            box_2d=box, png=layers.encode_layer_pixels(layer.rgba), anchor=anchor, anchor_box=anchor_box, instruction=instruction[:2000]
+            box_2d=box,
+            png=layers.encode_layer_pixels(layer.rgba),
+            anchor=anchor,
+            anchor_box=anchor_box,
+            instruction=instruction[:2000],
         )
         return DesignState(state.attributes, [*state.layers, placed])
 
@@ -286,11 +320,19 @@ class LocalBackend(EditBackend):
         target = None
         if changed:
             target = Box2D(
-                (min(b.ymin for b in changed), min(b.xmin for b in changed), max(b.ymax for b in changed), max(b.xmax for b in changed))
+                (
+                    min(b.ymin for b in changed),
+                    min(b.xmin for b in changed),
+                    max(b.ymax for b in changed),
+                    max(b.xmax for b in changed),
+                )
             )
         return EditResult(
             image=self._encode(job, self._with_state(rendered, new_state, out_size)),
-            prompt=job.instruction, model=self._flats_info(), target_box=target, warnings=warnings,
+            prompt=job.instruction,
+            model=self._flats_info(),
+            target_box=target,
+            warnings=warnings,
         )
 
     # -- text-as-prompt otherwise ----------------------------------------------------------------------
@@ -303,13 +345,16 @@ class LocalBackend(EditBackend):
                 "with a target_box"
             )
         with job.watch.stage("img2img"):
-            edited = self.sd3.img2img_edit(image, job.instruction, strength=self.settings.local_strength, seed=job.seed, out_size=out_size)
+            edited = self.sd3.img2img_edit(
+                image, job.instruction, strength=self.settings.local_strength, seed=job.seed, out_size=out_size
+            )
         warnings = []
         if self.sd3.random_weights:
-            warnings.append("RANDOM WEIGHTS: this edit comes from a tiny random-weight SD3 (FASHIONEDIT_EDITOR_LOCAL_RANDOM_SD3=true); "
-                            "its output is noise, not a design")
+            warnings.append(
+                "RANDOM WEIGHTS: this edit comes from a tiny random-weight SD3 (FASHIONEDIT_EDITOR_LOCAL_RANDOM_SD3=true); "
+                "its output is noise, not a design"
+            )
         return EditResult(image=self._encode(job, edited), prompt=job.instruction, model=self.sd3.model_info(), warnings=warnings)
-
 
 
 @dataclass

@@ -50,7 +50,14 @@ class OpenAIImagesBackend(OpenAIBackend):
         usage = None
         u = getattr(response, "usage", None)
         if u is not None:
-            usage = Usage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens, images=len(data))
+            usage = Usage(
+                input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens, images=len(data)
+            )
         return EditResult(
-            image=image, prompt=job.prompt, model=self.model_info(), usage=usage, revised_prompt=revised, target_box=job.target_box
+            image=image,
+            prompt=job.prompt,
+            model=self.model_info(),
+            usage=usage,
+            revised_prompt=revised,
+            target_box=job.target_box,
         )

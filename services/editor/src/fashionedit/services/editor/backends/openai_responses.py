@@ -60,7 +60,9 @@ class OpenAIResponsesBackend(OpenAIBackend):
         if u is not None:
             usage = Usage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens, images=1)
         model = self._model_info(getattr(response, "model", None) or self.settings.responses_model)
-        return EditResult(image=image, prompt=job.prompt, model=model, usage=usage, revised_prompt=revised, target_box=job.target_box)
+        return EditResult(
+            image=image, prompt=job.prompt, model=model, usage=usage, revised_prompt=revised, target_box=job.target_box
+        )
 
     def _extract(self, response: Any) -> tuple[Any, str | None]:
         output = getattr(response, "output", None)

@@ -111,7 +111,11 @@ def absent_components(source: str) -> dict[str, None]:
     return {
         name: None
         for name, value in index.items()
-        if not name.startswith("_") and isinstance(value, (list, tuple)) and len(value) == 2 and value[0] is None and value[1] is None
+        if not name.startswith("_")
+        and isinstance(value, (list, tuple))
+        and len(value) == 2
+        and value[0] is None
+        and value[1] is None
     }
 
 
@@ -174,7 +178,15 @@ class DiffusersBackend(GeneratorBackend):
         local = _looks_local(model)
         random_weights = local and _is_random_weights(Path(model).expanduser())
         weights = WeightsIdentity(name=model, source="random" if random_weights else ("local" if local else "hub"))
-        backend_obj = cls(pipe, backend=backend, model_id=model_id or model, device=device, dtype=dtype, weights=weights, random_weights=random_weights)
+        backend_obj = cls(
+            pipe,
+            backend=backend,
+            model_id=model_id or model,
+            device=device,
+            dtype=dtype,
+            weights=weights,
+            random_weights=random_weights,
+        )
         log.info("loaded %s (%s) on %s as %s", model, type(pipe).__name__, device, backend_obj.model_info.dtype)
         if settings.warmup:
             side = min(backend_obj.max_side, 1024)
@@ -189,7 +201,8 @@ class DiffusersBackend(GeneratorBackend):
         for field, side in (("width", settings.width), ("height", settings.height)):
             if side > self.max_side:
                 raise InvalidInput.at(
-                    [field], f"{field} {side} is larger than this model can render ({self.max_side} px); send at most {self.max_side}"
+                    [field],
+                    f"{field} {side} is larger than this model can render ({self.max_side} px); send at most {self.max_side}",
                 )
 
     def generate(self, settings: RenderSettings, jobs: Sequence[ImageJob]) -> list[Image.Image]:
@@ -225,8 +238,12 @@ class DiffusersBackend(GeneratorBackend):
         if truncation is None:
             return []
         if self._has_t5:
-            return ["the prompt is longer than CLIP's 77 tokens: the CLIP encoders read the start only, T5 reads up to 256 tokens"]
-        return ["the prompt is longer than CLIP's 77 tokens and no T5 encoder is loaded: the text in prompt_truncation is ignored"]
+            return [
+                "the prompt is longer than CLIP's 77 tokens: the CLIP encoders read the start only, T5 reads up to 256 tokens"
+            ]
+        return [
+            "the prompt is longer than CLIP's 77 tokens and no T5 encoder is loaded: the text in prompt_truncation is ignored"
+        ]
 
 
 def _tail_of(prompt: str, removed: str) -> str:

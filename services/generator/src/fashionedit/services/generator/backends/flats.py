@@ -53,7 +53,8 @@ class FlatsBackend(GeneratorBackend):
 
         return [
             render_flat(
-                complete_attributes(_parse(job.prompt).attributes, job.seed, unrequested="plain"), size=(settings.width, settings.height)
+                complete_attributes(_parse(job.prompt).attributes, job.seed, unrequested="plain"),
+                size=(settings.width, settings.height),
             )
             for job in jobs
         ]

@@ -87,7 +87,7 @@ class _Weights:
         self.quick_gelu_source = "model config"
 
         if settings.clip_model.startswith("local-dir:"):
-            folder = Path(settings.clip_model[len("local-dir:"):])
+            folder = Path(settings.clip_model[len("local-dir:") :])
             if not (folder / "open_clip_config.json").is_file():
                 self.missing = f"{folder} is not an open_clip local-dir folder (no open_clip_config.json)"
                 return
@@ -99,10 +99,13 @@ class _Weights:
                 return
             self.checkpoint = Path(found)
             self.random = (folder / RANDOM_WEIGHTS_MARKER).is_file()
-            self.quick_gelu, self.quick_gelu_source = _declared_quick_gelu(folder / "open_clip_config.json"), "open_clip_config.json"
+            self.quick_gelu, self.quick_gelu_source = (
+                _declared_quick_gelu(folder / "open_clip_config.json"),
+                "open_clip_config.json",
+            )
         elif settings.clip_model.startswith("hf-hub:"):
             self.source = "hub"
-            self.hf_repo = settings.clip_model[len("hf-hub:"):]
+            self.hf_repo = settings.clip_model[len("hf-hub:") :]
         else:
             weights = settings.clip_weights.strip()
             if open_clip.get_model_config(settings.clip_model) is None:
@@ -115,7 +118,10 @@ class _Weights:
                 self.hub_cfg = open_clip.get_pretrained_cfg(settings.clip_model, weights)
                 self.pretrained, self.source = weights, "hub"
                 # The tag says how its weights were trained ('openai': quick_gelu=True); open_clip would only warn.
-                self.quick_gelu, self.quick_gelu_source = bool(self.hub_cfg.get("quick_gelu", False)), f"pretrained tag {weights!r}"
+                self.quick_gelu, self.quick_gelu_source = (
+                    bool(self.hub_cfg.get("quick_gelu", False)),
+                    f"pretrained tag {weights!r}",
+                )
             elif Path(weights).is_file():
                 self.pretrained, self.checkpoint = weights, Path(weights)
                 self.random = (Path(weights).parent / RANDOM_WEIGHTS_MARKER).is_file()
@@ -125,7 +131,9 @@ class _Weights:
                     self.quick_gelu, self.quick_gelu_source = declared, f"{Path(weights).parent.name}/open_clip_config.json"
             else:
                 tags = open_clip.list_pretrained_tags_by_model(settings.clip_model)
-                self.missing = f"{weights!r} is neither a pretrained tag of {settings.clip_model} ({', '.join(tags) or 'none'}) nor a file"
+                self.missing = (
+                    f"{weights!r} is neither a pretrained tag of {settings.clip_model} ({', '.join(tags) or 'none'}) nor a file"
+                )
 
         if settings.clip_quick_gelu != "auto":
             self.quick_gelu, self.quick_gelu_source = settings.clip_quick_gelu == "true", "FASHIONEDIT_SCORER_CLIP_QUICK_GELU"
@@ -215,7 +223,9 @@ def normalize_batch(batch: Any, mean: Any, std: Any) -> Any:
 def _processor_geometry(stages: list[Any], input_size: tuple[int, int]) -> ProcessorGeometry | None:
     """The published processor's geometry for open_clip's shortest-edge pipeline (Resize(int) + CenterCrop), else None."""
     names = [type(t).__name__ for t in stages]
-    if names[:2] != ["Resize", "CenterCrop"] or any(n not in ("Resize", "CenterCrop", "MaybeConvertMode", "function") for n in names):
+    if names[:2] != ["Resize", "CenterCrop"] or any(
+        n not in ("Resize", "CenterCrop", "MaybeConvertMode", "function") for n in names
+    ):
         return None
     resize = stages[0]
     size = resize.size if isinstance(resize.size, int) else (resize.size[0] if len(resize.size) == 1 else None)
@@ -275,7 +285,9 @@ class OpenClipEmbedder:
         self.info = ModelInfo(
             backend=BACKEND,
             model_id=weights.model_name,
-            weights=WeightsIdentity(name=weights.display_name(), sha256=sha, source="random" if random_weights else weights.source),
+            weights=WeightsIdentity(
+                name=weights.display_name(), sha256=sha, source="random" if random_weights else weights.source
+            ),
             offline=random_weights,
             random_weights=random_weights,
             device=str(self.device),
@@ -307,7 +319,7 @@ class OpenClipEmbedder:
         with torch.inference_mode():
             for start in range(0, len(batch), self.batch_size):
                 t0 = time.perf_counter()
-                chunk = torch.from_numpy(np.ascontiguousarray(batch[start:start + self.batch_size]))
+                chunk = torch.from_numpy(np.ascontiguousarray(batch[start : start + self.batch_size]))
                 if cuda:
                     chunk = chunk.pin_memory().to(self.device, non_blocking=True)
                 x = normalize_batch(chunk, self._mean, self._std).to(self.dtype)
