@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         measure = statistics.median(r.timings.stages.get("measure", 0.0) for r in runs)
         regions = statistics.median(r.timings.stages.get("regions", 0.0) for r in runs)
         print(
-            f"{name:38s} {total:9.0f} {measure:11.0f} {regions:11.0f} {regions / max(measure, 1e-6):16.2f} {len(runs[0].differences)}"
+            f"{name:38s} {total:9.0f} {measure:11.0f} {regions:11.0f} {regions / max(measure, 1e-6):16.2f} "
+            f"{len(runs[0].differences)}"
         )
     return 0
 

@@ -109,7 +109,8 @@ def main() -> None:
             )
             if extra is not None:
                 print(
-                    f"round trip per edit beyond the {args.latency:g} s latency (SDK, gateway and the test server's own image work; median of 5): {extra * 1000:.1f} ms"
+                    f"round trip per edit beyond the {args.latency:g} s latency (SDK, gateway and the test server's own image "
+                    f"work; median of 5): {extra * 1000:.1f} ms"
                 )
 
     from fashionedit.services.editor import placement

@@ -50,7 +50,8 @@ def main() -> None:
         median, png = statistics.median(render_times), statistics.median(png_times)
         p90 = statistics.quantiles(render_times, n=10)[-1]
         print(
-            f"{side}x{side:<5} {cold:8.1f} {median:10.1f} {p90:7.1f} {statistics.median(box_times):9.2f} {png:7.1f} {median / png:10.2f}"
+            f"{side}x{side:<5} {cold:8.1f} {median:10.1f} {p90:7.1f} {statistics.median(box_times):9.2f} {png:7.1f} "
+            f"{median / png:10.2f}"
         )
 
 

@@ -155,7 +155,8 @@ def raw_phase(folder: Path, args: argparse.Namespace, dtype: Any) -> dict[str, A
             entry["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
         results[name] = entry
         log(
-            f"raw {name}: {entry['s_per_image_batch1']:.4f} s/image at batch 1, {entry['s_per_image_batched']:.4f} s/image at batch {args.batch}"
+            f"raw {name}: {entry['s_per_image_batch1']:.4f} s/image at batch 1, {entry['s_per_image_batched']:.4f} s/image at "
+            f"batch {args.batch}"
         )
     # An image of the real output size for the encoding measurements (random weights give noise: the worst case for PNG).
     results["_sample_image"] = pipe(
@@ -312,7 +313,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print("\n== generator benchmark ==")
     print(f"machine: {results['machine']}")
     print(
-        f"spec {args.spec}, {args.size}x{args.size}, {args.steps} steps, guidance {args.guidance}, {args.dtype}, device {args.device}"
+        f"spec {args.spec}, {args.size}x{args.size}, {args.steps} steps, guidance {args.guidance}, {args.dtype}, device "
+        f"{args.device}"
     )
     print(f"{'measurement':58s} {'s/image':>10s} {'images/s':>9s} {'vs raw eager':>13s}")
 
@@ -334,11 +336,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     for level, item in enc["png"].items():
         print(f"  {level}: {item['encode_ms']:.2f} ms, {item['bytes'] / 1024:.0f} KiB")
     print(
-        f"  base64+JSON encode {enc['base64_json_encode_ms']:.2f} ms, decode {enc['base64_json_decode_ms']:.2f} ms, PNG decode {enc['png_decode_ms']:.2f} ms"
+        f"  base64+JSON encode {enc['base64_json_encode_ms']:.2f} ms, decode {enc['base64_json_decode_ms']:.2f} ms, PNG decode "
+        f"{enc['png_decode_ms']:.2f} ms"
     )
     t = enc["transport"]
     print(
-        f"  loopback HTTP, request to decoded image: base64 JSON {t['base64_json_ms']:.2f} ms, binary {t['binary_png_ms']:.2f} ms ({t['json_over_binary']:.2f}x)"
+        f"  loopback HTTP, request to decoded image: base64 JSON {t['base64_json_ms']:.2f} ms, binary {t['binary_png_ms']:.2f} "
+        f"ms ({t['json_over_binary']:.2f}x)"
     )
 
 

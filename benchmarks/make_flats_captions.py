@@ -199,7 +199,8 @@ def main() -> None:
     out |= {k: v for k, v in data.items() if k.startswith("customer")}
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(
-        f"wrote {len(captions)} labelled captions and {sum(len(v) for k, v in out.items() if k.startswith('customer'))} customer prompts to {OUT}"
+        f"wrote {len(captions)} labelled captions and {sum(len(v) for k, v in out.items() if k.startswith('customer'))} customer "
+        f"prompts to {OUT}"
     )
 
 

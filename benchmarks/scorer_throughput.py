@@ -307,13 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     results["service_inproc_pairs_s"] = service_inproc(args, settings, blobs)
     print(
-        f"  service_inproc  {results['service_inproc_pairs_s']:9.1f} pairs/s  (ScorerServing.score, {args.request_pairs} pairs/request, {args.concurrency} callers)",
+        f"  service_inproc  {results['service_inproc_pairs_s']:9.1f} pairs/s  (ScorerServing.score, {args.request_pairs} "
+        f"pairs/request, {args.concurrency} callers)",
         flush=True,
     )
     if not args.skip_http:
         results["service_http_pairs_s"] = service_http(args, env, blobs, workdir)
         print(
-            f"  service_http    {results['service_http_pairs_s']:9.1f} pairs/s  (bentoml serve, {args.workers} worker(s), {args.concurrency} concurrent clients)",
+            f"  service_http    {results['service_http_pairs_s']:9.1f} pairs/s  (bentoml serve, {args.workers} worker(s), "
+            f"{args.concurrency} concurrent clients)",
             flush=True,
         )
         if args.no_batching:

@@ -251,7 +251,8 @@ def test_boxes_in_every_form_the_cli_prints(text):
         ("[300, 200, 100, 400]", "ymin and ymax are reversed (ymin=300 > ymax=100)"),
         (
             "100,400,300,200",
-            "xmin and xmax are reversed (xmin=400 > xmax=200); the order is [ymin, xmin, ymax, xmax] on 0-1000, so did you mean 100,200,300,400?",
+            "xmin and xmax are reversed (xmin=400 > xmax=200); the order is [ymin, xmin, ymax, xmax] on 0-1000, so did you mean "
+            "100,200,300,400?",
         ),
         ("100,200,100,400", "ymin equals ymax (100), so the box has no height"),
         ("100,200,300", "has 3 number(s), not 4"),

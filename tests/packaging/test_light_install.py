@@ -45,7 +45,8 @@ def test_contracts_and_client_pull_in_no_heavy_packages(tmp_path) -> None:
             "assert not heavy, heavy\n"
             "import fashionedit, os\n"
             "site = os.path.dirname(os.path.dirname(fashionedit.__path__[0]))\n"
-            "assert not any(os.path.exists(os.path.join(p, n)) for p in sys.path for n in ('contracts', 'services', 'clients') if p.endswith('site-packages'))\n"
+            "assert not any(os.path.exists(os.path.join(p, n)) for p in sys.path for n in ('contracts', 'services', 'clients') "
+            "if p.endswith('site-packages'))\n"
         )
     )
     subprocess.run([python, "-c", probe], check=True, timeout=120)

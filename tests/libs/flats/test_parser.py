@@ -146,7 +146,8 @@ def test_completed_outfits_round_trip() -> None:
 # Written for this project in the dataset's template style (never copied from the dataset).
 DEEPFASHION_STYLE = [
     (
-        "This gentleman is wearing a medium-sleeve shirt with pure color patterns. The shirt is with cotton fabric and its neckline "
+        "This gentleman is wearing a medium-sleeve shirt with pure color patterns. The shirt is with cotton fabric and its "
+        "neckline "
         "is lapel. The gentleman wears long trousers. The trousers are with denim fabric and pure color patterns.",
         {
             "wearer": "man",
@@ -155,8 +156,10 @@ DEEPFASHION_STYLE = [
         },
     ),
     (
-        "The lady wears a short-sleeve T-shirt with graphic patterns. The T-shirt is with cotton fabric. It has a round neckline. "
-        "The lady wears three-point shorts. The shorts are with denim fabric and pure color patterns. There is an accessory on her wrist.",
+        "The lady wears a short-sleeve T-shirt with graphic patterns. The T-shirt is with cotton fabric. It has a round "
+        "neckline. "
+        "The lady wears three-point shorts. The shorts are with denim fabric and pure color patterns. There is an accessory on "
+        "her wrist.",
         {
             "wearer": "woman",
             "upper": {"type": "t-shirt", "sleeve": "short", "neckline": "round", "fabric": "cotton", "pattern": "graphic"},
@@ -164,7 +167,8 @@ DEEPFASHION_STYLE = [
         },
     ),
     (
-        "The upper clothing has long sleeves, chiffon fabric and floral patterns. The neckline of it is V-shape. The lower clothing "
+        "The upper clothing has long sleeves, chiffon fabric and floral patterns. The neckline of it is V-shape. The lower "
+        "clothing "
         "is of three-quarter length. The fabric is cotton and it has striped patterns. There is a ring on her finger.",
         {
             "wearer": "woman",
@@ -173,7 +177,8 @@ DEEPFASHION_STYLE = [
         },
     ),
     (
-        "This person is wearing a sleeveless tank top with pure color patterns. The tank top is with knitted fabric and its neckline "
+        "This person is wearing a sleeveless tank top with pure color patterns. The tank top is with knitted fabric and its "
+        "neckline "
         "is suspenders. This person wears a medium-short skirt. The skirt is with leather fabric and pure color patterns. "
         "This person wears a hat and sunglasses.",
         {
@@ -188,7 +193,8 @@ DEEPFASHION_STYLE = [
         },
     ),
     (
-        "This woman is wearing a long-sleeve sweater with lattice patterns. The sweater is with furry fabric. It has a stand neckline. "
+        "This woman is wearing a long-sleeve sweater with lattice patterns. The sweater is with furry fabric. It has a stand "
+        "neckline. "
         "The pants this woman wears is of long length. The pants are with cotton fabric and pure color patterns. There is a belt "
         "in her waist.",
         {

@@ -88,7 +88,8 @@ READABLE: list[Variant] = [
     ),
     Variant(
         "zero_area_dropped",
-        '{"differences": [{"description": "A", "box_2d": [100, 100, 100, 300]}, {"description": "B", "box_2d": [100, 200, 300, 400]}]}',
+        '{"differences": [{"description": "A", "box_2d": [100, 100, 100, 300]}, {"description": "B", "box_2d": [100, 200, 300, '
+        "400]}]}",
         [[100, 200, 300, 400]],
         [ZA],
         descriptions=["B"],

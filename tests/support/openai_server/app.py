@@ -65,7 +65,10 @@ REPLY_FIELDS: dict[str, str] = {
     "refusal": "chat and responses: answer with this refusal instead of content / an image",
     "finish_reason": "chat: finish_reason of the choice (default 'stop')",
     "k": "chat: how many differences the computed answer lists (default 3)",
-    "box_convention": "chat: 'box_2d' (default), 'qwen2.5-vl' (bbox_2d x-first, pixels of the smart-resized image 1) or 'qwen3-vl' (bbox_2d x-first, 0-1000)",
+    "box_convention": (
+        "chat: 'box_2d' (default), 'qwen2.5-vl' (bbox_2d x-first, pixels of the smart-resized image 1) "
+        "or 'qwen3-vl' (bbox_2d x-first, 0-1000)"
+    ),
     "bare_list": "chat: answer with the bare list of differences instead of {'differences': [...]}",
     "wrap": "chat: 'json' (default), 'fenced' (```json block with prose) or 'python' (Python literal)",
     # responses

@@ -91,7 +91,8 @@ def parse_box(value: Box2D | Sequence[float] | str | None) -> Box2D | None:
             )
         if numbers[low] == numbers[high]:
             raise BoxError(
-                f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, xmax]"
+                f"box {value!r}: {a} equals {b} ({numbers[low]:g}), so the box has no {extent}; the order is [ymin, xmin, ymax, "
+                "xmax]"
             )
     return Box2D((numbers[0], numbers[1], numbers[2], numbers[3]))
 
@@ -387,7 +388,8 @@ class DesignSessions:
         return (
             f"round {n} is {round_.state}{why}; a new round would build on it, so it is not run again behind your back. "
             f"Retry it (`fashionedit session retry {sid} {n}`, optionally with a new --instruction/--ref/--box), "
-            f"drop it (`fashionedit session drop {sid} {n}`), or pass --replace to `session round` to put the new round in its place"
+            f"drop it (`fashionedit session drop {sid} {n}`), or pass --replace to `session round` to put the new round in its "
+            "place"
         )
 
     def _suggestion_reference(self, session: Session, chosen: Suggestion, stem: str) -> StoredImage:

@@ -137,12 +137,14 @@ def _guidance_html(images: _Images, guidance: Guidance | None, step: int) -> str
         for suggestion in guidance.analysis.suggestions:
             crop = _figure(images, suggestion.crop, "target crop", small=True) if suggestion.crop else ""
             items.append(
-                f'<li><div>{_e(suggestion.description)} <span class="meta">box_2d {list(round(v) for v in suggestion.box_2d.root)}'
+                f'<li><div>{_e(suggestion.description)} <span class="meta">box_2d '
+                f"{list(round(v) for v in suggestion.box_2d.root)}"
                 f" · use with <code>--suggestion {suggestion.number}</code></span></div>{crop}</li>"
             )
         header = "next edits proposed from the target" if step >= 0 else "differences"
         parts.append(
-            f'<div><strong>{header}</strong>{model_badges(guidance.analysis.model)}<ol class="suggestions">{"".join(items)}</ol></div>'
+            f"<div><strong>{header}</strong>{model_badges(guidance.analysis.model)}<ol "
+            f'class="suggestions">{"".join(items)}</ol></div>'
         )
     for error in guidance.errors:
         parts.append(f'<div class="error">{_e(error)}</div>')
@@ -198,7 +200,8 @@ def _round_html(images: _Images, session: Session, round_: Round) -> str:
     if round_.timings is not None:
         details.append(f"{round_.timings.total_ms:.0f} ms")
     return (
-        f'<section class="round" id="round-{round_.index}"><h2>Round {round_.index} · {kind}{status}{model_badges(round_.model)}</h2>'
+        f'<section class="round" id="round-{round_.index}"><h2>Round {round_.index} · '
+        f"{kind}{status}{model_badges(round_.model)}</h2>"
         f'<div class="instruction">“{_e(round_.instruction)}”{_e(suggestion)}</div>'
         + (f'<div class="prompt">prompt sent: {_e(round_.prompt)}</div>' if round_.prompt else "")
         + (f'<div class="meta">{_e(" · ".join(details))}</div>' if details else "")

@@ -456,7 +456,8 @@ class SessionStore:
         parent = self.load(ref)
         if at_round < 0 or at_round > parent.completed_rounds():
             raise ValueError(
-                f"session {parent.id} has {parent.completed_rounds()} completed rounds; branch from 0..{parent.completed_rounds()}"
+                f"session {parent.id} has {parent.completed_rounds()} completed rounds; branch from "
+                f"0..{parent.completed_rounds()}"
             )
         if parent.chosen_image() is None:
             raise ValueError(f"session {parent.id} has no picked draft yet; pick one before branching")

@@ -66,7 +66,8 @@ def session_table(store: SessionStore, session: Session) -> Table:
         title += f" · [bold yellow]{OFFLINE_LABEL}[/]"
     table = Table(
         title=title,
-        caption="text: text-as-prompt (Vanilla) · text+image: image-into-prompt (BUG) · Δ: pixels changed · PSNR (dB), CLIP vs target",
+        caption="text: text-as-prompt (Vanilla) · text+image: image-into-prompt (BUG) · Δ: pixels changed · PSNR (dB), CLIP vs "
+        "target",
     )
     table.add_column("#", no_wrap=True)
     table.add_column("kind · backend", overflow="fold")

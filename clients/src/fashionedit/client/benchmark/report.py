@@ -222,7 +222,8 @@ def build_report(run_dir: str | Path) -> tuple[BenchmarkReport, RunConfig, Datas
     ]
     if "from_folder" in manifest.drafts:
         notes.append(
-            f"SD3 row: the dataset's drafts came from a folder ({Path(manifest.drafts['from_folder']).name}), not from a generator."
+            f"SD3 row: the dataset's drafts came from a folder ({Path(manifest.drafts['from_folder']).name}), not from a "
+            "generator."
         )
     carried = sum(1 for r in records.values() if r.carried)
     if carried:
@@ -316,7 +317,8 @@ def write_contact_sheets(run_dir: Path, report: BenchmarkReport, config: RunConf
                     else ""
                 )
                 cells.append(
-                    f"<td><div class='label'>{family}({round_})</div>{image}<div>“{instruction}”</div>{ref}{_scores_html(record)}</td>"
+                    f"<td><div class='label'>{family}({round_})</div>{image}<div>“{instruction}”</div>{ref}"
+                    f"{_scores_html(record)}</td>"
                 )
             body.append("<tr>" + "".join(cells) + "</tr>")
         page = (

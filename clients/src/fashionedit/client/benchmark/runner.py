@@ -189,7 +189,8 @@ class BenchmarkRunner:
             )
             if changed and not self.allow_changed_services:
                 raise ServicesChanged(
-                    f"the run in {self.out} was started with other models for {', '.join(changed)}; resuming would mix them in one "
+                    f"the run in {self.out} was started with other models for {', '.join(changed)}; resuming would mix them in "
+                    "one "
                     "table. Point the client at the same services, use a new --out, or pass --allow-changed-services"
                 )
             content = (

@@ -48,7 +48,8 @@ def hold_folder(folder: str | os.PathLike[str], what: str, *, error: type[Folder
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
                 os.close(fd)
                 raise error(
-                    f"{what} is being changed by another fashionedit process (pid {holder}); wait for it to finish, or stop it, then try again"
+                    f"{what} is being changed by another fashionedit process (pid {holder}); wait for it to finish, or stop it, "
+                    "then try again"
                 ) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)

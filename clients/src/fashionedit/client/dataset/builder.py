@@ -77,7 +77,8 @@ class BuildConfig(BaseModel):
     differences_from: Path | None = Field(
         default=None,
         description="Read each sample's differences from a ground-truth JSONL (lines with id and differences[index, description, "
-        "box_2d] on the original, e.g. fashionedit.flats' ground_truth.jsonl) instead of calling the analyzer; crops are cut here",
+        "box_2d] on the original, e.g. fashionedit.flats' ground_truth.jsonl) instead of calling the analyzer; crops are cut "
+        "here",
     )
     require_k: bool | None = Field(
         default=None,
@@ -498,7 +499,10 @@ def plan_split(
     rule = "given (--val-size)" if val_size is not None else PROPORTIONAL_RULE
     short = sum(1 for i in final_ids if difference_counts[i] < k)
     if short:
-        rule += f"; {short} samples kept with fewer than {k} differences (the runner's --missing-difference decides their later rounds)"
+        rule += (
+            f"; {short} samples kept with fewer than {k} differences "
+            "(the runner's --missing-difference decides their later rounds)"
+        )
     if dropped:
         rule += (
             f"; drawn over the {len(kept_ids)} selected ({len(kept_ids) - val} train / {val} val), then "

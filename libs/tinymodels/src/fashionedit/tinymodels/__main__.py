@@ -1,4 +1,7 @@
-"""``python -m fashionedit.tinymodels {sd3,sd2,clip,qwen-edit,flux-kontext} OUT [--spec NAME] [--seed N]``: write a random-weight model folder."""
+"""Write a random-weight model folder.
+
+``python -m fashionedit.tinymodels {sd3,sd2,clip,qwen-edit,flux-kontext} OUT [--spec NAME] [--seed N]``
+"""
 
 from __future__ import annotations
 

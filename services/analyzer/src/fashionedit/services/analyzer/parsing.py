@@ -230,7 +230,8 @@ def read_scale(numbers: list[float], convention: BoxConvention, item: int) -> tu
         return clamped, [
             Repair(
                 code=RepairCode.CLAMPED,
-                message=f"values {numbers} go slightly over 1000 (at most {OVERSHOOT_LIMIT:g}); clamped to 1000, not read as pixels",
+                message=f"values {numbers} go slightly over 1000 (at most {OVERSHOOT_LIMIT:g}); clamped to 1000, not read as "
+                "pixels",
                 item=item,
             )
         ]

@@ -63,7 +63,8 @@ class AnalyzerSettings(ServiceSettings):
     )
     vlm_reference_size: Literal["smart_resize", "original"] = Field(
         default="smart_resize",
-        description="For pixel conventions: the image size the pixels refer to: the model's smart-resized input, or the original's size",
+        description="For pixel conventions: the image size the pixels refer to: the model's smart-resized input, or the "
+        "original's size",
     )
     vlm_patch_factor: int = Field(
         default=28, ge=1, description="smart_resize factor: 28 for Qwen2.5-VL (patch 14 x merge 2), 32 for Qwen3-VL"
@@ -80,7 +81,8 @@ class AnalyzerSettings(ServiceSettings):
     vlm_temperature: float = Field(default=0.0, ge=0, le=2)
     vlm_prompt: str | None = Field(
         default=None,
-        description="Override the VLM prompt; {k}, {key} and {coordinates} are replaced by k, the box key and the coordinate format",
+        description="Override the VLM prompt; {k}, {key} and {coordinates} are replaced by k, the box key and the coordinate "
+        "format",
     )
 
     # -- classical ----------------------------------------------------------------------------

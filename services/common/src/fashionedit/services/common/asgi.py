@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
+from fashionedit.contracts.common import ErrorCode
 
 from . import metrics
 from .errors import summarize
@@ -51,7 +52,7 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("fashio
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics", "/docs.json", "/schema.json", "/favicon.ico"})
 OPEN_PREFIXES = ("/static_assets", "/docs")
 
-_STATUS_CODES = {
+_STATUS_CODES: dict[int, ErrorCode] = {
     400: "invalid_request",
     401: "unauthorized",
     403: "unauthorized",
@@ -272,7 +273,7 @@ class ServicePolicyMiddleware:
     async def _send_error(
         send: Send,
         status: int,
-        code: str,
+        code: ErrorCode,
         message: str,
         request_id: str,
         *,
@@ -283,7 +284,7 @@ class ServicePolicyMiddleware:
         details = [d.model_copy(update={"message": scrub(d.message)}) for d in details or []]
         envelope = ErrorResponse.make(
             status, code, scrub(message), request_id=request_id, retry_after=retry_after, details=details
-        )  # type: ignore[arg-type]
+        )
         body = envelope.model_dump_json(exclude_none=True).encode()
         headers = [
             (b"content-type", b"application/json"),
@@ -356,5 +357,5 @@ class _EnvelopeSend:
         if not isinstance(message, str) or not message:
             message = {404: f"no route {self._path}"}.get(status, "request failed")
         details = [d.model_copy(update={"message": scrub(d.message)}) for d in details]
-        envelope = ErrorResponse.make(status, code, scrub(message), details=details, request_id=self._request_id)  # type: ignore[arg-type]
+        envelope = ErrorResponse.make(status, code, scrub(message), details=details, request_id=self._request_id)
         return status, envelope.model_dump_json(exclude_none=True).encode()

@@ -93,12 +93,14 @@ class EditorServing:
         if raw_size > self.settings.max_reference_bytes:
             raise InvalidInput.at(
                 ["references", index],
-                f"references.{index} is {raw_size} bytes, over the {self.settings.max_reference_bytes} byte limit; send a smaller crop",
+                f"references.{index} is {raw_size} bytes, over the {self.settings.max_reference_bytes} byte limit; send a "
+                "smaller crop",
             )
         if width * height > self.settings.max_reference_pixels:
             raise InvalidInput.at(
                 ["references", index],
-                f"references.{index} is {width}x{height} ({width * height} pixels), over the {self.settings.max_reference_pixels} "
+                f"references.{index} is {width}x{height} ({width * height} pixels), over the "
+                f"{self.settings.max_reference_pixels} "
                 "pixel limit; downscale it",
             )
 

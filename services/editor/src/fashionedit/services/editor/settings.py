@@ -109,7 +109,8 @@ class EditorSettings(ServiceSettings):
     )
     local_refine: Literal["auto", "classical", "sd3"] = Field(
         default="auto",
-        description="Image-into-prompt: 'classical' placement only, 'sd3' refinement in the box, 'auto' = sd3 only with real weights",
+        description="Image-into-prompt: 'classical' placement only, 'sd3' refinement in the box, 'auto' = sd3 only with real "
+        "weights",
     )
     local_seam: Literal["feather", "poisson", "mixed"] = Field(
         default="feather", description="Seam harmonisation: feathered alpha, or OpenCV seamlessClone (poisson/mixed)"
@@ -118,7 +119,8 @@ class EditorSettings(ServiceSettings):
         default=0.08,
         ge=0.0,
         le=0.5,
-        description="Feather band as a fraction of the box's shorter side, applied along sides where the reference would show a seam",
+        description="Feather band as a fraction of the box's shorter side, applied along sides where the reference would show a "
+        "seam",
     )
     local_strength: float = Field(default=0.6, gt=0.0, le=1.0, description="img2img strength for text-as-prompt edits")
     local_refine_strength: float = Field(

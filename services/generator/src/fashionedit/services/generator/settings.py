@@ -29,7 +29,8 @@ class GeneratorSettings(ServiceSettings):
 
     backend: BackendName = Field(
         default="flats",
-        description="flats (offline technical flats, no weights), sd3, sd2 (diffusers pipelines), tiny (random-weight SD3, offline)",
+        description="flats (offline technical flats, no weights), sd3, sd2 (diffusers pipelines), tiny (random-weight SD3, "
+        "offline)",
     )
     model: str | None = Field(
         default=None,
@@ -58,7 +59,8 @@ class GeneratorSettings(ServiceSettings):
     )
     warmup: bool = Field(
         default=False,
-        description="Run one 2-step generation at the default size before reporting ready (pays torch.compile's cost before traffic)",
+        description="Run one 2-step generation at the default size before reporting ready (pays torch.compile's cost before "
+        "traffic)",
     )
     tiny_spec: str = Field(
         default="sd3-tiny",

@@ -264,7 +264,8 @@ class ScorerServing:
         clip = self.clip.get()
         if clip.batcher is not None and not clip.batcher.has_room(2 * len(request.pairs), self.settings.max_queued_images):
             raise Overloaded(
-                f"{clip.batcher.queued_images()} images are waiting for CLIP (limit {self.settings.max_queued_images}); retry shortly",
+                f"{clip.batcher.queued_images()} images are waiting for CLIP (limit {self.settings.max_queued_images}); retry "
+                "shortly",
                 retry_after=1,
             )
 

@@ -28,7 +28,8 @@ Steps, all at a working resolution (longest side ``classical_work_side``):
    vocabulary as lit (shading and weave only darken a fabric), and hedged when no name is close; where the
    region sits is the bands its box spans on the garment piece it lies on (``UPPER_BANDS``,
    ``LOWER_BANDS``: "lower" only for a box in the lower bands); and what kind of difference it is (colour,
-   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_original``: the box, or its readable window on request.
+   missing/added element, pattern/detail). Crops are cut by ``geometry.crop_original``: the box, or its readable
+   window on request.
 """
 
 from __future__ import annotations
@@ -741,7 +742,8 @@ def describe(
     if region.kind == "detail":
         return (
             f"{where[0].upper()}{where[1:]}, the original's {fabric} garment has a different pattern or detail "
-            f"(a print, stripes, sleeves, a pocket, buttons, a collar or trims) than the design, beyond the colour change (ΔE {region.residual:.0f} once the colour change is undone)."
+            "(a print, stripes, sleeves, a pocket, buttons, a collar or trims) than the design, beyond the colour change (ΔE "
+            f"{region.residual:.0f} once the colour change is undone)."
         )
     on_original, on_generated = changed & fg_original, changed & fg_generated
     in_original = float(on_original.sum()) / max(1, int(changed.sum()))
@@ -755,7 +757,10 @@ def describe(
         return f"{where[0].upper()}{where[1:]}, the original has a {colour} part that the design lacks (ΔE {mean_de:.0f})."
     if in_original < 0.25 and lab_g is not None and in_generated >= 0.5:
         colour = colours.pixels_words(measured.lab_generated[on_generated])
-        return f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colour} part (ΔE {mean_de:.0f})."
+        return (
+            f"{where[0].upper()}{where[1:]}, the original has no garment (only background) where the design adds a {colour} "
+            f"part (ΔE {mean_de:.0f})."
+        )
     if lab_o is not None and lab_g is not None:
         # Named as lit (shading only darkens); the gap below compares the medians, like for like.
         colour_o = colours.pixels_words(measured.lab_original[on_original])
@@ -779,7 +784,8 @@ def describe(
         structure_here = float(measured.structure[changed].mean())
         return (
             f"{where[0].upper()}{where[1:]}, the original's {fabric} fabric has a different pattern or detail "
-            f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference {edges_here:.2f})."
+            f"(lines, seams or trims) than the design (structure difference {structure_here:.2f}, edge difference "
+            f"{edges_here:.2f})."
         )
     colour = colours.pixels_words(measured.lab_original[changed])
     return f"{where[0].upper()}{where[1:]}, the original looks different from the design ({colour} there, ΔE {mean_de:.0f})."

@@ -170,7 +170,8 @@ class LocalBackend(EditBackend):
             if required and not already:
                 raise InvalidInput.at(
                     ["instruction"],
-                    f"the instruction was not understood on this flat: no garment change found (unknown word(s) {words or 'none'}); "
+                    "the instruction was not understood on this flat: no garment change found (unknown word(s) "
+                    f"{words or 'none'}); "
                     "name a garment part and a value, e.g. 'make the sleeves short' or 'add four white buttons'"
                     + (f" ({'; '.join(result.notes)})" if result.notes else ""),
                 )

@@ -202,7 +202,10 @@ def load(settings: ScorerSettings) -> OpenClipEmbedder | EmbedderUnavailable:
 
 
 def split_preprocess(preprocess: Any, input_size: tuple[int, int]) -> tuple[Any, tuple[float, ...], tuple[float, ...]]:
-    """open_clip's eval transform as (per-image uint8 geometry, mean, std); the geometry is the published processor's where it applies."""
+    """open_clip's eval transform as (per-image uint8 geometry, mean, std).
+
+    The geometry is the published processor's where it applies.
+    """
     stages = list(getattr(preprocess, "transforms", []))
     cut = next((i for i, t in enumerate(stages) if type(t).__name__ in _TO_TENSOR), None)
     norm = stages[-1] if stages else None
