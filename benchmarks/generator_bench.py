@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from fashionedit.services.generator.backends.diffusers_pipeline import resolve_device
+    from fashionedit.services.common.devices import resolve_device
     from fashionedit.tinymodels import SD3_SPECS
 
     args.device = resolve_device(args.device)

@@ -25,6 +25,7 @@ from PIL import Image
 
 from fashionedit.contracts import ModelInfo, WeightsIdentity
 from fashionedit.contracts.boxes import PixelBox
+from fashionedit.services.common.devices import device_and_dtype
 
 from .placement import blend_into_box
 from .settings import EditorSettings
@@ -36,19 +37,6 @@ RANDOM_WEIGHTS_MARKER = "fashionedit_random_weights.json"
 log = logging.getLogger("fashionedit.editor")
 
 _OPTIONAL_COMPONENTS = ("text_encoder_3", "tokenizer_3", "image_encoder", "feature_extractor")
-
-
-def _device_and_dtype(settings: EditorSettings) -> tuple[str, Any]:
-    import torch
-
-    device = settings.local_device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if settings.local_dtype == "auto":
-        dtype = torch.float16 if device.startswith("cuda") else torch.float32
-    else:
-        dtype = getattr(torch, settings.local_dtype)
-    return device, dtype
 
 
 def _spec_name(source: str) -> str:
@@ -105,7 +93,7 @@ class SD3Editor:
 
         random_weights = (Path(source) / RANDOM_WEIGHTS_MARKER).is_file()
         spec = _spec_name(source) if random_weights else None
-        device, dtype = _device_and_dtype(settings)
+        device, dtype = device_and_dtype(settings.local_device, settings.local_dtype)
         img2img = StableDiffusion3Img2ImgPipeline.from_pretrained(source, torch_dtype=dtype, **_missing_components(source)).to(
             device
         )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from fashionedit.contracts import WeightsIdentity
+from fashionedit.services.common.devices import resolve_device
 
 from .settings import ScorerSettings
 
@@ -91,11 +92,8 @@ def load_lpips(settings: ScorerSettings) -> LpipsMetric | LpipsUnavailable:
             f"LPIPS needs torchvision's ImageNet {settings.lpips_net} weights at {path} (set TORCH_HOME to a cache that "
             "holds them); they are not there and nothing is downloaded"
         )
-    device = settings.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        return LpipsMetric(settings, torch.device(device))
+        return LpipsMetric(settings, torch.device(resolve_device(settings.device)))
     except Exception as exc:  # noqa: BLE001 - a bad checkpoint becomes an explained 'unavailable'
         log.warning("LPIPS could not be loaded: %s", exc)
         return LpipsUnavailable(f"LPIPS could not be loaded: {str(exc)[:400]}")

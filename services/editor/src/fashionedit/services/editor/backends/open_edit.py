@@ -25,6 +25,7 @@ from PIL import Image
 
 from fashionedit.contracts import Box2D, ImagePayload, ModelInfo, WeightsIdentity
 from fashionedit.services.common import Unavailable
+from fashionedit.services.common.devices import device_and_dtype
 
 from ..settings import EditorSettings
 from .base import EditBackend, EditJob, EditResult
@@ -93,19 +94,6 @@ def resolve_weights(source: str, revision: str | None) -> WeightsSource:
     return WeightsSource(folder, WeightsIdentity(name=name, sha256=config_digest(folder), source="hub"), source, False)
 
 
-def device_and_dtype(settings: EditorSettings) -> tuple[str, Any]:
-    import torch
-
-    device = settings.open_edit_device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if settings.open_edit_dtype == "auto":
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    else:
-        dtype = getattr(torch, settings.open_edit_dtype)
-    return device, dtype
-
-
 def fit_area(size: tuple[int, int], max_area: int, multiple: int) -> tuple[int, int]:
     """The design's aspect ratio at ``max_area`` pixels, both sides multiples of ``multiple``."""
     width, height = size
@@ -162,7 +150,7 @@ class OpenEditBackend(EditBackend):
                 f"backend {self.name!r} needs weights: set {variable} to a diffusers folder or a hub id in the HF cache"
             )
         self.weights = resolve_weights(source, revision)
-        device, dtype = device_and_dtype(self.settings)
+        device, dtype = device_and_dtype(self.settings.open_edit_device, self.settings.open_edit_dtype, half="bfloat16")
         offload = self.settings.open_edit_cpu_offload
         if offload != "none" and not device.startswith("cuda"):
             raise RuntimeError(f"FASHIONEDIT_EDITOR_OPEN_EDIT_CPU_OFFLOAD={offload} needs a CUDA device (device is {device})")

@@ -18,6 +18,7 @@ from PIL import Image
 
 from fashionedit.contracts import ModelInfo, PromptTruncation, WeightsIdentity
 from fashionedit.services.common import InvalidInput
+from fashionedit.services.common.devices import device_and_dtype
 
 from ..settings import GeneratorSettings
 from .base import GeneratorBackend, ImageJob, RenderSettings
@@ -27,27 +28,6 @@ log = logging.getLogger(__name__)
 
 class WeightsUnavailable(RuntimeError):
     """The configured weights cannot be loaded here; the message says what to do."""
-
-
-def resolve_device(name: str) -> str:
-    import torch
-
-    if name != "auto":
-        return name
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def resolve_dtype(name: str, device: str) -> Any:
-    import torch
-
-    if name == "auto":
-        # The paper ran SD3-medium in fp16; CPUs have no fast half-precision path.
-        return torch.float16 if device.startswith("cuda") else torch.float32
-    return getattr(torch, name)
 
 
 def _hub_offline() -> bool:
@@ -169,8 +149,8 @@ class DiffusersBackend(GeneratorBackend):
 
     @classmethod
     def load(cls, settings: GeneratorSettings, *, backend: str, model: str, model_id: str | None = None) -> DiffusersBackend:
-        device = resolve_device(settings.device)
-        dtype = resolve_dtype(settings.dtype, device)
+        # The paper ran SD3-medium in fp16 on CUDA; a Mac developer gets MPS.
+        device, dtype = device_and_dtype(settings.device, settings.dtype, allow_mps=True)
         if settings.cpu_offload != "none" and not device.startswith("cuda"):
             raise WeightsUnavailable(f"cpu_offload={settings.cpu_offload} needs a CUDA device; the device is {device}")
         pipe = load_pipeline(model, settings, device, dtype)

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from fashionedit.contracts import ModelInfo, WeightsIdentity
+from fashionedit.services.common.devices import resolve_device, resolve_dtype
 
 from ..clip_geometry import RESAMPLE, ProcessorGeometry
 from ..settings import ScorerSettings
@@ -47,15 +48,6 @@ _TO_TENSOR = ("ToTensor", "MaybeToTensor", "PILToTensor")
 def sha256_file(path: str | os.PathLike[str]) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _resolve_device(settings: ScorerSettings) -> tuple[Any, Any]:
-    import torch
-
-    device = settings.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device), getattr(torch, settings.dtype)
 
 
 def _declared_quick_gelu(config_file: Path) -> bool | None:
@@ -255,7 +247,7 @@ class OpenClipEmbedder:
         import open_clip
         import torch
 
-        self.device, self.dtype = _resolve_device(settings)
+        self.device, self.dtype = torch.device(resolve_device(settings.device)), resolve_dtype(settings.dtype, settings.device)
         if self.device.type == "cpu" and settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         self.batch_size = settings.batch_size or (256 if self.device.type == "cuda" else 64)
