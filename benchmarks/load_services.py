@@ -42,10 +42,18 @@ def png_b64(size: tuple[int, int], colour: tuple[int, int, int]) -> str:
 A, B = png_b64((128, 128), (180, 40, 40)), png_b64((128, 128), (40, 40, 180))
 
 SERVICES = {
-    "generator": ("fashionedit.services.generator.service:Generator", "/v1/generate", {"prompt": "a red coat", "width": 256, "height": 256}),
+    "generator": (
+        "fashionedit.services.generator.service:Generator",
+        "/v1/generate",
+        {"prompt": "a red coat", "width": 256, "height": 256},
+    ),
     "editor": ("fashionedit.services.editor.service:Editor", "/v1/edit", {"image": A, "instruction": "make it blue"}),
     "analyzer": ("fashionedit.services.analyzer.service:Analyzer", "/v1/analyze", {"original": A, "generated": B}),
-    "scorer": ("fashionedit.services.scorer.service:Scorer", "/v1/score", {"pairs": [{"generated": A, "reference": B}] * 4, "metrics": ["psnr"]}),
+    "scorer": (
+        "fashionedit.services.scorer.service:Scorer",
+        "/v1/score",
+        {"pairs": [{"generated": A, "reference": B}] * 4, "metrics": ["psnr"]},
+    ),
 }
 
 

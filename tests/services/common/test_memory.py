@@ -18,8 +18,8 @@ import httpx
 import psutil
 import pytest
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
-from fashionedit.services.common import bentoml_fixes
 
+from fashionedit.services.common import bentoml_fixes
 from tests.support.servers import REPO_ROOT, BentoServer
 
 _held: contextvars.ContextVar[object] = contextvars.ContextVar("held")

@@ -80,7 +80,12 @@ def test_unexpected_errors_are_500_without_internals(client) -> None:
 
 
 def test_request_id_is_echoed_or_made(client) -> None:
-    assert client.post("/v1/generate", json={"prompt": "a", "width": 64, "height": 64}, headers={"X-Request-ID": "abc"}).headers["x-request-id"] == "abc"
+    assert (
+        client.post("/v1/generate", json={"prompt": "a", "width": 64, "height": 64}, headers={"X-Request-ID": "abc"}).headers[
+            "x-request-id"
+        ]
+        == "abc"
+    )
     made = client.post("/v1/generate", json={"prompt": "a", "width": 64, "height": 64}).headers["x-request-id"]
     assert len(made) == 32
 
@@ -119,4 +124,7 @@ def test_readiness_follows_the_background_load(tmp_path) -> None:
         while httpx.get(server.url + "/readyz").status_code != 200:
             assert time.monotonic() < deadline, "never became ready"
             time.sleep(0.2)
-        assert httpx.post(server.url + "/v1/generate", json={"prompt": "a", "width": 64, "height": 64}, timeout=10).status_code == 200
+        assert (
+            httpx.post(server.url + "/v1/generate", json={"prompt": "a", "width": 64, "height": 64}, timeout=10).status_code
+            == 200
+        )

@@ -28,7 +28,8 @@ import hmac
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fashionedit.contracts import ErrorDetail, ErrorResponse
 
@@ -162,11 +163,24 @@ class ServicePolicyMiddleware:
         path = scope.get("path", "")
         try:
             if self.api_token and not _is_open(path) and not self._authorized(headers.get("authorization", "")):
-                await self._send_error(send, 401, "unauthorized", "missing or wrong bearer token; send 'Authorization: Bearer <token>'", request_id, extra_headers={"WWW-Authenticate": "Bearer"})
+                await self._send_error(
+                    send,
+                    401,
+                    "unauthorized",
+                    "missing or wrong bearer token; send 'Authorization: Bearer <token>'",
+                    request_id,
+                    extra_headers={"WWW-Authenticate": "Bearer"},
+                )
                 return
             if path in ("/docs", "/docs/") and scope.get("method") in ("GET", "HEAD"):
                 # BentoML serves its Swagger UI at "/"; "/docs" is where people (and FastAPI habits) look for it.
-                await send({"type": "http.response.start", "status": 307, "headers": [(b"location", b"/"), (b"content-length", b"0"), (b"x-request-id", request_id.encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 307,
+                        "headers": [(b"location", b"/"), (b"content-length", b"0"), (b"x-request-id", request_id.encode())],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
             if path == "/docs.json" and scope.get("method") == "GET" and self.routes:
@@ -179,15 +193,24 @@ class ServicePolicyMiddleware:
                     f"{self.service} is at its limit of {self.max_concurrency} requests in flight; retry shortly", retry_after=1.0
                 )
                 await self._send_error(
-                    send, busy.status, busy.code, busy.message, request_id,
-                    extra_headers=busy.headers(), retry_after=busy.retry_after, retryable=busy.retryable,
+                    send,
+                    busy.status,
+                    busy.code,
+                    busy.message,
+                    request_id,
+                    extra_headers=busy.headers(),
+                    retry_after=busy.retry_after,
+                    retryable=busy.retryable,
                 )
                 return
             if is_api:
                 if not _is_json(headers.get("content-type", "")):
                     await self._send_error(
-                        send, 415, "unsupported_media_type",
-                        f"{path} takes a JSON body; send it with 'Content-Type: application/json'", request_id,
+                        send,
+                        415,
+                        "unsupported_media_type",
+                        f"{path} takes a JSON body; send it with 'Content-Type: application/json'",
+                        request_id,
                     )
                     return
                 declared = headers.get("content-length", "")
@@ -221,7 +244,11 @@ class ServicePolicyMiddleware:
             from .openapi import build_document
 
             self._document = json.dumps(build_document(f"FashionEdit {self.service}", "1", self.routes)).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self._document)).encode()), (b"x-request-id", request_id.encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self._document)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": self._document})
 
@@ -234,7 +261,11 @@ class ServicePolicyMiddleware:
 
     def _authorized(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
-        return scheme.lower() == "bearer" and self.api_token is not None and hmac.compare_digest(value.strip().encode(), self.api_token)
+        return (
+            scheme.lower() == "bearer"
+            and self.api_token is not None
+            and hmac.compare_digest(value.strip().encode(), self.api_token)
+        )
 
     @staticmethod
     async def _send_error(
@@ -251,11 +282,20 @@ class ServicePolicyMiddleware:
     ) -> None:
         details = [d.model_copy(update={"message": scrub(d.message)}) for d in details or []]
         envelope = ErrorResponse.make(
-            status, code, scrub(message),  # type: ignore[arg-type]
-            request_id=request_id, retry_after=retry_after, retryable=retryable, details=details,
+            status,
+            code,
+            scrub(message),  # type: ignore[arg-type]
+            request_id=request_id,
+            retry_after=retry_after,
+            retryable=retryable,
+            details=details,
         )
         body = envelope.model_dump_json(exclude_none=True).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
         headers += [(k.lower().encode(), v.encode()) for k, v in (extra_headers or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

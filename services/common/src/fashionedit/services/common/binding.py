@@ -91,7 +91,7 @@ def api(request_model: type[Req], *, route: str, **bentoml_options: t.Any) -> t.
                     work = asyncio.get_running_loop().run_in_executor(_executor(self), context.run, func, self, request)
                 try:
                     result = await asyncio.wait_for(work, timeout_s) if timeout_s else await work
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     assert deadline is not None
                     deadline.cancel()
                     log.warning("%s stopped after its %g s budget (request id %s)", route, timeout_s, current_request_id())

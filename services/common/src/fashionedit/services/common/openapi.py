@@ -31,7 +31,9 @@ ERROR_STATUSES: dict[str, str] = {
 }
 
 
-def build_document(title: str, version: str, routes: dict[str, tuple[type[BaseModel], type[BaseModel] | None, str]]) -> dict[str, Any]:
+def build_document(
+    title: str, version: str, routes: dict[str, tuple[type[BaseModel], type[BaseModel] | None, str]]
+) -> dict[str, Any]:
     """``routes``: path -> (request model, response model, summary)."""
     pairs: list[tuple[type[BaseModel], Any]] = [(ErrorResponse, "serialization")]
     for request_model, response_model, _ in routes.values():
