@@ -124,23 +124,30 @@ def main() -> None:
             with BentoServer(target, env=env) as server:
                 assert server.proc is not None
                 print(f"\n== {name}: {args.clients} clients, {args.runs} x {args.duration:g} s ==", flush=True)
+                growth: list[tuple[float, int]] = []
                 for run in range(1, args.runs + 1):
                     before = rss_mb(server.proc.pid)
                     outcomes, latencies = asyncio.run(load(server.url, route, body, args.clients, args.duration))
                     after = rss_mb(server.proc.pid)
                     total = sum(outcomes.values())
+                    growth.append((after - before, total))
                     print(
                         f"run {run}: {total} requests ({total / args.duration:.1f}/s)  "
                         + "  ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
                         + f"\n       latency ms p50 {percentile(latencies, 0.5):.0f}  p90 {percentile(latencies, 0.9):.0f}  "
                         f"p99 {percentile(latencies, 0.99):.0f}  max {max(latencies, default=float('nan')):.0f}  "
                         f"mean {statistics.fmean(latencies) if latencies else float('nan'):.0f}"
-                        f"\n       RSS MiB before {before:.0f}  after {after:.0f}  ({after - before:+.0f})",
+                        f"\n       RSS MiB before {before:.0f}  after {after:.0f}  ({after - before:+.0f}, "
+                        f"{(after - before) * 1024 / max(total, 1):+.2f} KiB/request)",
                         flush=True,
                     )
                     unexpected = {k: v for k, v in outcomes.items() if k not in ("200", "503 overloaded")}
                     if unexpected:
                         print(f"       UNEXPECTED: {unexpected}", flush=True)
+                if len(growth) >= 2:
+                    mib, total = growth[-1]
+                    per_request = mib * 1024 / max(total, 1)
+                    print(f"RSS growth in the last run: {mib:+.1f} MiB over {total} requests ({per_request:+.2f} KiB/request)")
     finally:
         if fake is not None:
             fake.stop()

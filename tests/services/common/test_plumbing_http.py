@@ -104,7 +104,11 @@ def test_saturation_gets_503_with_retry_after(probe) -> None:
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) >= 2 and 503 in statuses, statuses
     rejected = next(r for r in responses if r.status_code == 503)
-    assert rejected.headers["retry-after"] == "1" and error_of(rejected).error.code == "overloaded"
+    err = error_of(rejected).error
+    assert rejected.headers["retry-after"] == "1" and err.code == "overloaded" and err.retry_after == 1.0
+    # The middleware's own 503 carries the retry signal every other retryable error does (errors.Overloaded).
+    assert rejected.headers["x-should-retry"] == "true" and err.retryable is True
+    assert rejected.headers["x-request-id"] and err.request_id == rejected.headers["x-request-id"]
     # health routes are never subject to admission control
     assert httpx.get(probe.url + "/livez").status_code == 200
 

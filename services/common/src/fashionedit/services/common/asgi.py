@@ -35,7 +35,7 @@ from fashionedit.contracts import ErrorDetail, ErrorResponse
 from fashionedit.contracts.common import ErrorCode
 
 from . import metrics
-from .errors import summarize
+from .errors import Overloaded, summarize
 from .redact import scrub
 
 log = logging.getLogger("fashionedit.service")
@@ -193,14 +193,19 @@ class ServicePolicyMiddleware:
             is_api = scope.get("method") == "POST" and not _is_open(path)
             if is_api and self.in_flight >= self.max_concurrency:
                 metrics.count_overloaded(self.service, metrics.ADMISSION)
+                # The same error (and retry signal: x-should-retry, Retry-After, error.retryable) a service raises.
+                busy = Overloaded(
+                    f"{self.service} is at its limit of {self.max_concurrency} requests in flight; retry shortly", retry_after=1.0
+                )
                 await self._send_error(
                     send,
-                    503,
-                    "overloaded",
-                    f"{self.service} is at its limit of {self.max_concurrency} requests in flight; retry shortly",
+                    busy.status,
+                    busy.code,
+                    busy.message,
                     request_id,
-                    extra_headers={"Retry-After": "1"},
-                    retry_after=1.0,
+                    extra_headers=busy.headers(),
+                    retry_after=busy.retry_after,
+                    retryable=busy.retryable,
                 )
                 return
             if is_api:
@@ -279,11 +284,18 @@ class ServicePolicyMiddleware:
         *,
         extra_headers: dict[str, str] | None = None,
         retry_after: float | None = None,
+        retryable: bool | None = None,
         details: list[ErrorDetail] | None = None,
     ) -> None:
         details = [d.model_copy(update={"message": scrub(d.message)}) for d in details or []]
         envelope = ErrorResponse.make(
-            status, code, scrub(message), request_id=request_id, retry_after=retry_after, details=details
+            status,
+            code,
+            scrub(message),
+            request_id=request_id,
+            retry_after=retry_after,
+            retryable=retryable,
+            details=details,
         )
         body = envelope.model_dump_json(exclude_none=True).encode()
         headers = [

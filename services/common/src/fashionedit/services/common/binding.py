@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 
 from fashionedit.contracts import ImageDecodeError
 
-from . import metrics
+from . import bentoml_fixes, metrics
 from .asgi import ServicePolicyMiddleware, current_request_id
 from .deadline import Deadline, reset_deadline, set_deadline
 from .errors import InvalidInput, Overloaded, ServiceError, summarize, validation_details
@@ -148,6 +148,7 @@ def service_options(settings: ServiceSettings, *, name: str, **extra: t.Any) -> 
 def apply_policy(service: t.Any, settings: ServiceSettings, *, name: str) -> None:
     """Install request ids, optional auth, admission control, body limits, time budgets, the error envelope, log scrubbing."""
     install_log_scrubbing()
+    bentoml_fixes.install()  # BentoML's per-request timeout timers held every request for timeout_s + 30 s
     token = settings.api_token.get_secret_value() if settings.api_token else None
     register_secret(token)
     inner = getattr(service, "inner", service)

@@ -26,7 +26,7 @@ ERROR_STATUSES: dict[str, str] = {
     "500": "A bug; the message carries the request id only",
     "502": "The upstream provider answered with something unusable",
     "503": "Overloaded, still loading, a capability not configured, or the provider unavailable (see Retry-After; "
-    "x-should-retry: false when the service already retried its provider)",
+    "x-should-retry: true when overloaded or still loading, false when the service already retried its provider)",
     "504": "The request used up its time budget, or the provider did not answer in time",
 }
 
