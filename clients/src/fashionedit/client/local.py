@@ -193,6 +193,10 @@ class LocalServices:
 
     def environment(self, name: str) -> dict[str, str]:
         env, _ = service_environment(name, os.environ, offline=self.offline)
+        # Each service its own BentoML home: `bentoml serve` empties $BENTOML_HOME/prometheus_multiproc_dir as
+        # it starts, which would wipe the /metrics of the services already running (the services keep no
+        # Bentos or models there: weights come from their own paths and caches).
+        env["BENTOML_HOME"] = str(self.run_dir / "bentoml" / name)
         env.update(self.extra_env)
         return env
 
