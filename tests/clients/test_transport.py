@@ -392,3 +392,58 @@ def test_replicas_set_aside_an_unreachable_one_and_a_call_never_retries_it() -> 
     assert replicas.next(avoid={"http://a"}) == "http://b"
     replicas.mark_reachable("http://dead")
     assert "http://dead" in {replicas.next() for _ in range(3)}
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_idle_connection_is_not_reused_past_the_keepalive_expiry(kind, monkeypatch) -> None:
+    """A request never goes out on a connection idle long enough for the server to be closing it (uvicorn closes
+    after 5 s; a request sent at that instant gets a reset): the SDK drops idle connections first."""
+    import http.server
+    import threading
+
+    from fashionedit.client import transport
+
+    monkeypatch.setattr(transport, "KEEPALIVE_EXPIRY_S", 0.3)
+    connections: list[int] = []
+    body = json.dumps(generate_body()).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def setup(self) -> None:
+            connections.append(1)
+            super().setup()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = fast_settings(generator_url=f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        if kind == "sync":
+            with GeneratorClient(settings) as gen:
+                for pause in (0.0, 0.0, 0.6):
+                    time.sleep(pause)
+                    gen.generate(prompt="x", width=64, height=64)
+        else:
+
+            async def calls() -> None:
+                async with AsyncGeneratorClient(settings) as gen:
+                    for pause in (0.0, 0.0, 0.6):
+                        await asyncio.sleep(pause)
+                        await gen.generate(prompt="x", width=64, height=64)
+
+            asyncio.run(calls())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(connections) == 2  # back to back: one connection reused; after the pause: a fresh one

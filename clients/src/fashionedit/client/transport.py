@@ -202,7 +202,9 @@ class SyncTransport:
         self.replicas = Replicas(settings.urls(service))
         self.policy = RetryPolicy.from_settings(settings)
         self._owns_client = client is None
-        self.http = client or httpx.Client(headers=_headers(settings.token()), follow_redirects=False)
+        # Idle connections expire before the server's keep-alive closes them (see AsyncTransport).
+        limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S)
+        self.http = client or httpx.Client(headers=_headers(settings.token()), limits=limits, follow_redirects=False)
 
     def _timeout(self, operation: str) -> httpx.Timeout:
         return httpx.Timeout(self.settings.timeout_for(operation), connect=self.settings.connect_timeout_s)
