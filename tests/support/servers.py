@@ -64,9 +64,11 @@ class ServerProcess:
         self.argv = list(argv)
         self.port = port
         self.env = base_env(env)
-        # One BentoML home per server: `bentoml serve` empties $BENTOML_HOME/prometheus_multiproc_dir as it
-        # starts, which would wipe the metrics of the servers already running.
-        self.env["BENTOML_HOME"] = str(Path(self.env["BENTOML_HOME"]) / f"server-{port}")
+        if "BENTOML_HOME" not in (env or {}):
+            # One BentoML home per server: `bentoml serve` empties $BENTOML_HOME/prometheus_multiproc_dir as it
+            # starts, which would wipe the metrics of the servers already running. (A home given on purpose,
+            # e.g. a store holding built Bentos, is kept.)
+            self.env["BENTOML_HOME"] = str(Path(self.env["BENTOML_HOME"]) / f"server-{port}")
         self.health_path = health_path
         self.startup_timeout = startup_timeout
         self.log_path = log_path
