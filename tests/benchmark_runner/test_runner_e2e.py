@@ -16,9 +16,12 @@ import pytest
 from fashionedit.client.benchmark import RunConfig, write_report
 from fashionedit.client.benchmark.runner import BenchmarkRunner, load_records
 from fashionedit.client.dataset import BuildConfig, DatasetBuilder, load_dataset
+from fashionedit.client.local import TARGETS
 from fashionedit.contracts.benchmark import CLIP_UNAVAILABLE_TEXT
 from fashionedit.flats import write_synthetic_dataset
 from tests.support.locks import folder_held_by_another_process
+from tests.support.servers import BentoServer
+from tests.support.stack import OFFLINE_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +170,41 @@ def test_a_second_run_into_a_folder_in_use_stops_at_once_and_writes_nothing(serv
     assert result.returncode == 1
     assert f"in use: benchmark run {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == [".lock"]
+
+
+@pytest.mark.parametrize("random_sd3", ["false", "true"])  # "true": a random SD3 built at start-up, in a temp folder
+def test_a_run_resumes_after_the_editor_restarts(service_stack, dataset_dir, tmp_path, random_sd3):
+    """A restarted service of the same configuration is the same model: resuming is not refused."""
+    out = tmp_path / "run"
+    argv = [
+        sys.executable,
+        "-m",
+        "fashionedit.client.cli",
+        "bench",
+        "run",
+        "-d",
+        str(dataset_dir),
+        "-o",
+        str(out),
+        "-m",
+        "Vanilla",
+        "--rounds",
+        "1",
+        "--limit",
+        "1",
+        "--missing-difference",
+        "carry",
+        "--no-progress",
+        "--no-report",
+    ]
+    runs = []
+    for attempt in (1, 2):  # the same editor configuration, a fresh process each time
+        editor_env = {**OFFLINE_ENV["editor"], "FASHIONEDIT_EDITOR_LOCAL_RANDOM_SD3": random_sd3}
+        editor = BentoServer(TARGETS["editor"], env=editor_env, log_path=tmp_path / f"editor{attempt}.log", startup_timeout=240)
+        with editor:
+            env = {**os.environ, **service_stack.client_env(), "FASHIONEDIT_EDITOR_URL": editor.url, "HF_HUB_OFFLINE": "1"}
+            runs.append(subprocess.run(argv, env=env, timeout=240, capture_output=True, text=True))
+    assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr[-2000:]
+    meta = json.loads((out / "run.json").read_text())
+    assert len(meta["resumed"]) == 1 and meta["services"]["editor"]["backend"] == "local"
+    assert meta["services"]["editor"]["random_weights"] is (random_sd3 == "true")
