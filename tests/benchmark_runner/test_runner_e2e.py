@@ -28,6 +28,16 @@ pytestmark = pytest.mark.integration
 SIZE = 128
 
 
+def bench_run(dataset_dir, out, *options: str) -> list[str]:
+    """The `fashionedit bench run` command line a person types, for ``dataset_dir`` into ``out``."""
+    return [sys.executable, "-m", "fashionedit.client.cli", "bench", "run", "-d", str(dataset_dir), "-o", str(out), *options]
+
+
+def cli_env(service_stack, **extra: str) -> dict[str, str]:
+    """This process's environment pointed at the test stack (``extra`` overrides, e.g. another editor's URL)."""
+    return {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", **extra}
+
+
 @pytest.fixture(scope="module")
 def dataset_dir(service_stack, tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
@@ -94,17 +104,10 @@ async def test_rounds_chain_and_table(service_stack, dataset_dir, tmp_path):
 
 def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, tmp_path):
     out = tmp_path / "run"
-    env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1"}
-    argv = [
-        sys.executable,
-        "-m",
-        "fashionedit.client.cli",
-        "bench",
-        "run",
-        "-d",
-        str(dataset_dir),
-        "-o",
-        str(out),
+    env = cli_env(service_stack)
+    argv = bench_run(
+        dataset_dir,
+        out,
         "-m",
         "SD3",
         "-m",
@@ -119,7 +122,7 @@ def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, 
         "bug",
         "--no-progress",
         "--no-report",
-    ]
+    )
     proc = subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log = out / "records.jsonl"
     deadline = time.monotonic() + 120
@@ -151,21 +154,8 @@ def test_kill_9_resumes_without_losing_or_repeating(service_stack, dataset_dir, 
 def test_a_second_run_into_a_folder_in_use_stops_at_once_and_writes_nothing(service_stack, dataset_dir, tmp_path):
     out = tmp_path / "run"
     with folder_held_by_another_process(out) as holder:
-        env = {**os.environ, **service_stack.client_env(), "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
-        argv = [
-            sys.executable,
-            "-m",
-            "fashionedit.client.cli",
-            "bench",
-            "run",
-            "-d",
-            str(dataset_dir),
-            "-o",
-            str(out),
-            "-m",
-            "SD3",
-            "--no-progress",
-        ]
+        env = cli_env(service_stack, COLUMNS="400")
+        argv = bench_run(dataset_dir, out, "-m", "SD3", "--no-progress")
         result = subprocess.run(argv, env=env, timeout=120, capture_output=True, text=True)
     assert result.returncode == 1
     assert f"in use: benchmark run {out} is being changed by another fashionedit process (pid {holder.pid})" in result.stderr
@@ -176,16 +166,9 @@ def test_a_second_run_into_a_folder_in_use_stops_at_once_and_writes_nothing(serv
 def test_a_run_resumes_after_the_editor_restarts(service_stack, dataset_dir, tmp_path, random_sd3):
     """A restarted service of the same configuration is the same model: resuming is not refused."""
     out = tmp_path / "run"
-    argv = [
-        sys.executable,
-        "-m",
-        "fashionedit.client.cli",
-        "bench",
-        "run",
-        "-d",
-        str(dataset_dir),
-        "-o",
-        str(out),
+    argv = bench_run(
+        dataset_dir,
+        out,
         "-m",
         "Vanilla",
         "--rounds",
@@ -196,13 +179,13 @@ def test_a_run_resumes_after_the_editor_restarts(service_stack, dataset_dir, tmp
         "carry",
         "--no-progress",
         "--no-report",
-    ]
+    )
     runs = []
     for attempt in (1, 2):  # the same editor configuration, a fresh process each time
         editor_env = {**OFFLINE_ENV["editor"], "FASHIONEDIT_EDITOR_LOCAL_RANDOM_SD3": random_sd3}
         editor = BentoServer(TARGETS["editor"], env=editor_env, log_path=tmp_path / f"editor{attempt}.log", startup_timeout=240)
         with editor:
-            env = {**os.environ, **service_stack.client_env(), "FASHIONEDIT_EDITOR_URL": editor.url, "HF_HUB_OFFLINE": "1"}
+            env = cli_env(service_stack, FASHIONEDIT_EDITOR_URL=editor.url)
             runs.append(subprocess.run(argv, env=env, timeout=240, capture_output=True, text=True))
     assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr[-2000:]
     meta = json.loads((out / "run.json").read_text())

@@ -32,12 +32,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from fashionedit.contracts import DatasetSample, ImagePayload, ModelInfo, PairScore, RoundRecord, RunMetadata
 from fashionedit.contracts.edit import BUG_PROMPT, VANILLA_PROMPT, compose_prompt
-from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text, remove_stale_temporaries
+from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text
 from fashionedit.contracts.score import DEFAULT_CLIP_THRESHOLD
 
 from ..bundle import AsyncFashionEditClient
 from ..common.dataset_folder import Dataset, load_dataset
-from ..common.folder_lock import hold_folder
+from ..common.folder_lock import claim_output_folder
 from ..common.jsonl import JsonlLog
 from ..common.progress import NoProgress, Progress
 from ..common.work import AttemptsExhausted, WorkPool, call_with_retries, describe_error
@@ -430,8 +430,7 @@ class BenchmarkRunner:
     # -- the run -----------------------------------------------------------------------------------------
     async def run(self) -> RunMetadata:
         """Run (or resume) the benchmark into ``out``; one process at a time per folder."""
-        with hold_folder(self.out, f"benchmark run {self.out}"):
-            remove_stale_temporaries(self.out)  # half-written files of a killed run: never read, never kept
+        with claim_output_folder(self.out, f"benchmark run {self.out}"):
             return await self._run()
 
     async def _run(self) -> RunMetadata:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fashionedit.contracts.files import remove_stale_temporaries
+
 LOCK_FILE = ".lock"
 
 
@@ -65,3 +67,12 @@ def hold_folder(folder: str | os.PathLike[str], what: str, *, error: type[Folder
                 os.close(fd)  # closing the descriptor releases the flock
     finally:
         guard.release()
+
+
+@contextmanager
+def claim_output_folder(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Hold ``folder`` as its one writer (:func:`hold_folder`), first sweeping the temporaries a killed writer left
+    (half-written files: never read, never kept). For the dataset builder and the benchmark runner."""
+    with hold_folder(folder, what):
+        remove_stale_temporaries(folder)
+        yield

@@ -38,11 +38,11 @@ from fashionedit.contracts import (
     SplitInfo,
 )
 from fashionedit.contracts.dataset import PAPER_KEPT
-from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text, remove_stale_temporaries
+from fashionedit.contracts.files import atomic_write_bytes, atomic_write_text
 
 from ..bundle import AsyncFashionEditClient
 from ..common.dataset_folder import write_dataset
-from ..common.folder_lock import hold_folder
+from ..common.folder_lock import claim_output_folder
 from ..common.jsonl import JsonlLog
 from ..common.progress import NoProgress, Progress
 from ..common.work import AttemptsExhausted, WorkPool, call_with_retries, describe_error
@@ -365,8 +365,7 @@ class DatasetBuilder:
         """Build (or resume building) the dataset into ``out``; one process at a time per folder."""
         if self.config.selection == "list" and self.config.selection_list is None:
             raise ValueError("--select list needs --list <captions_top.json-format file>")
-        with hold_folder(self.out, f"dataset build {self.out}"):
-            remove_stale_temporaries(self.out)  # half-written files of a killed build: never read, never kept
+        with claim_output_folder(self.out, f"dataset build {self.out}"):
             return await self._run()
 
     async def _run(self) -> BuildResult:

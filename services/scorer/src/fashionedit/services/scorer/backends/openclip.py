@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from fashionedit.contracts import ModelInfo, WeightsIdentity
-from fashionedit.services.common.devices import resolve_device, resolve_dtype
+from fashionedit.services.common.devices import device_and_dtype
 
 from ..clip_geometry import RESAMPLE, ProcessorGeometry
 from ..settings import ScorerSettings
@@ -247,7 +247,8 @@ class OpenClipEmbedder:
         import open_clip
         import torch
 
-        self.device, self.dtype = torch.device(resolve_device(settings.device)), resolve_dtype(settings.dtype, settings.device)
+        device, self.dtype = device_and_dtype(settings.device, settings.dtype)
+        self.device = torch.device(device)
         if self.device.type == "cpu" and settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         self.batch_size = settings.batch_size or (256 if self.device.type == "cuda" else 64)
